@@ -1,0 +1,249 @@
+import { parseArgs } from 'node:util';
+import { BillingSimulator } from './adapters/billing-system/simulator.ts';
+import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
+import { SeedRefused, seedDemo } from './modules/demo/seed.ts';
+import { ConfigError, loadConfig, type Config } from './platform/config.ts';
+import { openDatabase, type Database } from './platform/db/database.ts';
+import { DataDirLockedError } from './platform/db/dir-lock.ts';
+import { MigrationError, migrate } from './platform/db/migrate.ts';
+import { formatDuration, formatInt } from './platform/format.ts';
+import { buildApp } from './server.ts';
+
+const USAGE = `Sangrahan: collection portal for discoms
+
+Usage: sangrahan <command> [options]      (npm run cli -- <command> …)
+
+Commands:
+  serve                     migrate, load demo data on a new embedded database, serve HTTP
+  migrate                   apply pending database migrations
+  seed --seed N --connections K [--as-of YYYY-MM-DD]
+                            load deterministic Bihar-like demo data into an empty database
+  import [--connections FILE] [--bills FILE]
+                            import consumer master and bills from CSV; all rows or none
+  sync                      one incremental sync from the billing system (the simulator)
+
+Configuration is read from the environment; see README.md.`;
+
+class UsageError extends Error {}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function open(config: Config): Promise<Database> {
+  return openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.dbPoolMax,
+  });
+}
+
+function where(config: Config): string {
+  if (!config.databaseUrl) return `embedded PGlite in ${config.dataDir}`;
+  const u = new URL(config.databaseUrl);
+  return `PostgreSQL ${u.host}${u.pathname}`;
+}
+
+async function cmdMigrate(config: Config): Promise<void> {
+  const database = await open(config);
+  try {
+    const ran = await migrate(database);
+    log(ran.length ? `Applied ${ran.length} migration(s) to ${where(config)}: ${ran.join(', ')}` : `${where(config)} is up to date.`);
+  } finally {
+    await database.close();
+  }
+}
+
+function progress(label: string) {
+  const started = Date.now();
+  let last = 0;
+  return (done: number, total: number) => {
+    const now = Date.now();
+    if (done < total && now - last < 1000) return;
+    last = now;
+    const pct = Math.floor((done / total) * 100);
+    process.stdout.write(`\r${label}: ${formatInt(done)} of ${formatInt(total)} connections (${pct}%), ${formatDuration(now - started)}   `);
+    if (done === total) process.stdout.write('\n');
+  };
+}
+
+async function cmdSeed(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { seed: { type: 'string', default: '42' }, connections: { type: 'string', default: '20000' }, 'as-of': { type: 'string' } },
+  });
+  const seed = Number(values.seed);
+  const connections = Number(values.connections);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number of 0 or more, not "${values.seed}"`);
+  if (!Number.isInteger(connections) || connections < 1 || connections > 50_000_000) {
+    throw new UsageError(`--connections must be a whole number from 1 to 50000000, not "${values.connections}"`);
+  }
+  let asOf: Date | undefined;
+  if (values['as-of']) {
+    asOf = new Date(`${values['as-of']}T12:00:00Z`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(values['as-of']) || Number.isNaN(asOf.getTime())) {
+      throw new UsageError(`--as-of must be a date such as 2025-03-31, not "${values['as-of']}"`);
+    }
+  }
+  const database = await open(config);
+  try {
+    await migrate(database);
+    log(`Seeding ${formatInt(connections)} connections with 12 months of bills (seed ${seed}) into ${where(config)}`);
+    const r = await seedDemo(database, { seed, connections, ...(asOf ? { asOf } : {}), onProgress: progress('Loaded') });
+    log(`Done: ${formatInt(r.connections)} connections, ${formatInt(r.bills)} bills, ${r.organisations} organisations in ${formatDuration(r.ms)}.`);
+  } finally {
+    await database.close();
+  }
+}
+
+async function cmdImport(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { connections: { type: 'string' }, bills: { type: 'string' } } });
+  if (!values.connections && !values.bills) throw new UsageError('import needs --connections FILE, --bills FILE or both');
+  const database = await open(config);
+  try {
+    await migrate(database);
+    const r = await importBillingCsv(database, { connections: values.connections, bills: values.bills });
+    if (r.problemCount) {
+      log(`Nothing was imported: ${formatInt(r.problemCount)} problem(s) found.`);
+      for (const p of r.problems) log(`  ${p.file} file, line ${p.row}: ${p.message.en}`);
+      if (r.problemCount > r.problems.length) log(`  … and ${formatInt(r.problemCount - r.problems.length)} more.`);
+      return 1;
+    }
+    log(`Imported ${formatInt(r.connections)} connection(s) and ${formatInt(r.bills)} bill(s) into ${where(config)}.`);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function cmdSync(config: Config): Promise<void> {
+  const database = await open(config);
+  try {
+    await migrate(database);
+    const r = await syncFromBillingSystem(database, new BillingSimulator(database));
+    log(`Synced ${formatInt(r.connections)} connection(s) and ${formatInt(r.bills)} bill(s) in ${r.pages} page(s).`);
+  } finally {
+    await database.close();
+  }
+}
+
+async function cmdServe(config: Config): Promise<void> {
+  const started = Date.now();
+  const database = await open(config);
+  const billing = new BillingSimulator(database);
+  let closing = false;
+  try {
+    const ran = await migrate(database);
+    if (ran.length) log(`Applied ${ran.length} migration(s): ${ran.join(', ')}`);
+    if (!config.databaseUrl && config.demoSeed) await firstStartDemo(database, config);
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  const app = await buildApp({ config, database, billing, clock: () => new Date() });
+  let syncTimer: NodeJS.Timeout | undefined;
+  let syncing: Promise<unknown> = Promise.resolve();
+  if (config.billingSyncIntervalS > 0) {
+    syncTimer = setInterval(() => {
+      syncing = syncFromBillingSystem(database, billing).then(
+        (r) => app.log.info({ sync: r }, 'billing sync done'),
+        (e: Error) => app.log.warn({ err: e }, 'billing sync failed'),
+      );
+    }, config.billingSyncIntervalS * 1000);
+    syncTimer.unref();
+  }
+
+  const shutdown = async (signal: string) => {
+    if (closing) {
+      log('Second signal: exiting now.');
+      process.exit(1);
+    }
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    if (syncTimer) clearInterval(syncTimer);
+    const force = setTimeout(() => {
+      app.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    try {
+      await app.close(); // stops accepting, waits for requests in flight
+      await syncing;
+      await database.close();
+      process.exit(0);
+    } catch (e) {
+      app.log.error({ err: e }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = address.replace('://127.0.0.1', '://localhost');
+  log('');
+  log(`Sangrahan is running at ${url}  (started in ${formatDuration(Date.now() - started)})`);
+  log(`  database: ${where(config)}${config.databaseUrl ? '' : ' (embedded: one process, no fsync; use PostgreSQL for real money)'}`);
+  log(`  API docs: ${url}/api/docs    health: ${url}/healthz    metrics: ${url}/metrics`);
+  log('  Stop with Ctrl-C.');
+  log('');
+}
+
+async function firstStartDemo(database: Database, config: Config): Promise<void> {
+  const { db } = database;
+  const hasConnections = await db.selectFrom('connections').select('id').limit(1).executeTakeFirst();
+  if (hasConnections) {
+    const done = await db.selectFrom('billing_sync_state').select('source').executeTakeFirst();
+    if (!done) log(`Warning: demo data in ${config.dataDir} looks incomplete (an interrupted first start). Delete that folder to load it again.`);
+    return;
+  }
+  log(`First start: loading demo data (${formatInt(config.demoConnections)} connections, seed ${config.demoRandomSeed}) into ${config.dataDir} …`);
+  const r = await seedDemo(database, {
+    seed: config.demoRandomSeed,
+    connections: config.demoConnections,
+    onProgress: progress('Demo data'),
+  });
+  log(`Demo data ready: ${formatInt(r.connections)} connections, ${formatInt(r.bills)} bills in ${formatDuration(r.ms)}.`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    log(USAGE);
+    return command ? 0 : 2;
+  }
+  try {
+    const config = loadConfig();
+    switch (command) {
+      case 'serve':
+        await cmdServe(config);
+        return -1; // keeps running
+      case 'migrate':
+        await cmdMigrate(config);
+        return 0;
+      case 'seed':
+        await cmdSeed(config, rest);
+        return 0;
+      case 'import':
+        return await cmdImport(config, rest);
+      case 'sync':
+        await cmdSync(config);
+        return 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof MigrationError || e instanceof SeedRefused) {
+      process.stderr.write(`${e.message}\n`);
+      return 3;
+    }
+    throw e;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

@@ -1,0 +1,172 @@
+import { Worker } from 'node:worker_threads';
+import { sql } from 'kysely';
+import type { Database } from '../../platform/db/database.ts';
+import { ingestBillingCsv } from '../connections/index.ts';
+import { DemoGenerator, chunkCsv, type CsvChunk, type GeneratorOptions } from './generator.ts';
+import { DISCOMS, TARIFF_CATEGORIES, subdivisionsOf } from './geography.ts';
+import { ORGANISATIONS } from './organisations.ts';
+
+/**
+ * Loads Bihar-like demo data: the two discoms' hierarchy and tariff categories, the payer
+ * organisations, and K connections with 12 months of bills, written into the billing simulator
+ * and the portal's mirror in chunks (COPY into staging, then set-based inserts).
+ */
+
+export interface SeedOptions {
+  seed: number;
+  connections: number;
+  asOf?: Date;
+  chunkSize?: number;
+  /** Generate in a worker thread, one chunk ahead of the database (default: from 50,000 connections). */
+  worker?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SeedResult {
+  connections: number;
+  bills: number;
+  organisations: number;
+  ms: number;
+}
+
+export class SeedRefused extends Error {
+  override name = 'SeedRefused';
+}
+
+/** Discoms, circles, divisions, subdivisions and tariff categories; safe to run again. */
+export async function seedReferenceData(database: Database): Promise<void> {
+  const { db } = database;
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('tariff_categories')
+      .values(TARIFF_CATEGORIES.map((t) => ({ code: t.code, name: t.name, name_hi: t.hi, supply_type: t.supply })))
+      .onConflict((oc) => oc.column('code').doNothing())
+      .execute();
+    for (const d of DISCOMS) {
+      await trx
+        .insertInto('discoms')
+        .values({
+          code: d.code,
+          name: d.name,
+          name_hi: d.hi,
+          state: 'Bihar',
+          consumer_no_pattern: '^[0-9]{9,11}$',
+        })
+        .onConflict((oc) => oc.column('code').doNothing())
+        .execute();
+      const discom = await trx.selectFrom('discoms').select('id').where('code', '=', d.code).executeTakeFirstOrThrow();
+      await trx
+        .insertInto('circles')
+        .values(d.circles.map((c) => ({ discom_id: discom.id, code: c.code, name: c.name, name_hi: c.hi })))
+        .onConflict((oc) => oc.columns(['discom_id', 'code']).doNothing())
+        .execute();
+      const circles = new Map(
+        (await trx.selectFrom('circles').select(['id', 'code']).where('discom_id', '=', discom.id).execute()).map((c) => [c.code, c.id]),
+      );
+      const subs = subdivisionsOf(d);
+      const divisions = new Map<string, { circle: string; name: string; hi: string }>();
+      for (const c of d.circles) c.divisions.forEach((v, i) => divisions.set(`${c.code}-${i + 1}`, { circle: c.code, name: v.name, hi: v.hi }));
+      await trx
+        .insertInto('divisions')
+        .values([...divisions].map(([code, v]) => ({ discom_id: discom.id, circle_id: circles.get(v.circle)!, code, name: v.name, name_hi: v.hi })))
+        .onConflict((oc) => oc.columns(['discom_id', 'code']).doNothing())
+        .execute();
+      const divisionIds = new Map(
+        (await trx.selectFrom('divisions').select(['id', 'code']).where('discom_id', '=', discom.id).execute()).map((v) => [v.code, v.id]),
+      );
+      await trx
+        .insertInto('subdivisions')
+        .values(subs.map((s) => ({ discom_id: discom.id, division_id: divisionIds.get(s.divisionCode)!, code: s.code, name: s.name, name_hi: s.hi })))
+        .onConflict((oc) => oc.columns(['discom_id', 'code']).doNothing())
+        .execute();
+    }
+  });
+}
+
+async function seedOrganisations(database: Database): Promise<number> {
+  const existing = new Set((await database.db.selectFrom('organisations').select('name').execute()).map((o) => o.name));
+  const rows = ORGANISATIONS.filter((o) => !existing.has(o.name)).map((o) => ({
+    type: o.type,
+    name: o.name,
+    name_hi: o.hi,
+    pan: o.pan ?? null,
+    tan: o.tan ?? null,
+    gstin: o.gstin ?? null,
+    department_code: o.departmentCode ?? null,
+    address: o.address,
+    email: o.email,
+    mobile: o.mobile,
+    status: 'approved' as const,
+  }));
+  if (rows.length) await database.db.insertInto('organisations').values(rows).execute();
+  return rows.length;
+}
+
+export async function seedDemo(database: Database, opts: SeedOptions): Promise<SeedResult> {
+  const started = Date.now();
+  const existing = await database.db
+    .selectFrom('connections')
+    .select(sql<bigint>`count(*)`.as('n'))
+    .executeTakeFirstOrThrow();
+  if (existing.n > 0n) {
+    throw new SeedRefused(
+      `The database already holds ${existing.n} connections. The seed loads demo data into an empty database only; ` +
+        `use a fresh database (a new DATA_DIR, or a new PostgreSQL database).`,
+    );
+  }
+  await seedReferenceData(database);
+  const organisations = await seedOrganisations(database);
+  const changedAt = new Date();
+  const genOpts: GeneratorOptions = { seed: opts.seed, connections: opts.connections, asOf: opts.asOf ?? new Date(), changedAt };
+  const chunk = opts.chunkSize ?? 5000;
+  const source = (opts.worker ?? opts.connections >= 50_000) ? workerChunks(genOpts, chunk) : inlineChunks(genOpts, chunk);
+  let bills = 0;
+  for await (const c of source) {
+    const r = await database.withClient((client) =>
+      ingestBillingCsv(client, [c.connectionsCsv], [c.billsCsv], { intoSimulator: true, trusted: true }),
+    );
+    if (r.connections !== c.to - c.from || r.bills !== c.bills) {
+      throw new Error(`Demo chunk ${c.from}–${c.to} loaded ${r.connections} connections and ${r.bills} bills of ${c.to - c.from} and ${c.bills} (a generator bug)`);
+    }
+    bills += r.bills;
+    opts.onProgress?.(c.to, opts.connections);
+  }
+  await database.db
+    .insertInto('billing_sync_state')
+    .values({ source: 'simulator', watermark: changedAt, last_finished_at: new Date() })
+    .onConflict((oc) => oc.column('source').doUpdateSet({ watermark: changedAt, last_finished_at: new Date() }))
+    .execute();
+  await database.withClient((c) => c.exec('ANALYZE'));
+  return { connections: opts.connections, bills, organisations, ms: Date.now() - started };
+}
+
+function* inlineChunks(opts: GeneratorOptions, chunk: number): Generator<CsvChunk> {
+  const gen = new DemoGenerator(opts);
+  for (let from = 0; from < opts.connections; from += chunk) yield chunkCsv(gen, from, Math.min(opts.connections, from + chunk));
+}
+
+async function* workerChunks(opts: GeneratorOptions, chunk: number): AsyncGenerator<CsvChunk> {
+  // The worker runs TypeScript through tsx, as the main program does.
+  const worker = new Worker(new URL('./seed-worker.mjs', import.meta.url), { workerData: { opts, chunk } });
+  const queue: (CsvChunk | null | Error)[] = [];
+  let wake: (() => void) | undefined;
+  const push = (v: CsvChunk | null | Error) => {
+    queue.push(v);
+    wake?.();
+  };
+  worker.on('message', (m: CsvChunk | null) => push(m));
+  worker.on('error', (e) => push(e));
+  try {
+    worker.postMessage('next');
+    for (;;) {
+      while (!queue.length) await new Promise<void>((r) => (wake = r));
+      const v = queue.shift()!;
+      if (v instanceof Error) throw v;
+      if (v === null) return;
+      worker.postMessage('next'); // generate the next chunk while this one loads
+      yield v;
+    }
+  } finally {
+    await worker.terminate();
+  }
+}

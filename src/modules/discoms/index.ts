@@ -1,0 +1,2 @@
+export { discomRoutes } from './routes.ts';
+export { DiscomService } from './service.ts';

@@ -1,0 +1,113 @@
+import path from 'node:path';
+
+/**
+ * Configuration comes from the environment only. Every variable is parsed and checked at start;
+ * all problems are reported together, each naming the variable, the bad value and what is wanted.
+ * The table in README.md is generated from `configSpec` (see `npm run docs:config`).
+ */
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** PostgreSQL connection string; absent means the embedded PGlite database in dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolMax: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  trustProxy: boolean;
+  shutdownTimeoutMs: number;
+  demoSeed: boolean;
+  demoConnections: number;
+  demoRandomSeed: number;
+  billingSyncIntervalS: number;
+  webDist: string;
+}
+
+type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; want: string };
+
+interface VarSpec<K extends keyof Config> {
+  env: string;
+  key: K;
+  doc: string;
+  default?: string;
+  parse: Parser<Config[K]>;
+}
+
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) return { ok: false, want: `a whole number from ${min} to ${max}` };
+    const n = Number(raw.trim());
+    if (n < min || n > max) return { ok: false, want: `a whole number from ${min} to ${max}` };
+    return { ok: true, value: n };
+  };
+
+const bool: Parser<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return { ok: true, value: true };
+  if (['0', 'false', 'no', 'off'].includes(v)) return { ok: true, value: false };
+  return { ok: false, want: 'true or false' };
+};
+
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw) =>
+    (values as string[]).includes(raw.trim())
+      ? { ok: true, value: raw.trim() as T }
+      : { ok: false, want: `one of ${values.join(', ')}` };
+
+const text: Parser<string> = (raw) =>
+  raw.trim() ? { ok: true, value: raw.trim() } : { ok: false, want: 'a non-empty value' };
+
+const postgresUrl: Parser<string | undefined> = (raw) => {
+  const v = raw.trim();
+  if (v === '') return { ok: true, value: undefined };
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new Error('protocol');
+    return { ok: true, value: v };
+  } catch {
+    return { ok: false, want: 'a URL such as postgres://user@127.0.0.1:5432/sangrahan' };
+  }
+};
+
+export const configSpec = [
+  { env: 'NODE_ENV', key: 'nodeEnv', doc: 'development, production or test', default: 'development', parse: oneOf('development', 'production', 'test') },
+  { env: 'HOST', key: 'host', doc: 'Address the HTTP server listens on', default: '127.0.0.1', parse: text },
+  { env: 'PORT', key: 'port', doc: 'HTTP port (0 picks a free one)', default: '3000', parse: int(0, 65535) },
+  { env: 'DATABASE_URL', key: 'databaseUrl', doc: 'PostgreSQL URL. Unset: embedded PGlite in DATA_DIR', default: '', parse: postgresUrl },
+  { env: 'DATA_DIR', key: 'dataDir', doc: 'Folder of the embedded database (PGlite), locked against a second process', default: './data', parse: text },
+  { env: 'DB_POOL_MAX', key: 'dbPoolMax', doc: 'Connections per process to PostgreSQL', default: '10', parse: int(1, 200) },
+  { env: 'LOG_LEVEL', key: 'logLevel', doc: 'fatal, error, warn, info, debug, trace or silent', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  { env: 'TRUST_PROXY', key: 'trustProxy', doc: 'Trust X-Forwarded-* headers from a load balancer', default: 'false', parse: bool },
+  { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', doc: 'Longest wait for requests and jobs to finish on SIGTERM', default: '10000', parse: int(0, 600000) },
+  { env: 'DEMO_SEED', key: 'demoSeed', doc: 'Load demo data into an empty embedded database on first start (never into PostgreSQL)', default: 'true', parse: bool },
+  { env: 'DEMO_CONNECTIONS', key: 'demoConnections', doc: 'Connections in the first-start demo data', default: '20000', parse: int(100, 5000000) },
+  { env: 'DEMO_RANDOM_SEED', key: 'demoRandomSeed', doc: 'Seed of the deterministic demo-data generator', default: '42', parse: int(0, 2147483647) },
+  { env: 'BILLING_SYNC_INTERVAL_S', key: 'billingSyncIntervalS', doc: 'Seconds between incremental syncs from the billing system (0: off)', default: '300', parse: int(0, 86400) },
+  { env: 'WEB_DIST', key: 'webDist', doc: 'Folder of the built web app', default: 'web/dist', parse: text },
+] as const satisfies readonly VarSpec<keyof Config>[];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const spec of configSpec as readonly VarSpec<keyof Config>[]) {
+    const raw = env[spec.env] ?? spec.default ?? '';
+    const r = spec.parse(raw);
+    if (r.ok) out[spec.key] = r.value;
+    else problems.push(`${spec.env}=${JSON.stringify(raw)} is not valid: expected ${r.want}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const cfg = { ...(out as unknown as Config), ...overrides };
+  cfg.dataDir = path.resolve(cfg.dataDir);
+  cfg.webDist = path.resolve(cfg.webDist);
+  return cfg;
+}

@@ -1,0 +1,21 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { BillingSystem } from '../adapters/billing-system/types.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+
+/** What every module's routes and jobs are given: collaborators, never globals. */
+export interface AppContext {
+  config: Config;
+  database: Database;
+  billing: BillingSystem;
+  clock: () => Date;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;

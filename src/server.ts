@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import { discomRoutes } from './modules/discoms/index.ts';
+import type { App, AppContext } from './platform/context.ts';
+import { AppError, errorBody, type ErrorCode } from './platform/errors.ts';
+import { healthRoutes } from './platform/http/health.ts';
+import { registerMetrics } from './platform/http/metrics.ts';
+import { validationDetails } from './platform/http/validation.ts';
+import { VERSION } from './platform/version.ts';
+
+/**
+ * Builds the HTTP application: platform concerns (request ids, logs, errors, metrics, health,
+ * OpenAPI) and then each module's routes. Routes are thin; the modules hold the rules.
+ */
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const statusCodes: Partial<Record<number, ErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: opts.logger ?? {
+      level: ctx.config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    trustProxy: ctx.config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    let appErr: AppError;
+    if (err instanceof AppError) appErr = err;
+    else if (err.validation) appErr = new AppError('VALIDATION_FAILED', validationDetails(err.validation, err.validationContext ?? ''));
+    else if (err.statusCode && err.statusCode < 500) appErr = new AppError(statusCodes[err.statusCode] ?? 'BAD_REQUEST');
+    else {
+      req.log.error({ err }, 'unhandled error');
+      appErr = new AppError('INTERNAL');
+    }
+    if (appErr.status >= 500 && err instanceof AppError) req.log.warn({ code: appErr.code }, appErr.message);
+    return reply.status(appErr.status).send(errorBody(appErr, req.id));
+  });
+
+  registerMetrics(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Sangrahan API',
+        version: VERSION,
+        description: 'Collection portal for electricity distribution companies. Money is integer paise, sent as decimal strings.',
+      },
+      tags: [
+        { name: 'discoms', description: 'Discoms, their hierarchy and overview counts' },
+        { name: 'system', description: 'Health and readiness' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { ctx });
+  await app.register(discomRoutes, { ctx });
+
+  const index = path.join(ctx.config.webDist, 'index.html');
+  const haveWeb = fs.existsSync(index);
+  if (haveWeb) await app.register(fastifyStatic, { root: ctx.config.webDist, wildcard: false, index: false });
+
+  app.setNotFoundHandler((req, reply) => {
+    const isApi = req.url.startsWith('/api/') || req.url === '/metrics';
+    if (req.method === 'GET' && !isApi) {
+      // The web app routes in the browser: every page URL gets index.html.
+      if (haveWeb) return reply.type('text/html').sendFile('index.html');
+      return reply
+        .type('text/html')
+        .send('<!doctype html><title>Sangrahan</title><p>The web app is not built. Run <code>npm run build:web</code>.</p>');
+    }
+    return reply.status(404).send(errorBody(new AppError('NOT_FOUND'), req.id));
+  });
+
+  return app;
+}
