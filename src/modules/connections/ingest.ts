@@ -111,6 +111,7 @@ const APPLY_CONNECTIONS = `
     FROM stage_connections s
     JOIN discoms d ON d.code = s.discom_code
     JOIN subdivisions sd ON sd.discom_id = d.id AND sd.code = s.subdivision_code
+   ORDER BY s.row_no
   ON CONFLICT (discom_id, consumer_no) DO UPDATE SET
       subdivision_id = EXCLUDED.subdivision_id, name = EXCLUDED.name, address = EXCLUDED.address,
       category = EXCLUDED.category, supply_type = EXCLUDED.supply_type,
@@ -135,6 +136,7 @@ const APPLY_BILLS = `
     FROM stage_bills s
     JOIN discoms d ON d.code = s.discom_code
     JOIN connections c ON c.discom_id = d.id AND c.consumer_no = s.consumer_no
+   ORDER BY s.row_no
   ON CONFLICT (connection_id, bill_month) DO UPDATE SET
       bill_no = EXCLUDED.bill_no, bill_date = EXCLUDED.bill_date, due_date = EXCLUDED.due_date, prev_reading = EXCLUDED.prev_reading,
       curr_reading = EXCLUDED.curr_reading, units = EXCLUDED.units, bill_basis = EXCLUDED.bill_basis,

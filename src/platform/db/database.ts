@@ -147,6 +147,8 @@ async function openPostgres(url: string, max: number, applicationName: string): 
     },
     async close() {
       await db.destroy();
+      // Kysely ends the pool only if it ran a query itself; raw work may have used it alone.
+      if (!pool.ended) await pool.end();
     },
   };
 }

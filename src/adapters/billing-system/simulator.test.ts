@@ -1,0 +1,126 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineName, freshDatabase } from '../../../test/helpers/db.ts';
+import { syncFromBillingSystem } from '../../modules/connections/index.ts';
+import { seedDemo } from '../../modules/demo/seed.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { BillingSimulator } from './simulator.ts';
+import { BillingSystemDown, type ChangeCursor, type PaymentPosting } from './types.ts';
+
+describe(`billing-system simulator on ${engineName}`, () => {
+  let database: Database;
+  let sim: BillingSimulator;
+  let consumer: { discom: string; no: string; balance: bigint };
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    await seedDemo(database, { seed: 3, connections: 250, asOf: new Date('2026-11-26T12:00:00Z') });
+    sim = new BillingSimulator(database);
+    const r = await sql<{ discom_code: string; consumer_no: string; balance_paise: bigint }>`
+      SELECT discom_code, consumer_no, balance_paise FROM billing_sim.consumers WHERE balance_paise > 100000 ORDER BY consumer_no LIMIT 1`.execute(database.db);
+    consumer = { discom: r.rows[0]!.discom_code, no: r.rows[0]!.consumer_no, balance: r.rows[0]!.balance_paise };
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  const balance = async (table: 'sim' | 'mirror') => {
+    const q =
+      table === 'sim'
+        ? sql<{ b: bigint }>`SELECT balance_paise AS b FROM billing_sim.consumers WHERE discom_code = ${consumer.discom} AND consumer_no = ${consumer.no}`
+        : sql<{ b: bigint }>`SELECT c.balance_paise AS b FROM connections c JOIN discoms d ON d.id = c.discom_id WHERE d.code = ${consumer.discom} AND c.consumer_no = ${consumer.no}`;
+    return (await q.execute(database.db)).rows[0]!.b;
+  };
+
+  it('pages through every change, connections before bills, without repeats', async () => {
+    const seenConnections = new Set<string>();
+    const seenBills = new Set<string>();
+    let cursor: ChangeCursor | null = null;
+    let pages = 0;
+    let sawBill = false;
+    do {
+      const page = await sim.fetchChanges(null, cursor, 70);
+      for (const c of page.connections) {
+        expect(sawBill).toBe(false);
+        const key = `${c.discomCode}|${c.consumerNo}`;
+        expect(seenConnections.has(key)).toBe(false);
+        seenConnections.add(key);
+      }
+      for (const b of page.bills) {
+        sawBill = true;
+        const key = `${b.discomCode}|${b.consumerNo}|${b.billMonth}`;
+        expect(seenBills.has(key)).toBe(false);
+        seenBills.add(key);
+      }
+      cursor = page.next;
+      pages++;
+    } while (cursor);
+    expect(seenConnections.size).toBe(250);
+    expect(seenBills.size).toBe(3000);
+    expect(pages).toBeGreaterThan(40);
+  });
+
+  it('applies a posting once, acknowledges a replay with the same receipt, refuses a reused id', async () => {
+    const before = await balance('sim');
+    const p: PaymentPosting = {
+      postingId: 'PST-0001',
+      discomCode: consumer.discom,
+      consumerNo: consumer.no,
+      amountPaise: 50_000n,
+      paidAt: new Date('2026-11-20T10:00:00Z'),
+      mode: 'gateway',
+      reference: 'pay_ABC',
+    };
+    const [first] = await sim.postPayments([p]);
+    expect(first).toMatchObject({ postingId: 'PST-0001', status: 'accepted' });
+    const receipt = first!.status === 'accepted' ? first!.billingReceiptNo : '';
+    expect(await balance('sim')).toBe(before - 50_000n);
+
+    const [again] = await sim.postPayments([p]);
+    expect(again).toEqual({ postingId: 'PST-0001', status: 'duplicate', billingReceiptNo: receipt });
+    expect(await balance('sim')).toBe(before - 50_000n);
+
+    const [reused] = await sim.postPayments([{ ...p, amountPaise: 1n }]);
+    expect(reused).toMatchObject({ status: 'rejected', reason: 'posting id already used for a different payment' });
+    const [unknown] = await sim.postPayments([{ ...p, postingId: 'PST-0002', consumerNo: '0999999999' }]);
+    expect(unknown).toMatchObject({ status: 'rejected', reason: 'unknown consumer' });
+    expect(await balance('sim')).toBe(before - 50_000n);
+  });
+
+  it('refuses calls while down, and works again after', async () => {
+    await sim.setDown(new Date(Date.now() + 60_000));
+    await expect(sim.postPayments([])).rejects.toBeInstanceOf(BillingSystemDown);
+    await expect(sim.fetchChanges(null, null, 10)).rejects.toBeInstanceOf(BillingSystemDown);
+    await sim.setDown(null);
+    await expect(sim.fetchChanges(null, null, 1)).resolves.toBeTruthy();
+  });
+
+  it('syncs changed balances into the portal mirror, and a second sync changes nothing', async () => {
+    expect(await balance('mirror')).not.toBe(await balance('sim'));
+    const r = await syncFromBillingSystem(database, sim, { pageSize: 100 });
+    expect(r.connections).toBeGreaterThanOrEqual(1);
+    expect(await balance('mirror')).toBe(await balance('sim'));
+    const latest = await sql<{ status: string }>`
+      SELECT b.status FROM bills b JOIN connections c ON c.id = b.connection_id
+       WHERE c.consumer_no = ${consumer.no} ORDER BY b.bill_month DESC LIMIT 1`.execute(database.db);
+    expect(['paid', 'part_paid']).toContain(latest.rows[0]!.status);
+
+    const snapshot = await sql<{ h: string }>`SELECT md5(string_agg(concat_ws('|', id, balance_paise), ',' ORDER BY id)) AS h FROM connections`.execute(database.db);
+    await syncFromBillingSystem(database, sim, { pageSize: 100 });
+    const after = await sql<{ h: string }>`SELECT md5(string_agg(concat_ws('|', id, balance_paise), ',' ORDER BY id)) AS h FROM connections`.execute(database.db);
+    expect(after.rows[0]!.h).toBe(snapshot.rows[0]!.h);
+    const state = await database.db.selectFrom('billing_sync_state').selectAll().where('source', '=', 'simulator').executeTakeFirstOrThrow();
+    expect(state.last_error).toBeNull();
+    expect(state.watermark).toBeInstanceOf(Date);
+  });
+
+  it('records a failed sync and leaves the watermark where it was', async () => {
+    const before = await database.db.selectFrom('billing_sync_state').selectAll().where('source', '=', 'simulator').executeTakeFirstOrThrow();
+    await sim.setDown(new Date(Date.now() + 60_000));
+    await expect(syncFromBillingSystem(database, sim)).rejects.toBeInstanceOf(BillingSystemDown);
+    await sim.setDown(null);
+    const after = await database.db.selectFrom('billing_sync_state').selectAll().where('source', '=', 'simulator').executeTakeFirstOrThrow();
+    expect(after.last_error).toMatch(/unavailable/);
+    expect(after.watermark).toEqual(before.watermark);
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('configuration', () => {
+  it('uses documented defaults when the environment is empty', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dataDir).toMatch(/data$/);
+    expect(c.demoSeed).toBe(true);
+  });
+
+  it('reports every bad variable at once, naming each and what it expects', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', DEMO_SEED: 'maybe', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toContain('PORT="eighty" is not valid: expected a whole number from 0 to 65535');
+    expect(problems.join('\n')).toContain('DATABASE_URL="mysql://x"');
+    expect(problems.join('\n')).toContain('DEMO_SEED="maybe" is not valid: expected true or false');
+    expect(problems.join('\n')).toContain('LOG_LEVEL="loud"');
+  });
+
+  it('accepts a PostgreSQL URL and an empty DATABASE_URL as unset', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' }).databaseUrl).toBe('postgres://u@127.0.0.1:5432/db');
+    expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();
+  });
+});

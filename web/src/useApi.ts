@@ -1,0 +1,23 @@
+import { useCallback, useEffect, useState } from 'react';
+import { getJson } from './api';
+
+export type Loadable<T> = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; data: T };
+
+/** GETs a path; `reload` fetches again. A newer request cancels an older one. */
+export function useApi<T>(path: string): [Loadable<T>, () => void] {
+  const [result, setResult] = useState<Loadable<T>>({ state: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    const ctl = new AbortController();
+    setResult({ state: 'loading' });
+    getJson<T>(path, ctl.signal).then(
+      (data) => setResult({ state: 'ready', data }),
+      (error: unknown) => {
+        if (!ctl.signal.aborted) setResult({ state: 'error', error });
+      },
+    );
+    return () => ctl.abort();
+  }, [path, attempt]);
+  const reload = useCallback(() => setAttempt((a) => a + 1), []);
+  return [result, reload];
+}
