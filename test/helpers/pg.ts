@@ -11,7 +11,3 @@ export function withDatabase(url: string, db: string): string {
   u.pathname = `/${db}`;
   return u.toString();
 }
-
-export function templateName(): string {
-  return `sangrahan_tpl_${process.pid}`;
-}

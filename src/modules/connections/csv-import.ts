@@ -169,7 +169,7 @@ function parseBill(row: Row, errs: RowErrors, now: Date): BillRecord | null {
   const m = Object.fromEntries(MONEY.map((c) => [c, money(row, errs, c)])) as Record<(typeof MONEY)[number], bigint | null>;
   const parts = [m.energy_charge, m.fixed_charge, m.fuel_surcharge, m.electricity_duty, m.meter_rent];
   if (parts.every((p) => p !== null) && m.current_demand !== null) {
-    const sum = parts.reduce((s, p) => s! + p!, 0n);
+    const sum = parts.reduce((s, p) => s + p, 0n);
     if (sum !== m.current_demand) errs.add('current_demand', 'sum', text.sum);
   }
   const lastPayment = field(row, errs, 'last_payment') === null ? null : money(row, errs, 'last_payment');

@@ -98,8 +98,8 @@ function pgliteClient(pgl: PGlite): RawClient {
 function pgClient(c: pg.PoolClient): RawClient {
   return {
     async query(sql, params = []) {
-      const r = await c.query(sql, params as unknown[]);
-      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+      const r = await c.query<Record<string, unknown>>(sql, params as unknown[]);
+      return { rows: r.rows as never[], rowCount: r.rowCount ?? 0 };
     },
     async exec(script) {
       await c.query(script);

@@ -17,7 +17,7 @@ const typeHi: Record<string, string> = {
 };
 
 function message(e: FastifySchemaValidationError): Text {
-  const p = e.params as Record<string, unknown>;
+  const p = e.params;
   switch (e.keyword) {
     case 'required':
       return { en: 'is required', hi: 'आवश्यक है' };
@@ -52,7 +52,7 @@ function message(e: FastifySchemaValidationError): Text {
 
 export function validationDetails(errors: FastifySchemaValidationError[], context: string): ErrorDetail[] {
   return errors.map((e) => {
-    const p = e.params as Record<string, unknown>;
+    const p = e.params;
     let path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
     if (e.keyword === 'required') path = [path, String(p.missingProperty)].filter(Boolean).join('.');
     if (e.keyword === 'additionalProperties') path = [path, String(p.additionalProperty)].filter(Boolean).join('.');

@@ -18,8 +18,8 @@ function flatten(t: Tree, prefix = ''): Map<string, string> {
 const SAME = new Set<string>(['discom.subdivision']);
 
 describe('translations', () => {
-  const e = flatten(en as Tree);
-  const h = flatten(hi as Tree);
+  const e = flatten(en);
+  const h = flatten(hi);
 
   it('has every English string in Hindi and nothing extra', () => {
     expect([...h.keys()].sort()).toEqual([...e.keys()].sort());
