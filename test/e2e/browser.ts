@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { BillingSimulator } from '../../src/adapters/billing-system/simulator.ts';
 import { seedDemo } from '../../src/modules/demo/seed.ts';

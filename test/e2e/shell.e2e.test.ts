@@ -55,7 +55,7 @@ describe('web app shell in Chromium', () => {
   it('passes axe with no violations on every page, in both languages', async () => {
     for (const lang of ['en', 'hi']) {
       await page.goto(portal.url);
-      await page.evaluate((l) => localStorage.setItem('sangrahan.lang', l), lang);
+      await page.evaluate((l) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('sangrahan.lang', l), lang);
       for (const path of ['/', '/discoms/NBPDCL', '/no-such-page']) {
         await page.goto(portal.url + path);
         await page.locator('h1').waitFor();

@@ -121,7 +121,8 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
   const chunk = opts.chunkSize ?? 5000;
   const source = (opts.worker ?? opts.connections >= 50_000) ? workerChunks(genOpts, chunk) : inlineChunks(genOpts, chunk);
   let bills = 0;
-  for await (const c of source) {
+  let loaded = 0;
+  const load = async (c: CsvChunk) => {
     const r = await database.withClient((client) =>
       ingestBillingCsv(client, [c.connectionsCsv], [c.billsCsv], { intoSimulator: true, trusted: true }),
     );
@@ -129,8 +130,18 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
       throw new Error(`Demo chunk ${c.from}–${c.to} loaded ${r.connections} connections and ${r.bills} bills of ${c.to - c.from} and ${c.bills} (a generator bug)`);
     }
     bills += r.bills;
-    opts.onProgress?.(c.to, opts.connections);
+    loaded += c.to - c.from;
+    opts.onProgress?.(loaded, opts.connections);
+  };
+  // Chunks hold distinct connections, so on PostgreSQL two load at once, one per core.
+  const parallel = database.engine === 'postgres' ? 2 : 1;
+  const inFlight = new Set<Promise<void>>();
+  for await (const c of source) {
+    const p: Promise<void> = load(c).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= parallel) await Promise.race(inFlight);
   }
+  await Promise.all(inFlight);
   await database.db
     .insertInto('billing_sync_state')
     .values({ source: 'simulator', watermark: changedAt, last_finished_at: new Date() })
