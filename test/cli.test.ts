@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** The command line as a user runs it: exit codes and messages. */
+
+interface Run {
+  code: number | null;
+  out: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'silent', ...env },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+describe('command line', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sangrahan-cli-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints usage for an unknown command and exits 2', async () => {
+    const r = await cli(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('Unknown command "frobnicate"');
+    expect(r.out).toContain('seed --seed N --connections K');
+  });
+
+  it('names each bad setting and exits 3', async () => {
+    const r = await cli(['migrate'], { PORT: 'x', DB_POOL_MAX: '0' });
+    expect(r.code).toBe(3);
+    expect(r.out).toContain('PORT="x" is not valid');
+    expect(r.out).toContain('DB_POOL_MAX="0" is not valid: expected a whole number from 1 to 200');
+  });
+
+  it('checks seed arguments', async () => {
+    const r = await cli(['seed', '--connections', 'lots']);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('--connections must be a whole number');
+  });
+
+  it('imports nothing from a file with a bad row, lists the line, exits 1; then imports a good file', async () => {
+    const data = path.join(dir, 'data');
+    const seeded = await cli(['seed', '--seed', '1', '--connections', '100'], { DATA_DIR: data });
+    expect(seeded.code, seeded.out).toBe(0);
+    expect(seeded.out).toMatch(/Done: 100 connections, 1,200 bills/);
+    const header = 'discom_code,consumer_no,subdivision_code,name,address,category,supply_type,sanctioned_load_kw,meter_no,registered_mobile,owner_pan,owner_dept_code,status,balance';
+    const bad = path.join(dir, 'bad.csv');
+    fs.writeFileSync(bad, `${header}\nNBPDCL,0101999991,101,A,B,DS-II,LT,1,,,,,active,10\nNBPDCL,1.02E+11,101,A,B,DS-II,LT,1,,,,,active,10\n`);
+    const r = await cli(['import', '--connections', bad], { DATA_DIR: data });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Nothing was imported: 1 problem(s) found.');
+    expect(r.out).toContain('connections file, line 3: consumer_no: must be digits only');
+    const good = path.join(dir, 'good.csv');
+    fs.writeFileSync(good, `${header}\nNBPDCL,0101999991,101,A,B,DS-II,LT,1,,,,,active,10\n`);
+    const ok = await cli(['import', '--connections', good], { DATA_DIR: data });
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toContain('Imported 1 connection(s) and 0 bill(s)');
+  });
+});
