@@ -1,33 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { openDatabase, type Database } from '../src/platform/db/database.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
+import { scratchDatabase } from '../test/helpers/pg.ts';
 
 /** Benchmark helpers: fresh databases on either engine, and a description of the machine. */
 
 export const PG_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function freshBenchDatabase(engine: 'postgres' | 'pglite'): Promise<Database> {
-  if (engine === 'pglite') {
-    const d = await openDatabase({});
-    await migrate(d);
-    return d;
-  }
-  const name = `sangrahan_bench_${randomBytes(4).toString('hex')}`;
-  const admin = await openDatabase({ databaseUrl: PG_BASE, poolMax: 1 });
-  await admin.withClient((c) => c.exec(`CREATE DATABASE ${name}`));
-  const u = new URL(PG_BASE);
-  u.pathname = `/${name}`;
-  const d = await openDatabase({ databaseUrl: u.toString(), poolMax: 4 });
+  const d = engine === 'pglite' ? await openDatabase({}) : await scratchDatabase(PG_BASE, { prefix: 'sangrahan_bench', poolMax: 4 });
   await migrate(d);
-  return {
-    ...d,
-    async close() {
-      await d.close();
-      await admin.withClient((c) => c.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      await admin.close();
-    },
-  };
+  return d;
 }
 
 export function machine(): string {

@@ -10,8 +10,8 @@ async function digest(database: Database): Promise<{ connections: string; bills:
   const r = await sql<{ connections: string; bills: string }>`
     SELECT (SELECT md5(string_agg(concat_ws('|', d.code, c.consumer_no, c.name, c.category, c.balance_paise, c.owner_pan, c.owner_dept_code), ',' ORDER BY d.code, c.consumer_no))
               FROM connections c JOIN discoms d ON d.id = c.discom_id) AS connections,
-           (SELECT md5(string_agg(concat_ws('|', b.bill_no, b.units, b.current_demand_paise, b.net_payable_paise, b.dps_paise, b.status), ',' ORDER BY b.bill_no))
-              FROM bills b) AS bills`.execute(database.db);
+           (SELECT md5(string_agg(concat_ws('|', d.code, b.bill_no, b.units, b.current_demand_paise, b.net_payable_paise, b.dps_paise, b.status), ',' ORDER BY d.code, b.bill_no))
+              FROM bills b JOIN discoms d ON d.id = b.discom_id) AS bills`.execute(database.db);
   return r.rows[0]!;
 }
 
