@@ -41,7 +41,7 @@ for (const engine of values.engines.split(',') as ('postgres' | 'pglite')[]) {
   let baseMs: number;
   try {
     // Only the COPY is timed: generating the rows is left out of the baseline.
-    const gen = new DemoGenerator({ seed: 42, connections, asOf, changedAt: new Date() });
+    const gen = new DemoGenerator({ seed: 42, connections, asOf, changedAt: new Date().toISOString() });
     const strip = (csv: string) => csv.replace(/^\d+,/gm, ''); // staging CSV carries a row number first
     baseMs = 0;
     for (let from = 0; from < connections; from += 10000) {

@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BillingSimulator } from './adapters/billing-system/simulator.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
-import { SeedRefused, seedDemo } from './modules/demo/seed.ts';
+import { SeedRefused, seedDemo, seedReferenceData } from './modules/demo/seed.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { DataDirLockedError } from './platform/db/dir-lock.ts';
@@ -18,7 +19,8 @@ Commands:
   migrate                   apply pending database migrations
   seed --seed N --connections K [--as-of YYYY-MM-DD]
                             load deterministic Bihar-like demo data into an empty database
-  import [--connections FILE] [--bills FILE]
+  seed --reference-only     load only Bihar's discoms, hierarchy and tariff categories
+  import [--connections FILE] [--bills FILE] [--extracted-at TIME]
                             import consumer master and bills from CSV; all rows or none
   sync                      one incremental sync from the billing system (the simulator)
 
@@ -70,8 +72,24 @@ function progress(label: string) {
 async function cmdSeed(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { seed: { type: 'string', default: '42' }, connections: { type: 'string', default: '20000' }, 'as-of': { type: 'string' } },
+    options: {
+      seed: { type: 'string', default: '42' },
+      connections: { type: 'string', default: '20000' },
+      'as-of': { type: 'string' },
+      'reference-only': { type: 'boolean', default: false },
+    },
   });
+  if (values['reference-only']) {
+    const database = await open(config);
+    try {
+      await migrate(database);
+      await seedReferenceData(database);
+      log(`Loaded Bihar's discoms, circles, divisions, subdivisions and tariff categories into ${where(config)}.`);
+    } finally {
+      await database.close();
+    }
+    return;
+  }
   const seed = Number(values.seed);
   const connections = Number(values.connections);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number of 0 or more, not "${values.seed}"`);
@@ -97,19 +115,31 @@ async function cmdSeed(config: Config, args: string[]): Promise<void> {
 }
 
 async function cmdImport(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { connections: { type: 'string' }, bills: { type: 'string' } } });
-  if (!values.connections && !values.bills) throw new UsageError('import needs --connections FILE, --bills FILE or both');
+  const { values } = parseArgs({
+    args,
+    options: { connections: { type: 'string' }, bills: { type: 'string' }, 'extracted-at': { type: 'string' } },
+  });
+  const files = [values.connections, values.bills].filter((f): f is string => !!f);
+  if (!files.length) throw new UsageError('import needs --connections FILE, --bills FILE or both');
+  for (const f of files) if (!fs.existsSync(f)) throw new UsageError(`No such file: ${f}`);
+  let extractedAt = new Date(Math.max(...files.map((f) => fs.statSync(f).mtimeMs)));
+  if (values['extracted-at']) {
+    extractedAt = new Date(values['extracted-at']);
+    if (Number.isNaN(extractedAt.getTime())) throw new UsageError(`--extracted-at must be a date and time such as 2026-03-31T18:00:00+05:30`);
+  }
   const database = await open(config);
   try {
     await migrate(database);
-    const r = await importBillingCsv(database, { connections: values.connections, bills: values.bills });
+    const r = await importBillingCsv(database, { connections: values.connections, bills: values.bills }, { extractedAt });
     if (r.problemCount) {
       log(`Nothing was imported: ${formatInt(r.problemCount)} problem(s) found.`);
       for (const p of r.problems) log(`  ${p.file} file, line ${p.row}: ${p.message.en}`);
       if (r.problemCount > r.problems.length) log(`  … and ${formatInt(r.problemCount - r.problems.length)} more.`);
       return 1;
     }
-    log(`Imported ${formatInt(r.connections)} connection(s) and ${formatInt(r.bills)} bill(s) into ${where(config)}.`);
+    log(`Imported ${formatInt(r.connections)} connection(s) and ${formatInt(r.bills)} bill(s) into ${where(config)} (files as of ${extractedAt.toISOString()}).`);
+    const same = r.staged.connections - r.connections + (r.staged.bills - r.bills);
+    if (same) log(`${formatInt(same)} row(s) were left as they were: the portal already holds the same or newer data.`);
     return 0;
   } finally {
     await database.close();
@@ -121,7 +151,11 @@ async function cmdSync(config: Config): Promise<void> {
   try {
     await migrate(database);
     const r = await syncFromBillingSystem(database, new BillingSimulator(database));
-    log(`Synced ${formatInt(r.connections)} connection(s) and ${formatInt(r.bills)} bill(s) in ${r.pages} page(s).`);
+    if (!r.ran) log('Another sync from this billing system is running; nothing done.');
+    else {
+      log(`Synced: ${formatInt(r.connections)} connection(s) and ${formatInt(r.bills)} bill(s) written, in ${r.pages} page(s).`);
+      if (r.rejected) log(`${formatInt(r.rejected)} row(s) could not be applied and are quarantined in billing_sync_rejects.`);
+    }
   } finally {
     await database.close();
   }
@@ -141,17 +175,23 @@ async function cmdServe(config: Config): Promise<void> {
     throw e;
   }
   const app = await buildApp({ config, database, billing, clock: () => new Date() });
+  // The next sync is scheduled when the last one ends, so runs never pile up in this process;
+  // across processes, syncFromBillingSystem lets one run at a time.
   let syncTimer: NodeJS.Timeout | undefined;
   let syncing: Promise<unknown> = Promise.resolve();
-  if (config.billingSyncIntervalS > 0) {
-    syncTimer = setInterval(() => {
-      syncing = syncFromBillingSystem(database, billing).then(
-        (r) => app.log.info({ sync: r }, 'billing sync done'),
-        (e: Error) => app.log.warn({ err: e }, 'billing sync failed'),
-      );
+  const scheduleSync = () => {
+    if (closing || config.billingSyncIntervalS <= 0) return;
+    syncTimer = setTimeout(() => {
+      syncing = syncFromBillingSystem(database, billing)
+        .then(
+          (r) => app.log.info({ sync: r }, 'billing sync done'),
+          (e: Error) => app.log.warn({ err: e }, 'billing sync failed'),
+        )
+        .finally(scheduleSync);
     }, config.billingSyncIntervalS * 1000);
     syncTimer.unref();
-  }
+  };
+  scheduleSync();
 
   const shutdown = async (signal: string) => {
     if (closing) {
@@ -160,7 +200,7 @@ async function cmdServe(config: Config): Promise<void> {
     }
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    if (syncTimer) clearInterval(syncTimer);
+    if (syncTimer) clearTimeout(syncTimer);
     const force = setTimeout(() => {
       app.log.error('shutdown timed out; exiting');
       process.exit(1);

@@ -75,6 +75,17 @@ describe(`HTTP API on ${engineName}`, () => {
     expect(res.json().error).toMatchObject({ code: 'NOT_FOUND', message: { en: 'Not found.', hi: 'नहीं मिला।' } });
   });
 
+  it('gives errors raised before routing the same shape, with a request id', async () => {
+    for (const url of ['/api/v1/discoms/%E0%A4%A', `/api/v1/discoms/${'A'.repeat(200)}`]) {
+      const res = await app.inject(url);
+      expect(res.statusCode, url).toBe(400);
+      const err = res.json().error;
+      expect(Object.keys(err).sort()).toEqual(['code', 'details', 'message', 'requestId']);
+      expect(Object.keys(err.message).sort()).toEqual(['en', 'hi']);
+      expect(err.requestId).toBe(res.headers['x-request-id']);
+    }
+  });
+
   it('lists each bad field with English and Hindi messages, never a 500', async () => {
     const res = await app.inject('/api/v1/discoms/N0T-V@LID');
     expect(res.statusCode).toBe(400);
@@ -104,7 +115,8 @@ describe(`HTTP API on ${engineName}`, () => {
   it('answers unknown API paths with JSON 404 and page paths with the web app', async () => {
     const api = await app.inject('/api/v1/nothing-here');
     expect(api.statusCode).toBe(404);
-    expect(api.json().error.code).toBe('NOT_FOUND');
+    expect(api.json().error).toMatchObject({ code: 'NOT_FOUND', message: { en: 'Not found.', hi: 'नहीं मिला।' } });
+    expect(Object.keys(api.json().error.message)).toEqual(['en', 'hi']);
     const page = await app.inject('/discoms/NBPDCL');
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Sangrahan test shell');

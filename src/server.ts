@@ -5,10 +5,10 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { discomRoutes } from './modules/discoms/index.ts';
 import type { App, AppContext } from './platform/context.ts';
-import { AppError, errorBody, type ErrorCode } from './platform/errors.ts';
+import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/errors.ts';
 import { healthRoutes } from './platform/http/health.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
 import { validationDetails } from './platform/http/validation.ts';
@@ -49,6 +49,12 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     bodyLimit: 1024 * 1024,
+    // Errors Fastify raises before routing (a malformed URL, an over-long parameter) get our shape too.
+    frameworkErrors: (err, req, res) => {
+      const reply = res as unknown as FastifyReply;
+      const code = statusCodes[err.statusCode ?? 400] ?? 'BAD_REQUEST';
+      void reply.header('x-request-id', req.id).status(errorCatalog[code].status).send(errorBody(new AppError(code), req.id));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (req, reply) => {

@@ -27,6 +27,17 @@ describe('configuration', () => {
     expect(problems.join('\n')).toContain('LOG_LEVEL="loud"');
   });
 
+  it('never prints a database password when the URL is wrong', () => {
+    let err: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://app:s3cr#t@db.internal:3306/x' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toContain('DATABASE_URL="mysql://…@db.internal:3306/x"');
+    expect((err as Error).message).not.toContain('s3cr');
+  });
+
   it('accepts a PostgreSQL URL and an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' }).databaseUrl).toBe('postgres://u@127.0.0.1:5432/db');
     expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();

@@ -3,7 +3,7 @@ import path from 'node:path';
 /**
  * Configuration comes from the environment only. Every variable is parsed and checked at start;
  * all problems are reported together, each naming the variable, the bad value and what is wanted.
- * The table in README.md is generated from `configSpec` (see `npm run docs:config`).
+ * README.md's table lists `configSpec`; a test keeps the two in step.
  */
 
 export interface Config {
@@ -31,7 +31,16 @@ interface VarSpec<K extends keyof Config> {
   key: K;
   doc: string;
   default?: string;
+  /** Never echo the value in full: it may hold a password. */
+  secret?: boolean;
   parse: Parser<Config[K]>;
+}
+
+/** 'postgres://app:s3cr#t@host/db' → 'postgres://…@host/db' (a URL too broken to parse shows only its scheme). */
+function redact(raw: string): string {
+  const at = raw.lastIndexOf('@');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? '';
+  return at >= 0 ? `${scheme}…${raw.slice(at)}` : raw.length > 12 ? `${raw.slice(0, 12)}…` : raw;
 }
 
 const int =
@@ -76,7 +85,7 @@ export const configSpec = [
   { env: 'NODE_ENV', key: 'nodeEnv', doc: 'development, production or test', default: 'development', parse: oneOf('development', 'production', 'test') },
   { env: 'HOST', key: 'host', doc: 'Address the HTTP server listens on', default: '127.0.0.1', parse: text },
   { env: 'PORT', key: 'port', doc: 'HTTP port (0 picks a free one)', default: '3000', parse: int(0, 65535) },
-  { env: 'DATABASE_URL', key: 'databaseUrl', doc: 'PostgreSQL URL. Unset: embedded PGlite in DATA_DIR', default: '', parse: postgresUrl },
+  { env: 'DATABASE_URL', key: 'databaseUrl', doc: 'PostgreSQL URL. Unset: embedded PGlite in DATA_DIR', default: '', secret: true, parse: postgresUrl },
   { env: 'DATA_DIR', key: 'dataDir', doc: 'Folder of the embedded database (PGlite), locked against a second process', default: './data', parse: text },
   { env: 'DB_POOL_MAX', key: 'dbPoolMax', doc: 'Connections per process to PostgreSQL', default: '10', parse: int(1, 200) },
   { env: 'LOG_LEVEL', key: 'logLevel', doc: 'fatal, error, warn, info, debug, trace or silent', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
@@ -103,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const raw = env[spec.env] ?? spec.default ?? '';
     const r = spec.parse(raw);
     if (r.ok) out[spec.key] = r.value;
-    else problems.push(`${spec.env}=${JSON.stringify(raw)} is not valid: expected ${r.want}`);
+    else problems.push(`${spec.env}=${JSON.stringify(spec.secret ? redact(raw) : raw)} is not valid: expected ${r.want}`);
   }
   if (problems.length) throw new ConfigError(problems);
   const cfg = { ...(out as unknown as Config), ...overrides };

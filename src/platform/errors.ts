@@ -37,12 +37,15 @@ export interface ErrorDetail {
 
 export class AppError extends Error {
   readonly status: number;
+  readonly text: Text;
   constructor(
     readonly code: ErrorCode,
     readonly details: ErrorDetail[] = [],
-    readonly text: Text = errorCatalog[code],
+    text?: Text,
   ) {
-    super(text.en);
+    const { en, hi } = text ?? errorCatalog[code];
+    super(en);
+    this.text = { en, hi };
     this.name = 'AppError';
     this.status = errorCatalog[code].status;
   }

@@ -2,7 +2,8 @@
  * Money is integer paise (bigint). Rupee strings are parsed exactly, never through a float.
  */
 
-const RUPEES = /^(-)?(\d+)(?:\.(\d{1,2}))?$/;
+// At most 15 digits of rupees: far above any bill, and always within a bigint of paise.
+const RUPEES = /^(-)?(\d{1,15})(?:\.(\d{1,2}))?$/;
 // Indian grouping (1,23,45,678.50) or Western grouping (12,345,678.50).
 const GROUPED = /^-?(\d{1,2},(\d{2},)*\d{3}|\d{1,3}(,\d{3})+)(\.\d{1,2})?$/;
 

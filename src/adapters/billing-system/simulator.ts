@@ -1,6 +1,8 @@
 import type { Database } from '../../platform/db/database.ts';
 import {
+  BILL_COLUMNS,
   BillingSystemDown,
+  CONNECTION_COLUMNS,
   type BillRecord,
   type BillingSystem,
   type ChangeCursor,
@@ -31,8 +33,7 @@ interface ConsumerRow {
   owner_dept_code: string | null;
   status: ConnectionRecord['status'];
   balance_paise: bigint;
-  changed_at: Date;
-  changed_at_text: string;
+  changed_at: string;
 }
 
 interface BillRow {
@@ -61,8 +62,7 @@ interface BillRow {
   last_payment_paise: bigint | null;
   last_payment_date: string | null;
   status: BillRecord['status'];
-  changed_at: Date;
-  changed_at_text: string;
+  changed_at: string;
 }
 
 const toConnection = (r: ConsumerRow): ConnectionRecord => ({
@@ -112,7 +112,11 @@ const toBill = (r: BillRow): BillRecord => ({
   changedAt: r.changed_at,
 });
 
-const EPOCH = '1970-01-01 00:00:00+00';
+const EPOCH = '1970-01-01T00:00:00Z';
+// Change times leave at full (µs) precision: a JS Date would cut them to ms and lose order.
+const ISO_CHANGED = `to_char(t.changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS changed_at`;
+const CONSUMER_FIELDS = CONNECTION_COLUMNS.filter((c) => c !== 'changed_at').map((c) => `t.${c}`).join(', ');
+const BILL_FIELDS = BILL_COLUMNS.filter((c) => c !== 'changed_at').map((c) => `t.${c}`).join(', ');
 
 export class BillingSimulator implements BillingSystem {
   readonly name = 'simulator';
@@ -130,18 +134,26 @@ export class BillingSimulator implements BillingSystem {
     if (rows[0]) throw new BillingSystemDown(rows[0].down_until);
   }
 
-  async fetchChanges(since: Date | null, cursor: ChangeCursor | null, limit: number): Promise<ChangePage> {
+  async currentTime(): Promise<string> {
     await this.assertUp();
-    const sinceText = since ? since.toISOString() : EPOCH;
+    const { rows } = await this.database.withClient((c) =>
+      c.query<{ now: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS now`),
+    );
+    return rows[0]!.now;
+  }
+
+  async fetchChanges(since: string | null, cursor: ChangeCursor | null, limit: number): Promise<ChangePage> {
+    await this.assertUp();
+    const sinceText = since ?? EPOCH;
     const phase = cursor?.phase ?? 'connections';
     if (phase === 'connections') {
       const [d, k] = cursor ? cursor.key.split('|') : ['', ''];
       const { rows } = await this.database.withClient((c) =>
         c.query<ConsumerRow>(
-          `SELECT *, changed_at::text AS changed_at_text FROM billing_sim.consumers
-            WHERE changed_at > $1::timestamptz
-              AND (changed_at, discom_code, consumer_no) > ($2::timestamptz, $3, $4)
-            ORDER BY changed_at, discom_code, consumer_no LIMIT $5`,
+          `SELECT ${CONSUMER_FIELDS}, ${ISO_CHANGED} FROM billing_sim.consumers t
+            WHERE t.changed_at > $1::timestamptz
+              AND (t.changed_at, t.discom_code, t.consumer_no) > ($2::timestamptz, $3, $4)
+            ORDER BY t.changed_at, t.discom_code, t.consumer_no LIMIT $5`,
           [sinceText, cursor?.changedAt ?? EPOCH, d, k, limit],
         ),
       );
@@ -149,16 +161,16 @@ export class BillingSimulator implements BillingSystem {
       const next: ChangeCursor =
         rows.length < limit || !last
           ? { phase: 'bills', changedAt: EPOCH, key: '||' }
-          : { phase: 'connections', changedAt: last.changed_at_text, key: `${last.discom_code}|${last.consumer_no}` };
+          : { phase: 'connections', changedAt: last.changed_at, key: `${last.discom_code}|${last.consumer_no}` };
       return { connections: rows.map(toConnection), bills: [], next };
     }
     const [d, k, m] = cursor!.key.split('|');
     const { rows } = await this.database.withClient((c) =>
       c.query<BillRow>(
-        `SELECT *, changed_at::text AS changed_at_text FROM billing_sim.bills
-          WHERE changed_at > $1::timestamptz
-            AND (changed_at, discom_code, consumer_no, bill_month) > ($2::timestamptz, $3, $4, $5::date)
-          ORDER BY changed_at, discom_code, consumer_no, bill_month LIMIT $6`,
+        `SELECT ${BILL_FIELDS}, ${ISO_CHANGED} FROM billing_sim.bills t
+          WHERE t.changed_at > $1::timestamptz
+            AND (t.changed_at, t.discom_code, t.consumer_no, t.bill_month) > ($2::timestamptz, $3, $4, $5::date)
+          ORDER BY t.changed_at, t.discom_code, t.consumer_no, t.bill_month LIMIT $6`,
         [sinceText, cursor!.changedAt, d, k, m || '0001-01-01', limit],
       ),
     );
@@ -166,13 +178,29 @@ export class BillingSimulator implements BillingSystem {
     const next: ChangeCursor | null =
       rows.length < limit || !last
         ? null
-        : { phase: 'bills', changedAt: last.changed_at_text, key: `${last.discom_code}|${last.consumer_no}|${last.bill_month}` };
+        : { phase: 'bills', changedAt: last.changed_at, key: `${last.discom_code}|${last.consumer_no}|${last.bill_month}` };
     return { connections: [], bills: rows.map(toBill), next };
   }
 
   async postPayments(postings: readonly PaymentPosting[]): Promise<PostingAck[]> {
     await this.assertUp();
     if (!postings.length) return [];
+    // Refused one by one, before anything is applied: bad amounts and ids repeated within the call.
+    const counts = new Map<string, number>();
+    for (const p of postings) counts.set(p.postingId, (counts.get(p.postingId) ?? 0) + 1);
+    const refused = new Map<string, string>();
+    for (const p of postings) {
+      if (counts.get(p.postingId)! > 1) refused.set(p.postingId, 'posting id repeated within one call');
+      else if (p.amountPaise <= 0n) refused.set(p.postingId, 'amount must be positive');
+    }
+    const valid = postings.filter((p) => !refused.has(p.postingId));
+    const acks = valid.length ? await this.apply(valid) : new Map<string, PostingAck>();
+    return postings.map(
+      (p): PostingAck => acks.get(p.postingId) ?? { postingId: p.postingId, status: 'rejected', reason: refused.get(p.postingId) ?? 'not recorded' },
+    );
+  }
+
+  private async apply(postings: readonly PaymentPosting[]): Promise<Map<string, PostingAck>> {
     const input = JSON.stringify(
       postings.map((p) => ({
         posting_id: p.postingId,
@@ -217,15 +245,10 @@ export class BillingSimulator implements BillingSystem {
               AND b.bill_month = (SELECT max(bill_month) FROM billing_sim.bills x
                                    WHERE x.discom_code = k.discom_code AND x.consumer_no = k.consumer_no)`,
         );
-        const { rows } = await c.query<{
-          posting_id: string;
-          sim_receipt_no: string | null;
-          same: boolean | null;
-          known: boolean;
-          fresh: boolean;
-        }>(
+        const { rows } = await c.query<{ posting_id: string; sim_receipt_no: string | null; same: boolean | null; known: boolean; fresh: boolean }>(
           `SELECT i.posting_id, p.sim_receipt_no,
-                  (p.discom_code = i.discom_code AND p.consumer_no = i.consumer_no AND p.amount_paise = i.amount_paise) AS same,
+                  (p.discom_code, p.consumer_no, p.amount_paise, p.paid_at, p.mode, p.reference)
+                    IS NOT DISTINCT FROM (i.discom_code, i.consumer_no, i.amount_paise, i.paid_at, i.mode, i.reference) AS same,
                   k.consumer_no IS NOT NULL AS known,
                   p.received_at = now() AS fresh
              FROM incoming i
@@ -233,14 +256,14 @@ export class BillingSimulator implements BillingSystem {
              LEFT JOIN billing_sim.consumers k ON k.discom_code = i.discom_code AND k.consumer_no = i.consumer_no`,
         );
         await c.exec('COMMIT');
-        const byId = new Map(rows.map((r) => [r.posting_id, r]));
-        return postings.map((p): PostingAck => {
-          const r = byId.get(p.postingId);
-          if (!r?.known && !r?.sim_receipt_no) return { postingId: p.postingId, status: 'rejected', reason: 'unknown consumer' };
-          if (!r.sim_receipt_no) return { postingId: p.postingId, status: 'rejected', reason: 'not recorded' };
-          if (!r.same) return { postingId: p.postingId, status: 'rejected', reason: 'posting id already used for a different payment' };
-          return { postingId: p.postingId, status: r.fresh ? 'accepted' : 'duplicate', billingReceiptNo: r.sim_receipt_no };
-        });
+        return new Map(
+          rows.map((r): [string, PostingAck] => {
+            const id = r.posting_id;
+            if (!r.sim_receipt_no) return [id, { postingId: id, status: 'rejected', reason: r.known ? 'not recorded' : 'unknown consumer' }];
+            if (!r.same) return [id, { postingId: id, status: 'rejected', reason: 'posting id already used for a different payment' }];
+            return [id, { postingId: id, status: r.fresh ? 'accepted' : 'duplicate', billingReceiptNo: r.sim_receipt_no }];
+          }),
+        );
       } catch (e) {
         await c.exec('ROLLBACK');
         throw e;

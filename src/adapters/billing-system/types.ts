@@ -20,7 +20,8 @@ export interface ConnectionRecord {
   status: 'active' | 'disconnected' | 'closed';
   /** Positive: due. Negative: advance credit. */
   balancePaise: bigint;
-  changedAt: Date;
+  /** When the billing system last changed the row: an ISO 8601 timestamp at the source's precision (µs). */
+  changedAt: string;
 }
 
 export interface BillRecord {
@@ -50,7 +51,8 @@ export interface BillRecord {
   lastPaymentPaise: bigint | null;
   lastPaymentDate: string | null;
   status: 'unpaid' | 'part_paid' | 'paid';
-  changedAt: Date;
+  /** As ConnectionRecord.changedAt. */
+  changedAt: string;
 }
 
 /** Where a paged fetch of changes stands: connections are all sent before bills. */
@@ -83,8 +85,10 @@ export type PostingAck =
 
 export interface BillingSystem {
   readonly name: string;
+  /** The billing system's own clock (ISO 8601): changes are stamped by it, so syncs are anchored to it. */
+  currentTime(): Promise<string>;
   /** Connections and bills changed after `since` (all when null), a page at a time. */
-  fetchChanges(since: Date | null, cursor: ChangeCursor | null, limit: number): Promise<ChangePage>;
+  fetchChanges(since: string | null, cursor: ChangeCursor | null, limit: number): Promise<ChangePage>;
   /** Applies payments; acknowledges each, idempotently by postingId. Throws BillingSystemDown when unreachable. */
   postPayments(postings: readonly PaymentPosting[]): Promise<PostingAck[]>;
 }

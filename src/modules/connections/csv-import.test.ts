@@ -26,6 +26,7 @@ const goodBills = [
 ].join('\r\n');
 
 const stream = (s: string) => Readable.from([Buffer.from(s)]);
+const at = { extractedAt: new Date('2026-11-20T10:00:00Z') };
 
 describe(`CSV import of consumer master and bills on ${engineName}`, () => {
   let database: Database;
@@ -43,7 +44,7 @@ describe(`CSV import of consumer master and bills on ${engineName}`, () => {
     ).rows[0]!;
 
   it('imports valid files: BOM, CRLF, blank lines, Indian grouping, lower-case codes, DD-MM-YYYY dates', async () => {
-    const r = await importBillingCsv(database, { connections: stream(goodConnections), bills: stream(goodBills) });
+    const r = await importBillingCsv(database, { connections: stream(goodConnections), bills: stream(goodBills) }, at);
     expect(r.problems).toEqual([]);
     expect(r.connections).toBe(3);
     expect(r.bills).toBe(2);
@@ -64,14 +65,48 @@ describe(`CSV import of consumer master and bills on ${engineName}`, () => {
     ]);
   });
 
-  it('changes nothing when the same files are imported again', async () => {
+  it('writes nothing when the same files are imported again, even as of a later time', async () => {
     const before = await database.db.selectFrom('bills').selectAll().orderBy('id').execute();
-    const r = await importBillingCsv(database, { connections: stream(goodConnections), bills: stream(goodBills) });
+    const r = await importBillingCsv(database, { connections: stream(goodConnections), bills: stream(goodBills) }, { extractedAt: new Date('2026-11-21T10:00:00Z') });
     expect(r.problemCount).toBe(0);
+    expect(r.staged).toEqual({ connections: 3, bills: 2 });
+    expect([r.connections, r.bills]).toEqual([0, 0]);
     expect(await counts()).toEqual({ c: 3n, b: 2n });
-    const after = await database.db.selectFrom('bills').selectAll().orderBy('id').execute();
-    const strip = (rows: typeof before) => rows.map(({ synced_at: _s, source_updated_at: _u, ...rest }) => rest);
-    expect(strip(after)).toEqual(strip(before));
+    expect(await database.db.selectFrom('bills').selectAll().orderBy('id').execute()).toEqual(before);
+  });
+
+  it('does not let an older file overwrite newer data, and applies a newer one', async () => {
+    const changed = goodConnections.replace('"1,234.50"', '999.00');
+    const older = await importBillingCsv(database, { connections: stream(changed) }, { extractedAt: new Date('2026-11-19T10:00:00Z') });
+    expect(older.problemCount).toBe(0);
+    expect(older.connections).toBe(0);
+    const bal = () =>
+      database.db.selectFrom('connections').select('balance_paise').where('consumer_no', '=', '0101000001').executeTakeFirstOrThrow();
+    expect((await bal()).balance_paise).toBe(123450n);
+    const newer = await importBillingCsv(database, { connections: stream(changed) }, { extractedAt: new Date('2026-11-22T10:00:00Z') });
+    expect(newer.connections).toBe(1);
+    expect((await bal()).balance_paise).toBe(99900n);
+  });
+
+  it('reports by line the rows that break the tables’ rules, instead of failing on a constraint', async () => {
+    const rows = [
+      BILL_HEADER,
+      // negative charge; due before bill date; after-due below net; zero last payment; a number too big for paise
+      'NBPDCL,B1,0101000001,2026-09-01,2026-09-05,2026-09-20,,,1,actual,-1,1,1,1,1,3,0,0,0,0,5,5,,,unpaid',
+      'NBPDCL,B2,0101000001,2026-08-01,2026-08-05,2026-08-01,,,1,actual,1,1,1,1,1,5,0,0,0,0,5,5,,,unpaid',
+      'NBPDCL,B3,0101000001,2026-07-01,2026-07-05,2026-07-20,,,1,actual,1,1,1,1,1,5,0,0,0,0,5,4,,,unpaid',
+      'NBPDCL,B4,0101000001,2026-06-01,2026-06-05,2026-06-20,,,1,actual,1,1,1,1,1,5,0,0,0,0,5,5,0,2026-05-30,paid',
+      'NBPDCL,B5,0101000001,2026-05-01,2026-05-05,2026-05-20,,,1,actual,1,1,1,1,1,5,0,0,0,0,5,99999999999999999999,,,unpaid',
+    ].join('\n');
+    const r = await importBillingCsv(database, { bills: stream(rows) }, at);
+    const byLine = (line: number) => r.problems.filter((p) => p.row === line).map((p) => p.message.en);
+    expect(byLine(2)).toContain('energy_charge: must not be negative');
+    expect(byLine(3)).toContain('due_date: is before the bill date');
+    expect(byLine(4)).toContain('payable_after_due: is less than the net payable by the due date');
+    expect(byLine(5)).toContain('last_payment: must be more than zero');
+    expect(byLine(6)).toContain('payable_after_due: must be an amount in rupees, such as 1234.50');
+    expect(r.bills).toBe(0);
+    expect(await counts()).toEqual({ c: 3n, b: 2n });
   });
 
   it('rejects a file with bad rows, reports each by line, and imports none of it', async () => {
@@ -90,7 +125,7 @@ describe(`CSV import of consumer master and bills on ${engineName}`, () => {
       'NBPDCL,X1,0109999999,2026-10-01,2026-10-05,2026-10-20,,,1,actual,1,1,1,1,1,5,0,0,0,0,5,5,,,unpaid', // unknown connection
       'NBPDCL,X2,0101000001,2026-10-15,2026-10-05,2026-13-20,,,1,actual,1,1,1,1,1,9,0,0,0,0,5,5,,,unpaid', // mid-month, bad date, bad sum
     ].join('\n');
-    const r = await importBillingCsv(database, { connections: stream(bad), bills: stream(badBills) });
+    const r = await importBillingCsv(database, { connections: stream(bad), bills: stream(badBills) }, at);
     expect(r.connections).toBe(0);
     const lines = (file: string) => [...new Set(r.problems.filter((p) => p.file === file).map((p) => p.row))];
     expect(lines('connections')).toEqual([3, 4, 5, 6, 7, 8]);
@@ -118,7 +153,7 @@ describe(`CSV import of consumer master and bills on ${engineName}`, () => {
   });
 
   it('names missing columns', async () => {
-    const r = await importBillingCsv(database, { connections: stream('discom_code,consumer_no\nNBPDCL,0101000009\n') });
+    const r = await importBillingCsv(database, { connections: stream('discom_code,consumer_no\nNBPDCL,0101000009\n') }, at);
     expect(r.problems[0]!.message.en).toContain('missing columns: subdivision_code, name, address');
     expect(await counts()).toEqual({ c: 3n, b: 2n });
   });

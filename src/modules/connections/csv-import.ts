@@ -128,7 +128,7 @@ function oneOf<T extends string>(row: Row, errs: RowErrors, col: string, values:
   return v as T;
 }
 
-function parseConnection(row: Row, errs: RowErrors, now: Date): ConnectionRecord | null {
+function parseConnection(row: Row, errs: RowErrors, now: string): ConnectionRecord | null {
   const consumerNo = field(row, errs, 'consumer_no');
   if (consumerNo !== null && !/^\d{6,16}$/.test(consumerNo)) errs.add('consumer_no', 'digits', text.digits);
   const loadText = field(row, errs, 'sanctioned_load_kw');
@@ -161,7 +161,7 @@ function parseConnection(row: Row, errs: RowErrors, now: Date): ConnectionRecord
   return errs.list.length ? null : (rec as ConnectionRecord);
 }
 
-function parseBill(row: Row, errs: RowErrors, now: Date): BillRecord | null {
+function parseBill(row: Row, errs: RowErrors, now: string): BillRecord | null {
   const consumerNo = field(row, errs, 'consumer_no');
   if (consumerNo !== null && !/^\d{6,16}$/.test(consumerNo)) errs.add('consumer_no', 'digits', text.digits);
   const billMonth = date(row, errs, 'bill_month');
@@ -240,18 +240,28 @@ export interface ImportInput {
   bills?: Readable | string;
 }
 
-export async function importBillingCsv(database: Database, input: ImportInput, now = new Date()): Promise<IngestResult> {
+export interface ImportOptions {
+  /**
+   * When the billing system wrote the files. Stored as each row's source time: a row older than
+   * what the portal holds is not applied, so importing yesterday's file after today's changes
+   * nothing. The CLI takes the files' modification time unless told otherwise.
+   */
+  extractedAt: Date;
+}
+
+export async function importBillingCsv(database: Database, input: ImportInput, opts: ImportOptions): Promise<IngestResult> {
   const problems: RowProblem[] = [];
+  const at = opts.extractedAt.toISOString();
   const open = (x: Readable | string | undefined): Readable | undefined => (typeof x === 'string' ? fs.createReadStream(x) : x);
   const conn = open(input.connections);
   const bill = open(input.bills);
   const connLines = conn
-    ? await readFile(conn, 'connections', CONNECTION_FILE_COLUMNS, (r, e) => parseConnection(r, e, now), connectionValues, problems)
+    ? await readFile(conn, 'connections', CONNECTION_FILE_COLUMNS, (r, e) => parseConnection(r, e, at), connectionValues, problems)
     : [];
-  const billLines = bill ? await readFile(bill, 'bills', BILL_FILE_COLUMNS, (r, e) => parseBill(r, e, now), billValues, problems) : [];
+  const billLines = bill ? await readFile(bill, 'bills', BILL_FILE_COLUMNS, (r, e) => parseBill(r, e, at), billValues, problems) : [];
   // Check the well-formed rows against the database too, so that one run reports everything.
   const r = await database.withClient((c) => ingestBillingCsv(c, connLines, billLines, { dryRun: problems.length > 0 }));
+  if (!problems.length) return r;
   const all = [...problems, ...r.problems].sort((a, b) => (a.file === b.file ? a.row - b.row : a.file === 'connections' ? -1 : 1));
-  if (all.length) return { connections: 0, bills: 0, problems: all.slice(0, 1000), problemCount: problems.length + r.problemCount };
-  return r;
+  return { ...r, connections: 0, bills: 0, problems: all.slice(0, 1000), problemCount: problems.length + r.problemCount };
 }

@@ -100,8 +100,8 @@ export interface GeneratorOptions {
   connections: number;
   /** Bills run up to the month of this date (the latest bill is issued by the 10th). */
   asOf: Date;
-  /** Stamped as the billing system's change time. */
-  changedAt: Date;
+  /** Stamped as the billing system's change time (ISO 8601). */
+  changedAt: string;
 }
 
 export interface GeneratedConnection {

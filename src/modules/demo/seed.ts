@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import type { Database } from '../../platform/db/database.ts';
-import { ingestBillingCsv } from '../connections/index.ts';
+import { SYNC_OVERLAP_MS, ingestBillingCsv } from '../connections/index.ts';
 import { DemoGenerator, chunkCsv, type CsvChunk, type GeneratorOptions } from './generator.ts';
 import { DISCOMS, TARIFF_CATEGORIES, subdivisionsOf } from './geography.ts';
 import { ORGANISATIONS } from './organisations.ts';
@@ -116,7 +116,11 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
   }
   await seedReferenceData(database);
   const organisations = await seedOrganisations(database);
-  const changedAt = new Date();
+  // Rows are stamped by the billing system's clock (the database's), far enough before the sync
+  // watermark that the first incremental sync does not read the whole seed again.
+  const { rows: clock } = await database.withClient((c) => c.query<{ now: Date }>('SELECT clock_timestamp() AS now'));
+  const watermark = clock[0]!.now;
+  const changedAt = new Date(watermark.getTime() - SYNC_OVERLAP_MS - 60_000).toISOString();
   const genOpts: GeneratorOptions = { seed: opts.seed, connections: opts.connections, asOf: opts.asOf ?? new Date(), changedAt };
   const chunk = opts.chunkSize ?? 5000;
   const source = (opts.worker ?? opts.connections >= 50_000) ? workerChunks(genOpts, chunk) : inlineChunks(genOpts, chunk);
@@ -144,8 +148,8 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
   await Promise.all(inFlight);
   await database.db
     .insertInto('billing_sync_state')
-    .values({ source: 'simulator', watermark: changedAt, last_finished_at: new Date() })
-    .onConflict((oc) => oc.column('source').doUpdateSet({ watermark: changedAt, last_finished_at: new Date() }))
+    .values({ source: 'simulator', watermark, last_finished_at: new Date() })
+    .onConflict((oc) => oc.column('source').doUpdateSet({ watermark, last_finished_at: new Date() }))
     .execute();
   await database.withClient((c) => c.exec('ANALYZE'));
   return { connections: opts.connections, bills, organisations, ms: Date.now() - started };

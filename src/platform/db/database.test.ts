@@ -111,4 +111,25 @@ describe('embedded data folder lock', () => {
     lock.release();
     expect(fs.existsSync(path.join(other, 'sangrahan.lock'))).toBe(false);
   });
+
+  it('takes over a lock with its own pid left by an earlier life (a restarted container)', () => {
+    const mine = path.join(dir, 'mine');
+    fs.mkdirSync(mine);
+    fs.writeFileSync(path.join(mine, 'sangrahan.lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), since: 'before the restart' }));
+    const lock = lockDataDir(mine);
+    expect(JSON.parse(fs.readFileSync(path.join(mine, 'sangrahan.lock'), 'utf8')).since).not.toBe('before the restart');
+    expect(() => lockDataDir(mine)).toThrow(DataDirLockedError);
+    lock.release();
+  });
+
+  it('treats a fresh empty lock as a process still starting, and an old empty one as stale', () => {
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    const file = path.join(empty, 'sangrahan.lock');
+    fs.writeFileSync(file, '');
+    expect(() => lockDataDir(empty)).toThrow(/still starting/);
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(file, old, old);
+    lockDataDir(empty).release();
+  });
 });

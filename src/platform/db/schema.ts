@@ -119,6 +119,18 @@ export interface BillingSyncStateTable {
   bills_synced: Generated<bigint>;
 }
 
+export interface BillingSyncRejectsTable {
+  id: Id;
+  source: string;
+  kind: 'connections' | 'bills';
+  key: string;
+  problem: string;
+  detail: string;
+  payload: unknown;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+}
+
 export type OrganisationType = 'state_department' | 'central_psu' | 'state_psu' | 'private' | 'large_consumer';
 
 export interface OrganisationsTable {
@@ -153,6 +165,7 @@ export interface DB {
   connections: ConnectionsTable;
   bills: BillsTable;
   billing_sync_state: BillingSyncStateTable;
+  billing_sync_rejects: BillingSyncRejectsTable;
   organisations: OrganisationsTable;
   schema_migrations: SchemaMigrationsTable;
 }

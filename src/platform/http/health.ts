@@ -30,7 +30,8 @@ export async function healthRoutes(app: App, { ctx }: { ctx: AppContext }): Prom
           pendingMigrations: pending,
         });
       } catch (e) {
-        return reply.status(503).send({ status: 'not_ready', database: (e as Error).message, engine: ctx.database.engine, pendingMigrations: [] });
+        _req.log.warn({ err: e }, 'readiness check: database unreachable');
+        return reply.status(503).send({ status: 'not_ready', database: 'unreachable', engine: ctx.database.engine, pendingMigrations: [] });
       }
     },
   );
