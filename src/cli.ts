@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BillingSimulator } from './adapters/billing-system/simulator.ts';
+import { NotificationSender } from './adapters/notifier/notifier.ts';
+import { verifyAudit } from './modules/audit/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
 import { SeedRefused, seedDemo, seedReferenceData } from './modules/demo/seed.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
@@ -23,6 +25,7 @@ Commands:
   import [--connections FILE] [--bills FILE] [--extracted-at TIME]
                             import consumer master and bills from CSV; all rows or none
   sync                      one incremental sync from the billing system (the simulator)
+  verify-audit              recompute the audit log's hash chains; exits 1 if a row was changed or deleted
 
 Configuration is read from the environment; see README.md.`;
 
@@ -161,6 +164,23 @@ async function cmdSync(config: Config): Promise<void> {
   }
 }
 
+async function cmdVerifyAudit(config: Config): Promise<number> {
+  const database = await open(config);
+  try {
+    await migrate(database);
+    const r = await verifyAudit(database);
+    if (!r.problems.length) {
+      log(`Audit log intact: ${formatInt(r.rows)} entries in ${formatInt(r.chains)} chain(s) verified.`);
+      return 0;
+    }
+    log(`Audit log NOT intact: ${formatInt(r.problems.length)} problem(s) in ${formatInt(r.rows)} entries:`);
+    for (const p of r.problems.slice(0, 200)) log(`  ${p.message}`);
+    return 1;
+  } finally {
+    await database.close();
+  }
+}
+
 async function cmdServe(config: Config): Promise<void> {
   const started = Date.now();
   const database = await open(config);
@@ -174,7 +194,12 @@ async function cmdServe(config: Config): Promise<void> {
     await database.close();
     throw e;
   }
-  const app = await buildApp({ config, database, billing, clock: () => new Date() });
+  const sender = new NotificationSender(database.db, { smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, smsWebhookUrl: config.smsWebhookUrl });
+  const app = await buildApp({ config, database, billing, clock: () => new Date(), sender });
+  const sendTimer = sender.configured
+    ? setInterval(() => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed')), 10_000)
+    : undefined;
+  sendTimer?.unref();
   // The next sync is scheduled when the last one ends, so runs never pile up in this process;
   // across processes, syncFromBillingSystem lets one run at a time.
   let syncTimer: NodeJS.Timeout | undefined;
@@ -201,6 +226,7 @@ async function cmdServe(config: Config): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     if (syncTimer) clearTimeout(syncTimer);
+    if (sendTimer) clearInterval(sendTimer);
     const force = setTimeout(() => {
       app.log.error('shutdown timed out; exiting');
       process.exit(1);
@@ -269,6 +295,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'sync':
         await cmdSync(config);
         return 0;
+      case 'verify-audit':
+        return await cmdVerifyAudit(config);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }

@@ -20,7 +20,7 @@ describe(`HTTP API on ${engineName}`, () => {
     await seedDemo(database, { seed: 11, connections: 300, asOf: new Date('2026-11-26T12:00:00Z') });
     fs.writeFileSync(path.join(webDist, 'index.html'), '<!doctype html><title>Sangrahan test shell</title>');
     app = await buildApp({ config: testConfig({ webDist }), database, billing: new BillingSimulator(database), clock: () => new Date() });
-    app.get('/api/v1/test-boom', async () => {
+    app.get('/api/v1/test-boom', { config: { access: { public: true } } }, async () => {
       throw new Error('secret internal detail');
     });
     await app.ready();

@@ -6,7 +6,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import { discomRoutes } from './modules/discoms/index.ts';
+import { auditRoutes } from './modules/audit/routes.ts';
+import { devRoutes } from './modules/dev/routes.ts';
+import { accessPlugin, describeAccess, identityRoutes } from './modules/identity/index.ts';
+import { organisationRoutes } from './modules/organisations/index.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/errors.ts';
 import { healthRoutes } from './platform/http/health.ts';
@@ -75,6 +81,29 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   });
 
   registerMetrics(app);
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        // Swagger UI styles some elements inline; scripts stay 'self' only.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    // HSTS only makes sense behind TLS; a reverse proxy adds it there.
+    strictTransportSecurity: false,
+  });
+  // Every /api/ route must declare who may call it; the OpenAPI document shows the rule.
+  app.addHook('onRoute', describeAccess);
+  await app.register(accessPlugin, { ctx });
 
   await app.register(swagger, {
     openapi: {
@@ -85,9 +114,22 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
         description: 'Collection portal for electricity distribution companies. Money is integer paise, sent as decimal strings.',
       },
       tags: [
+        { name: 'auth', description: 'Login, second factor, sessions, passwords' },
+        { name: 'organisations', description: 'Registration, the discom’s approval, the organisation’s profile' },
+        { name: 'users', description: 'Users of an organisation or of the discom, and their roles' },
+        { name: 'offices', description: 'An organisation’s offices (HQ → district → office)' },
+        { name: 'api-keys', description: 'API keys for an organisation’s ERP' },
+        { name: 'audit', description: 'The hash-chained audit log' },
         { name: 'discoms', description: 'Discoms, their hierarchy and overview counts' },
+        { name: 'dev', description: 'Developer tools of a demo install' },
         { name: 'system', description: 'Health and readiness' },
       ],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'sg_session', description: 'Browser session; writes also need the X-CSRF-Token header' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An organisation API key: sgk_…' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
@@ -95,6 +137,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
 
   await app.register(healthRoutes, { ctx });
   await app.register(discomRoutes, { ctx });
+  await app.register(identityRoutes, { ctx });
+  await app.register(organisationRoutes, { ctx });
+  await app.register(auditRoutes, { ctx });
+  if (ctx.config.devTools) await app.register(devRoutes, { ctx });
 
   const index = path.join(ctx.config.webDist, 'index.html');
   const haveWeb = fs.existsSync(index);

@@ -22,6 +22,16 @@ export interface Config {
   demoRandomSeed: number;
   billingSyncIntervalS: number;
   webDist: string;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  loginMaxFailures: number;
+  loginMaxFailuresPerIp: number;
+  lockoutMinutes: number;
+  /** The developer outbox page and the demo authenticator; on by default only on the embedded database. */
+  devTools: boolean;
+  smtpUrl: string | undefined;
+  smtpFrom: string;
+  smsWebhookUrl: string | undefined;
 }
 
 type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; want: string };
@@ -69,6 +79,21 @@ const oneOf =
 const text: Parser<string> = (raw) =>
   raw.trim() ? { ok: true, value: raw.trim() } : { ok: false, want: 'a non-empty value' };
 
+const optionalUrl =
+  (protocols: string[], example: string): Parser<string | undefined> =>
+  (raw) => {
+    const v = raw.trim();
+    if (v === '') return { ok: true, value: undefined };
+    try {
+      if (!protocols.includes(new URL(v).protocol)) throw new Error('protocol');
+      return { ok: true, value: v };
+    } catch {
+      return { ok: false, want: `a URL such as ${example}` };
+    }
+  };
+
+const autoBool: Parser<boolean | 'auto'> = (raw) => (raw.trim() === 'auto' ? { ok: true, value: 'auto' } : bool(raw));
+
 const postgresUrl: Parser<string | undefined> = (raw) => {
   const v = raw.trim();
   if (v === '') return { ok: true, value: undefined };
@@ -96,6 +121,15 @@ export const configSpec = [
   { env: 'DEMO_RANDOM_SEED', key: 'demoRandomSeed', doc: 'Seed of the deterministic demo-data generator', default: '42', parse: int(0, 2147483647) },
   { env: 'BILLING_SYNC_INTERVAL_S', key: 'billingSyncIntervalS', doc: 'Seconds between incremental syncs from the billing system (0: off)', default: '300', parse: int(0, 86400) },
   { env: 'WEB_DIST', key: 'webDist', doc: 'Folder of the built web app', default: 'web/dist', parse: text },
+  { env: 'SESSION_IDLE_MINUTES', key: 'sessionIdleMinutes', doc: 'A session ends after this long without a request', default: '30', parse: int(1, 1440) },
+  { env: 'SESSION_ABSOLUTE_HOURS', key: 'sessionAbsoluteHours', doc: 'A session ends this long after login, however active', default: '12', parse: int(1, 168) },
+  { env: 'LOGIN_MAX_FAILURES', key: 'loginMaxFailures', doc: 'Failed logins or codes on one account (in the lockout window) before it is locked', default: '5', parse: int(1, 100) },
+  { env: 'LOGIN_MAX_FAILURES_PER_IP', key: 'loginMaxFailuresPerIp', doc: 'Failed logins from one address (in the lockout window) before it is locked out', default: '30', parse: int(1, 10000) },
+  { env: 'LOCKOUT_MINUTES', key: 'lockoutMinutes', doc: 'Length of the failure window and of a lockout', default: '15', parse: int(1, 1440) },
+  { env: 'DEV_TOOLS', key: 'devTools', doc: 'Developer outbox page and demo authenticator: true, false, or auto (on with the embedded database only)', default: 'auto', parse: autoBool as unknown as Parser<boolean> },
+  { env: 'SMTP_URL', key: 'smtpUrl', doc: 'SMTP server for e-mail (smtp:// or smtps://). Unset: e-mail stays in the outbox', default: '', secret: true, parse: optionalUrl(['smtp:', 'smtps:'], 'smtps://user:pass@mail.example.in:465') },
+  { env: 'SMTP_FROM', key: 'smtpFrom', doc: 'Sender address of e-mail', default: 'Sangrahan <no-reply@sangrahan.local>', parse: text },
+  { env: 'SMS_WEBHOOK_URL', key: 'smsWebhookUrl', doc: 'SMS gateway: JSON {to, text} is POSTed here. Unset: SMS stays in the outbox', default: '', secret: true, parse: optionalUrl(['http:', 'https:'], 'https://sms.example.in/send') },
 ] as const satisfies readonly VarSpec<keyof Config>[];
 
 export class ConfigError extends Error {
@@ -116,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (problems.length) throw new ConfigError(problems);
   const cfg = { ...(out as unknown as Config), ...overrides };
+  if ((cfg.devTools as boolean | 'auto') === 'auto') cfg.devTools = !cfg.databaseUrl;
   cfg.dataDir = path.resolve(cfg.dataDir);
   cfg.webDist = path.resolve(cfg.webDist);
   return cfg;

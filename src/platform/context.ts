@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BillingSystem } from '../adapters/billing-system/types.ts';
+import type { NotificationSender } from '../adapters/notifier/notifier.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 
@@ -10,6 +11,8 @@ export interface AppContext {
   database: Database;
   billing: BillingSystem;
   clock: () => Date;
+  /** Delivers queued e-mail and SMS when transports are configured. */
+  sender?: NotificationSender;
 }
 
 export type App = FastifyInstance<

@@ -1,5 +1,9 @@
 import type { OrganisationType } from '../../platform/db/schema.ts';
+import { gstinCheckChar } from '../../platform/identifiers.ts';
 import type { CategoryCode } from './geography.ts';
+
+/** A GSTIN from its first 14 characters, with its check character. */
+const g = (first14: string) => first14 + gstinCheckChar(first14);
 
 /**
  * Demo organisations: the kinds of payer the Bihar portal was opened for. `share` is the part of
@@ -78,35 +82,35 @@ export const ORGANISATIONS: readonly OrgDef[] = [
   },
   {
     key: 'bsnl', type: 'central_psu', name: 'Bharat Sanchar Nigam Limited, Bihar Circle', hi: 'भारत संचार निगम लिमिटेड, बिहार परिमंडल',
-    pan: 'AABCB1234M', tan: 'PTNB07890A', gstin: '10AABCB1234M1Z5', share: 0.006,
+    pan: 'AABCB1234M', tan: 'PTNB07890A', gstin: g('10AABCB1234M1Z'), share: 0.006,
     categories: [['NDS-II', 70], ['LTIS-II', 30]],
     sites: ['BSNL Telephone Exchange, {place}', 'BSNL BTS Site {n}, {place}'],
     behaviour: corpPay, email: 'bsnl.elec@bsnl.example.in', mobile: '9431000107', address: 'Sanchar Sadan, Budh Marg, Patna 800001',
   },
   {
     key: 'sbi', type: 'central_psu', name: 'State Bank of India, Patna Circle', hi: 'भारतीय स्टेट बैंक, पटना मंडल',
-    pan: 'AAACS2345N', tan: 'PTNS08901B', gstin: '10AAACS2345N1Z3', share: 0.004,
+    pan: 'AAACS2345N', tan: 'PTNS08901B', gstin: g('10AAACS2345N1Z'), share: 0.004,
     categories: [['NDS-II', 100]],
     sites: ['SBI Branch, {place}', 'SBI ATM, {place}'],
     behaviour: corpPay, email: 'premises.patna@sbi.example.in', mobile: '9431000108', address: 'Local Head Office, West Gandhi Maidan, Patna 800001',
   },
   {
     key: 'iocl', type: 'central_psu', name: 'Indian Oil Corporation Limited', hi: 'इंडियन ऑयल कॉर्पोरेशन लिमिटेड',
-    pan: 'AAACI3456P', gstin: '10AAACI3456P1ZX', share: 0.0008,
+    pan: 'AAACI3456P', gstin: g('10AAACI3456P1Z'), share: 0.0008,
     categories: [['NDS-II', 60], ['LTIS-II', 40]],
     sites: ['IOCL Depot, {place}', 'IOCL LPG Bottling Plant, {place}'],
     behaviour: corpPay, email: 'bihar.sales@iocl.example.in', mobile: '9431000109', address: 'Indian Oil Bhawan, Patna 800001',
   },
   {
     key: 'bsbccl', type: 'state_psu', name: 'Bihar State Building Construction Corporation Limited', hi: 'बिहार राज्य भवन निर्माण निगम लिमिटेड',
-    pan: 'AABCB4567Q', gstin: '10AABCB4567Q1Z1', share: 0.0006,
+    pan: 'AABCB4567Q', gstin: g('10AABCB4567Q1Z'), share: 0.0006,
     categories: [['NDS-II', 70], ['LTIS-II', 30]],
     sites: ['BSBCCL Site Office, {place}', 'BSBCCL Construction Site {n}, {place}'],
     behaviour: corpPay, email: 'accounts@bsbccl.example.in', mobile: '9431000110', address: 'Shastri Nagar, Patna 800023',
   },
   {
     key: 'bsfc', type: 'state_psu', name: 'Bihar State Food and Civil Supplies Corporation Limited', hi: 'बिहार राज्य खाद्य एवं असैनिक आपूर्ति निगम लिमिटेड',
-    pan: 'AABCB5678R', gstin: '10AABCB5678R1ZZ', share: 0.0015,
+    pan: 'AABCB5678R', gstin: g('10AABCB5678R1Z'), share: 0.0015,
     categories: [['LTIS-II', 60], ['NDS-II', 40]],
     sites: ['SFC Warehouse, {place}', 'SFC Godown No. {n}, {place}'],
     behaviour: corpPay, email: 'accounts@bsfc.example.in', mobile: '9431000111', address: 'Jawahar Lal Nehru Marg, Patna 800001',
@@ -120,42 +124,42 @@ export const ORGANISATIONS: readonly OrgDef[] = [
   },
   {
     key: 'indus', type: 'private', name: 'Indus Towers Limited', hi: 'इंडस टावर्स लिमिटेड',
-    pan: 'AACCI7890T', gstin: '10AACCI7890T1ZB', share: 0.008,
+    pan: 'AACCI7890T', gstin: g('10AACCI7890T1Z'), share: 0.008,
     categories: [['NDS-II', 60], ['LTIS-II', 40]],
     sites: ['Indus Tower Site BR{n}, {place}'],
     behaviour: corpPay, email: 'energy.bihar@industowers.example.com', mobile: '9431000113', address: 'Frazer Road, Patna 800001',
   },
   {
     key: 'hdfc', type: 'private', name: 'HDFC Bank Limited', hi: 'एचडीएफसी बैंक लिमिटेड',
-    pan: 'AAACH8901U', gstin: '10AAACH8901U1ZJ', share: 0.002,
+    pan: 'AAACH8901U', gstin: g('10AAACH8901U1Z'), share: 0.002,
     categories: [['NDS-II', 100]],
     sites: ['HDFC Bank Branch, {place}', 'HDFC Bank ATM, {place}'],
     behaviour: corpPay, email: 'admin.bihar@hdfcbank.example.com', mobile: '9431000114', address: 'Exhibition Road, Patna 800001',
   },
   {
     key: 'reliance', type: 'private', name: 'Reliance Retail Limited', hi: 'रिलायंस रिटेल लिमिटेड',
-    pan: 'AABCR9012V', gstin: '10AABCR9012V1ZM', share: 0.0008,
+    pan: 'AABCR9012V', gstin: g('10AABCR9012V1Z'), share: 0.0008,
     categories: [['NDS-II', 100]],
     sites: ['Reliance Smart Store, {place}', 'Reliance Trends, {place}'],
     behaviour: corpPay, email: 'utilities.bihar@reliance.example.com', mobile: '9431000115', address: 'Boring Road, Patna 800001',
   },
   {
     key: 'magadh_cement', type: 'large_consumer', name: 'Magadh Cement Works Private Limited', hi: 'मगध सीमेंट वर्क्स प्राइवेट लिमिटेड',
-    pan: 'AAFCM1234W', gstin: '10AAFCM1234W1Z8', count: 3,
+    pan: 'AAFCM1234W', gstin: g('10AAFCM1234W1Z'), count: 3,
     categories: [['HTS-II', 100]],
     sites: ['Magadh Cement Works Unit {n}, {place}'],
     behaviour: [['on_time', 60], ['advance', 40]], email: 'power@magadhcement.example.com', mobile: '9431000116', address: 'Industrial Area, Gaya 823001',
   },
   {
     key: 'champaran_sugar', type: 'large_consumer', name: 'Champaran Sugar Mills Limited', hi: 'चंपारण शुगर मिल्स लिमिटेड',
-    pan: 'AACCC2345X', gstin: '10AACCC2345X1ZQ', count: 2,
+    pan: 'AACCC2345X', gstin: g('10AACCC2345X1Z'), count: 2,
     categories: [['HTS-I', 100]],
     sites: ['Champaran Sugar Mills, {place}'],
     behaviour: [['late', 50], ['arrears', 50]], email: 'accounts@champaransugar.example.com', mobile: '9431000117', address: 'Mill Road, Bettiah 845438',
   },
   {
     key: 'patliputra_steel', type: 'large_consumer', name: 'Patliputra Steel Rolling Private Limited', hi: 'पाटलिपुत्र स्टील रोलिंग प्राइवेट लिमिटेड',
-    pan: 'AAHCP3456Y', gstin: '10AAHCP3456Y1ZT', count: 2,
+    pan: 'AAHCP3456Y', gstin: g('10AAHCP3456Y1Z'), count: 2,
     categories: [['HTSS', 100]],
     sites: ['Patliputra Steel Rolling Mill, {place}'],
     behaviour: [['on_time', 100]], email: 'power@patliputrasteel.example.com', mobile: '9431000118', address: 'Patliputra Industrial Area, Patna 800013',

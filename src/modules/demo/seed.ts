@@ -5,6 +5,7 @@ import { SYNC_OVERLAP_MS, ingestBillingCsv } from '../connections/index.ts';
 import { DemoGenerator, chunkCsv, type CsvChunk, type GeneratorOptions } from './generator.ts';
 import { DISCOMS, TARIFF_CATEGORIES, subdivisionsOf } from './geography.ts';
 import { ORGANISATIONS } from './organisations.ts';
+import { seedDemoPeople } from './people.ts';
 
 /**
  * Loads Bihar-like demo data: the two discoms' hierarchy and tariff categories, the payer
@@ -116,6 +117,7 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
   }
   await seedReferenceData(database);
   const organisations = await seedOrganisations(database);
+  await seedDemoPeople(database.db);
   // Rows are stamped by the billing system's clock (the database's), far enough before the sync
   // watermark that the first incremental sync does not read the whole seed again.
   const { rows: clock } = await database.withClient((c) => c.query<{ now: Date }>('SELECT clock_timestamp() AS now'));

@@ -9,6 +9,7 @@ export async function discomRoutes(app: App, { ctx }: { ctx: AppContext }): Prom
   app.get(
     '/api/v1/overview',
     {
+      config: { access: { public: true } },
       schema: {
         tags: ['discoms'],
         summary: 'Discoms with counts of their hierarchy, connections and dues; organisations by type',
@@ -21,6 +22,7 @@ export async function discomRoutes(app: App, { ctx }: { ctx: AppContext }): Prom
   app.get(
     '/api/v1/discoms/:code',
     {
+      config: { access: { public: true } },
       schema: {
         tags: ['discoms'],
         summary: 'A discom, its payment policy and its circles, divisions and subdivisions',

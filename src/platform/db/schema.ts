@@ -147,6 +147,132 @@ export interface OrganisationsTable {
   mobile: string | null;
   status: Generated<'pending' | 'approved' | 'rejected'>;
   created_at: Generated<Date>;
+  decision_reason: string | null;
+  decided_by: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  decided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export type OrgRole = 'org_admin' | 'maker' | 'approver' | 'viewer';
+export type DiscomRole = 'collection_officer' | 'accounts' | 'discom_admin' | 'auditor';
+export type Role = OrgRole | DiscomRole;
+
+export interface OfficesTable {
+  id: Id;
+  org_id: Big;
+  parent_id: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  kind: 'hq' | 'district' | 'office';
+  code: string;
+  name: string;
+  path: string;
+  created_at: Generated<Date>;
+}
+
+export interface UsersTable {
+  id: Id;
+  org_id: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  login_id: string;
+  name: string;
+  email: string | null;
+  mobile: string | null;
+  role: Role;
+  office_id: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  status: Generated<'invited' | 'active' | 'disabled'>;
+  password_hash: string | null;
+  password_changed_at: Date | null;
+  totp_secret: string | null;
+  totp_pending_secret: string | null;
+  totp_enabled_at: Date | null;
+  totp_last_step: ColumnType<bigint | null, bigint | number | null | undefined, bigint | number | null>;
+  created_at: Generated<Date>;
+  created_by: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  last_login_at: Date | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: Big;
+  csrf_token: string;
+  stage: 'totp' | 'totp_enrol' | 'full';
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  expires_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: Date | null;
+}
+
+export interface ThrottlesTable {
+  bucket: string;
+  window_started_at: Date;
+  failures: number;
+  locked_until: Date | null;
+}
+
+export interface OneTimeCodesTable {
+  id: Id;
+  user_id: Big;
+  purpose: 'password_reset' | 'invitation';
+  code_hash: string;
+  expires_at: Date;
+  attempts: Generated<number>;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface NotificationsTable {
+  id: Id;
+  channel: 'sms' | 'email';
+  recipient: string;
+  subject: string | null;
+  body: string;
+  purpose: string;
+  org_id: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  user_id: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  status: Generated<'outbox' | 'sent' | 'failed'>;
+  error: string | null;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
+}
+
+export interface ApiKeysTable {
+  id: Id;
+  org_id: Big;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  scopes: ('read' | 'pay')[];
+  created_by: Big;
+  created_at: Generated<Date>;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  revoked_by: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+}
+
+export interface AuditChainsTable {
+  chain: Big;
+  last_seq: Big;
+  last_hash: string;
+}
+
+export interface AuditLogTable {
+  id: Id;
+  chain: Big;
+  seq: Big;
+  at: Date;
+  action: string;
+  outcome: 'success' | 'failure';
+  actor_user_id: ColumnType<bigint | null, bigint | null | undefined, never>;
+  actor_api_key_id: ColumnType<bigint | null, bigint | null | undefined, never>;
+  actor_label: string;
+  org_id: ColumnType<bigint | null, bigint | null | undefined, never>;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: ColumnType<Record<string, unknown>, string, never>;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface SchemaMigrationsTable {
@@ -167,5 +293,14 @@ export interface DB {
   billing_sync_state: BillingSyncStateTable;
   billing_sync_rejects: BillingSyncRejectsTable;
   organisations: OrganisationsTable;
+  offices: OfficesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  throttles: ThrottlesTable;
+  one_time_codes: OneTimeCodesTable;
+  notifications: NotificationsTable;
+  api_keys: ApiKeysTable;
+  audit_chains: AuditChainsTable;
+  audit_log: AuditLogTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { canonicalJson } from '../../platform/canonical-json.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import { actorLabel, type Principal, type RequestMeta } from '../../platform/principal.ts';
+
+/**
+ * The audit log. An entry is written in the same transaction as the change it records, on the
+ * chain of the organisation it concerns (chain 0 for discom-wide events). Writing takes the
+ * chain head's row lock, so entries of one chain are numbered and linked in commit order;
+ * different organisations never wait for each other.
+ */
+
+export interface AuditEntry {
+  action: string;
+  outcome?: 'success' | 'failure';
+  actor: Principal | null;
+  /** Overrides the label derived from the actor (e.g. the login id tried on a failed login). */
+  actorLabel?: string;
+  orgId: bigint | null;
+  target?: { type: string; id: string | bigint };
+  details?: Record<string, unknown>;
+  meta: RequestMeta | null;
+}
+
+export const GENESIS = '0'.repeat(64);
+
+export interface AuditRowContent {
+  chain: bigint;
+  seq: bigint;
+  at: Date;
+  action: string;
+  outcome: 'success' | 'failure';
+  actor_user_id: bigint | null;
+  actor_api_key_id: bigint | null;
+  actor_label: string;
+  org_id: bigint | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+}
+
+export function auditHash(r: AuditRowContent): string {
+  const content = canonicalJson([
+    r.chain, r.seq, r.at.toISOString(), r.action, r.outcome, r.actor_user_id, r.actor_api_key_id, r.actor_label,
+    r.org_id, r.target_type, r.target_id, r.ip, r.user_agent, r.request_id, r.details, r.prev_hash,
+  ]);
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** Appends an entry; call it inside the transaction that makes the change. */
+export async function recordAudit(trx: Kysely<DB>, e: AuditEntry): Promise<void> {
+  const chain = e.orgId ?? 0n;
+  await trx
+    .insertInto('audit_chains')
+    .values({ chain, last_seq: 0n, last_hash: GENESIS })
+    .onConflict((oc) => oc.column('chain').doNothing())
+    .execute();
+  const head = await trx.selectFrom('audit_chains').select(['last_seq', 'last_hash']).where('chain', '=', chain).forUpdate().executeTakeFirstOrThrow();
+  // Whole milliseconds, so the time read back hashes the same.
+  const at = new Date(Math.floor(Date.now()));
+  const row: AuditRowContent = {
+    chain,
+    seq: head.last_seq + 1n,
+    at,
+    action: e.action,
+    outcome: e.outcome ?? 'success',
+    actor_user_id: e.actor?.kind === 'user' ? e.actor.userId : null,
+    actor_api_key_id: e.actor?.kind === 'api_key' ? e.actor.apiKeyId : null,
+    actor_label: e.actorLabel ?? actorLabel(e.actor),
+    org_id: e.orgId,
+    target_type: e.target?.type ?? null,
+    target_id: e.target ? String(e.target.id) : null,
+    ip: e.meta?.ip ?? null,
+    user_agent: e.meta?.userAgent?.slice(0, 400) ?? null,
+    request_id: e.meta?.requestId ?? null,
+    details: JSON.parse(canonicalJson(e.details ?? {})) as Record<string, unknown>,
+    prev_hash: head.last_hash,
+  };
+  const hash = auditHash(row);
+  await trx
+    .insertInto('audit_log')
+    .values({ ...row, details: JSON.stringify(row.details), hash })
+    .execute();
+  await trx.updateTable('audit_chains').set({ last_seq: row.seq, last_hash: hash }).where('chain', '=', chain).execute();
+}
+
+/** For events outside any other change (a failed login): its own short transaction. */
+export async function recordAuditAlone(db: Kysely<DB>, e: AuditEntry): Promise<void> {
+  await db.transaction().execute((trx) => recordAudit(trx, e));
+}
+

@@ -1,0 +1,2 @@
+export { recordAudit, recordAuditAlone, type AuditEntry } from './audit.ts';
+export { verifyAudit, type AuditVerification } from './verify.ts';

@@ -1,0 +1,62 @@
+import { Type } from 'typebox';
+import type { App, AppContext } from '../../platform/context.ts';
+import { stepAt, totpCode } from '../identity/index.ts';
+
+/**
+ * Developer tools of a demo install (DEV_TOOLS): the notifier's outbox, where one-time codes
+ * that would have gone by SMS or e-mail can be read, and a demo authenticator showing the
+ * current TOTP code of every user who has one. Never registered when DEV_TOOLS is off (the
+ * default with PostgreSQL).
+ */
+export async function devRoutes(app: App, { ctx }: { ctx: AppContext }): Promise<void> {
+  const { db } = ctx.database;
+  app.get(
+    '/api/v1/dev/outbox',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags: ['dev'],
+        summary: 'The latest 200 messages of the notifier (demo installs only)',
+        response: {
+          200: Type.Object({
+            messages: Type.Array(
+              Type.Object({
+                id: Type.String(), channel: Type.String(), recipient: Type.String(), subject: Type.Union([Type.String(), Type.Null()]), body: Type.String(),
+                purpose: Type.String(), status: Type.String(), createdAt: Type.String(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => {
+      const rows = await db.selectFrom('notifications').selectAll().orderBy('id', 'desc').limit(200).execute();
+      return {
+        messages: rows.map((m) => ({
+          id: m.id.toString(), channel: m.channel, recipient: m.recipient, subject: m.subject, body: m.body, purpose: m.purpose, status: m.status,
+          createdAt: m.created_at.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/dev/authenticator',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags: ['dev'],
+        summary: 'Current authenticator codes of users with a second factor (demo installs only)',
+        response: { 200: Type.Object({ validForSeconds: Type.Integer(), codes: Type.Array(Type.Object({ loginId: Type.String(), code: Type.String() })) }) },
+      },
+    },
+    async () => {
+      const now = new Date();
+      const rows = await db.selectFrom('users').select(['login_id', 'totp_secret']).where('totp_secret', 'is not', null).orderBy('login_id').execute();
+      return {
+        validForSeconds: 30 - (Math.floor(now.getTime() / 1000) % 30),
+        codes: rows.map((r) => ({ loginId: r.login_id, code: totpCode(r.totp_secret!, stepAt(now)) })),
+      };
+    },
+  );
+}

@@ -1,0 +1,7 @@
+export { accessPlugin, describeAccess, orgOf, userOf, SESSION_COOKIE, type Access } from './access.ts';
+export { identityRoutes } from './routes.ts';
+export { AuthService, issueCode, lockedError, passwordError } from './service.ts';
+export { clearBucket, lockedUntil, recordFailure } from './throttle.ts';
+export { revokeUserSessions } from './sessions.ts';
+export { hashPassword, passwordProblems } from './passwords.ts';
+export { totpCode, stepAt, newTotpSecret } from './totp.ts';

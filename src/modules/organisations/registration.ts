@@ -1,0 +1,200 @@
+import { sql, type Kysely } from 'kysely';
+import { queueMessages } from '../../adapters/notifier/notifier.ts';
+import type { DB, OrganisationType } from '../../platform/db/schema.ts';
+import { AppError, type ErrorDetail, type Text } from '../../platform/errors.ts';
+import { DEPARTMENT_CODE, EMAIL, MOBILE, PAN, TAN, clean, validGstin } from '../../platform/identifiers.ts';
+import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { recordAudit } from '../audit/index.ts';
+import { hashPassword, lockedError, lockedUntil, passwordProblems, recordFailure } from '../identity/index.ts';
+
+/**
+ * Registration of an organisation and the discom's decision on it.
+ *
+ * Rules:
+ * - A state department is identified by its department code; every other kind by its PAN.
+ *   PAN, TAN, GSTIN (with its check character, and the PAN inside it) and department code are
+ *   checked for format; a PAN, GSTIN or department code already held by a live (pending or
+ *   approved) registration cannot register again.
+ * - The organisation starts pending, with an HQ office and its first admin. Nobody of it can
+ *   log in until a discom officer approves it; a rejection carries a reason, and the same
+ *   identifiers may then register again.
+ * - Every field problem is reported at once, per field, in English and Hindi.
+ * - Registrations are limited per IP address (10 an hour).
+ */
+
+export const ORGANISATION_TYPES: readonly OrganisationType[] = ['state_department', 'central_psu', 'state_psu', 'private', 'large_consumer'];
+
+export interface RegistrationInput {
+  type: OrganisationType;
+  name: string;
+  nameHi?: string | undefined;
+  pan?: string | undefined;
+  tan?: string | undefined;
+  gstin?: string | undefined;
+  departmentCode?: string | undefined;
+  address: string;
+  email: string;
+  mobile: string;
+  admin: { loginId: string; name: string; email?: string | undefined; mobile?: string | undefined; password: string };
+}
+
+const msg = {
+  pan: { en: 'must be a PAN such as AABCB1234M', hi: 'PAN होना चाहिए, जैसे AABCB1234M' },
+  tan: { en: 'must be a TAN such as PTNE01234F', hi: 'TAN होना चाहिए, जैसे PTNE01234F' },
+  gstin: { en: 'must be a valid GSTIN (15 characters, with the right check character)', hi: 'मान्य GSTIN होना चाहिए (15 अक्षर, सही जाँच अक्षर के साथ)' },
+  gstinPan: { en: 'does not contain the PAN given', hi: 'दिए गए PAN से मेल नहीं खाता' },
+  departmentCode: { en: 'must be a department code such as BR-EDU', hi: 'विभाग कोड होना चाहिए, जैसे BR-EDU' },
+  mobile: { en: 'must be a 10-digit mobile number starting with 6 to 9', hi: '6 से 9 से शुरू होने वाला 10 अंकों का मोबाइल नंबर होना चाहिए' },
+  email: { en: 'must be an e-mail address', hi: 'ई-मेल पता होना चाहिए' },
+  required: { en: 'is required', hi: 'आवश्यक है' },
+  requiredForType: { en: 'is required for this type of organisation', hi: 'इस प्रकार की संस्था के लिए आवश्यक है' },
+  taken: { en: 'is already registered', hi: 'पहले से पंजीकृत है' },
+  loginId: { en: 'must be 3 to 40 characters: small letters, digits, dot, dash or underscore, starting with a letter or digit', hi: '3 से 40 अक्षर: छोटे अक्षर, अंक, बिंदु, डैश या अंडरस्कोर; शुरुआत अक्षर या अंक से' },
+  loginTaken: { en: 'is already in use; choose another', hi: 'पहले से उपयोग में है; दूसरा चुनें' },
+} satisfies Record<string, Text>;
+
+export const LOGIN_ID = /^[a-z0-9][a-z0-9._-]{2,39}$/;
+
+export class RegistrationService {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async register(input: RegistrationInput, meta: RequestMeta): Promise<{ organisationId: bigint }> {
+    const bucket = `register-ip:${meta.ip}`;
+    const locked = await lockedUntil(this.db, [bucket]);
+    if (locked) throw lockedError(locked);
+
+    const d: ErrorDetail[] = [];
+    const add = (path: string, problem: string, message: Text) => d.push({ path: `body.${path}`, problem, message });
+    const pan = clean(input.pan);
+    const tan = clean(input.tan);
+    const gstin = clean(input.gstin);
+    const dept = clean(input.departmentCode);
+    const loginId = input.admin.loginId.trim().toLowerCase();
+    if (pan && !PAN.test(pan)) add('pan', 'format', msg.pan);
+    if (tan && !TAN.test(tan)) add('tan', 'format', msg.tan);
+    if (gstin && !validGstin(gstin)) add('gstin', 'format', msg.gstin);
+    else if (gstin && pan && gstin.slice(2, 12) !== pan) add('gstin', 'pan_mismatch', msg.gstinPan);
+    if (dept && !DEPARTMENT_CODE.test(dept)) add('departmentCode', 'format', msg.departmentCode);
+    if (input.type === 'state_department' && !dept) add('departmentCode', 'required', msg.requiredForType);
+    if (input.type !== 'state_department' && !pan) add('pan', 'required', msg.requiredForType);
+    if (!MOBILE.test(input.mobile.trim())) add('mobile', 'format', msg.mobile);
+    if (!EMAIL.test(input.email.trim())) add('email', 'format', msg.email);
+    if (!input.name.trim()) add('name', 'required', msg.required);
+    if (!input.address.trim()) add('address', 'required', msg.required);
+    if (!LOGIN_ID.test(loginId)) add('admin.loginId', 'format', msg.loginId);
+    if (!input.admin.name.trim()) add('admin.name', 'required', msg.required);
+    if (input.admin.mobile && !MOBILE.test(input.admin.mobile.trim())) add('admin.mobile', 'format', msg.mobile);
+    if (input.admin.email && !EMAIL.test(input.admin.email.trim())) add('admin.email', 'format', msg.email);
+    for (const p of passwordProblems(input.admin.password, loginId)) add('admin.password', 'password_policy', p);
+
+    const taken = await this.db
+      .selectFrom('organisations')
+      .select(['pan', 'gstin', 'department_code'])
+      .where('status', '<>', 'rejected')
+      .where((eb) =>
+        eb.or([
+          ...(pan ? [eb('pan', '=', pan)] : []),
+          ...(gstin ? [eb('gstin', '=', gstin)] : []),
+          ...(dept ? [eb('department_code', '=', dept)] : []),
+          eb.lit(false),
+        ]),
+      )
+      .execute();
+    if (pan && taken.some((t) => t.pan === pan)) add('pan', 'taken', msg.taken);
+    if (gstin && taken.some((t) => t.gstin === gstin)) add('gstin', 'taken', msg.taken);
+    if (dept && taken.some((t) => t.department_code === dept)) add('departmentCode', 'taken', msg.taken);
+    if (LOGIN_ID.test(loginId) && (await this.db.selectFrom('users').select('id').where('login_id', '=', loginId).executeTakeFirst())) {
+      add('admin.loginId', 'taken', msg.loginTaken);
+    }
+    if (d.length) throw new AppError('VALIDATION_FAILED', d);
+
+    await recordFailure(this.db, bucket, { max: 10, windowMs: 3_600_000, lockMs: 3_600_000 });
+    const passwordHash = await hashPassword(input.admin.password);
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const org = await trx
+          .insertInto('organisations')
+          .values({
+            type: input.type,
+            name: input.name.trim(),
+            name_hi: input.nameHi?.trim() || null,
+            pan,
+            tan,
+            gstin,
+            department_code: dept,
+            address: input.address.trim(),
+            email: input.email.trim(),
+            mobile: input.mobile.trim(),
+            status: 'pending',
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const hq = await trx
+          .insertInto('offices')
+          .values({ org_id: org.id, kind: 'hq', code: 'HQ', name: 'Head office', path: '/' })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx.updateTable('offices').set({ path: `/${hq.id}/` }).where('id', '=', hq.id).execute();
+        const admin = await trx
+          .insertInto('users')
+          .values({
+            org_id: org.id,
+            login_id: loginId,
+            name: input.admin.name.trim(),
+            email: input.admin.email?.trim() || input.email.trim(),
+            mobile: input.admin.mobile?.trim() || input.mobile.trim(),
+            role: 'org_admin',
+            status: 'active',
+            password_hash: passwordHash,
+            password_changed_at: new Date(),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await recordAudit(trx, {
+          action: 'organisation.registered', actor: null, actorLabel: `registrant:${loginId}`, orgId: org.id,
+          target: { type: 'organisation', id: org.id }, details: { type: input.type, name: input.name.trim(), admin_user_id: admin.id.toString() }, meta,
+        });
+        return { organisationId: org.id };
+      });
+    } catch (e) {
+      // Two registrations racing for one identifier or login ID: the database decides.
+      if ((e as { code?: string }).code === '23505') {
+        throw new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'taken', message: { en: 'An identifier or the login ID was registered a moment ago.', hi: 'कोई पहचानकर्ता या लॉगिन आईडी अभी-अभी पंजीकृत हुई है।' } }]);
+      }
+      throw e;
+    }
+  }
+
+  /** The discom's decision on a pending registration. */
+  async decide(orgId: bigint, decision: 'approved' | 'rejected', reason: string | null, actor: Principal, meta: RequestMeta): Promise<void> {
+    if (decision === 'rejected' && !reason?.trim()) {
+      throw new AppError('VALIDATION_FAILED', [{ path: 'body.reason', problem: 'required', message: { en: 'give the reason for rejecting', hi: 'अस्वीकार करने का कारण दें' } }]);
+    }
+    await this.db.transaction().execute(async (trx) => {
+      const org = await trx
+        .updateTable('organisations')
+        .set({ status: decision, decision_reason: reason?.trim() || null, decided_by: actor.kind === 'user' ? actor.userId : null, decided_at: sql<Date>`now()` })
+        .where('id', '=', orgId)
+        .where('status', '=', 'pending')
+        .returning(['id', 'name', 'email', 'mobile'])
+        .executeTakeFirst();
+      if (!org) {
+        const exists = await trx.selectFrom('organisations').select('status').where('id', '=', orgId).executeTakeFirst();
+        if (!exists) throw new AppError('NOT_FOUND');
+        throw new AppError('CONFLICT', [], { en: `This registration is already ${exists.status}.`, hi: `यह पंजीकरण पहले से ${exists.status === 'approved' ? 'स्वीकृत' : 'अस्वीकृत'} है।` });
+      }
+      await recordAudit(trx, {
+        action: decision === 'approved' ? 'organisation.approved' : 'organisation.rejected', actor, orgId,
+        target: { type: 'organisation', id: orgId }, details: reason ? { reason: reason.trim() } : {}, meta,
+      });
+      const body =
+        decision === 'approved'
+          ? `Your organisation ${org.name} is approved on Sangrahan. Its users can now log in.\nसंग्रहण पर आपकी संस्था ${org.name} स्वीकृत हो गई है। इसके उपयोगकर्ता अब लॉग इन कर सकते हैं।`
+          : `Your organisation ${org.name} was not approved on Sangrahan. Reason: ${reason!.trim()}\nसंग्रहण पर आपकी संस्था ${org.name} स्वीकृत नहीं हुई। कारण: ${reason!.trim()}`;
+      await queueMessages(trx, [
+        ...(org.email ? [{ channel: 'email' as const, recipient: org.email, subject: 'Sangrahan registration / संग्रहण पंजीकरण', body, purpose: `organisation_${decision}`, orgId }] : []),
+        ...(org.mobile ? [{ channel: 'sms' as const, recipient: org.mobile, body, purpose: `organisation_${decision}`, orgId }] : []),
+      ]);
+    });
+  }
+}
