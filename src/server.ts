@@ -11,7 +11,7 @@ import helmet from '@fastify/helmet';
 import { discomRoutes } from './modules/discoms/index.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { devRoutes } from './modules/dev/routes.ts';
-import { accessPlugin, describeAccess, identityRoutes } from './modules/identity/index.ts';
+import { describeAccess, identityRoutes, installAccess } from './modules/identity/index.ts';
 import { organisationRoutes } from './modules/organisations/index.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/errors.ts';
@@ -103,7 +103,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   });
   // Every /api/ route must declare who may call it; the OpenAPI document shows the rule.
   app.addHook('onRoute', describeAccess);
-  await app.register(accessPlugin, { ctx });
+  installAccess(app, ctx);
 
   await app.register(swagger, {
     openapi: {

@@ -126,7 +126,7 @@ export const configSpec = [
   { env: 'LOGIN_MAX_FAILURES', key: 'loginMaxFailures', doc: 'Failed logins or codes on one account (in the lockout window) before it is locked', default: '5', parse: int(1, 100) },
   { env: 'LOGIN_MAX_FAILURES_PER_IP', key: 'loginMaxFailuresPerIp', doc: 'Failed logins from one address (in the lockout window) before it is locked out', default: '30', parse: int(1, 10000) },
   { env: 'LOCKOUT_MINUTES', key: 'lockoutMinutes', doc: 'Length of the failure window and of a lockout', default: '15', parse: int(1, 1440) },
-  { env: 'DEV_TOOLS', key: 'devTools', doc: 'Developer outbox page and demo authenticator: true, false, or auto (on with the embedded database only)', default: 'auto', parse: autoBool as unknown as Parser<boolean> },
+  { env: 'DEV_TOOLS', key: 'devTools', doc: 'Developer outbox page and demo authenticator: true, false, or auto (on with the embedded database only)', default: 'auto', parse: autoBool },
   { env: 'SMTP_URL', key: 'smtpUrl', doc: 'SMTP server for e-mail (smtp:// or smtps://). Unset: e-mail stays in the outbox', default: '', secret: true, parse: optionalUrl(['smtp:', 'smtps:'], 'smtps://user:pass@mail.example.in:465') },
   { env: 'SMTP_FROM', key: 'smtpFrom', doc: 'Sender address of e-mail', default: 'Sangrahan <no-reply@sangrahan.local>', parse: text },
   { env: 'SMS_WEBHOOK_URL', key: 'smsWebhookUrl', doc: 'SMS gateway: JSON {to, text} is POSTed here. Unset: SMS stays in the outbox', default: '', secret: true, parse: optionalUrl(['http:', 'https:'], 'https://sms.example.in/send') },

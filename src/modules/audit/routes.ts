@@ -33,7 +33,7 @@ export async function auditRoutes(app: App, { ctx }: { ctx: AppContext }): Promi
         querystring: Type.Object({
           orgId: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })),
           actor: Type.Optional(Type.String({ maxLength: 80, description: 'Part of the actor label, such as a login ID' })),
-          action: Type.Optional(Type.String({ maxLength: 80, description: 'An action or its prefix, such as auth. or organisation.approved' })),
+          action: Type.Optional(Type.String({ maxLength: 80, description: 'An action (organisation.approved), or a prefix ending in a dot or * (auth.)' })),
           outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
           from: Type.Optional(Type.String({ format: 'date-time' })),
           to: Type.Optional(Type.String({ format: 'date-time' })),
@@ -52,7 +52,11 @@ export async function auditRoutes(app: App, { ctx }: { ctx: AppContext }): Promi
         .select(['a.id', 'a.at', 'a.action', 'a.outcome', 'a.actor_label', 'a.org_id', 'o.name as org_name', 'a.target_type', 'a.target_id', 'a.ip', 'a.user_agent', 'a.request_id', 'a.details', 'a.chain', 'a.seq']);
       if (f.orgId) q = q.where('a.org_id', '=', BigInt(f.orgId));
       if (f.actor) q = q.where('a.actor_label', 'like', `%${f.actor.replace(/[%_\\]/g, '\\$&')}%`);
-      if (f.action) q = q.where('a.action', 'like', `${f.action.replace(/[%_\\]/g, '\\$&')}%`);
+      if (f.action) {
+        const prefix = /[.*]$/.test(f.action);
+        const a = f.action.replace(/\*$/, '');
+        q = prefix ? q.where('a.action', 'like', `${a.replace(/[%_\\]/g, '\\$&')}%`) : q.where('a.action', '=', a);
+      }
       if (f.outcome) q = q.where('a.outcome', '=', f.outcome);
       if (f.from) q = q.where('a.at', '>=', new Date(f.from));
       if (f.to) q = q.where('a.at', '<', new Date(f.to));

@@ -84,7 +84,8 @@ async function apiKeyPrincipal(ctx: AppContext, key: string): Promise<ApiKeyPrin
   return { kind: 'api_key', apiKeyId: row.id, orgId: row.org_id, scopes: row.scopes, label: `${row.prefix} (${row.name})` };
 }
 
-export async function accessPlugin(app: App, { ctx }: { ctx: AppContext }): Promise<void> {
+/** Installs the hooks on the root instance itself (not as an encapsulated plugin), so they see every route. */
+export function installAccess(app: App, ctx: AppContext): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('meta', null as unknown as RequestMeta);
 

@@ -1,4 +1,4 @@
-export { accessPlugin, describeAccess, orgOf, userOf, SESSION_COOKIE, type Access } from './access.ts';
+export { installAccess, describeAccess, orgOf, userOf, SESSION_COOKIE, type Access } from './access.ts';
 export { identityRoutes } from './routes.ts';
 export { AuthService, issueCode, lockedError, passwordError } from './service.ts';
 export { clearBucket, lockedUntil, recordFailure } from './throttle.ts';

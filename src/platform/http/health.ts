@@ -6,7 +6,7 @@ import { pendingMigrations } from '../db/migrate.ts';
 export async function healthRoutes(app: App, { ctx }: { ctx: AppContext }): Promise<void> {
   app.get(
     '/healthz',
-    { schema: { tags: ['system'], summary: 'The process is alive', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { config: { access: { public: true } }, schema: { tags: ['system'], summary: 'The process is alive', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -18,7 +18,7 @@ export async function healthRoutes(app: App, { ctx }: { ctx: AppContext }): Prom
   });
   app.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'The database is reachable and every migration is applied', response: { 200: Ready, 503: Ready } } },
+    { config: { access: { public: true } }, schema: { tags: ['system'], summary: 'The database is reachable and every migration is applied', response: { 200: Ready, 503: Ready } } },
     async (_req, reply) => {
       try {
         const pending = await pendingMigrations(ctx.database);

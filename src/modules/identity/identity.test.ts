@@ -1,0 +1,272 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../test/helpers/config.ts';
+import { engineName, freshDatabase } from '../../../test/helpers/db.ts';
+import { Client } from '../../../test/helpers/http.ts';
+import { BillingSimulator } from '../../adapters/billing-system/simulator.ts';
+import type { App } from '../../platform/context.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { buildApp } from '../../server.ts';
+import { verifyAudit } from '../audit/index.ts';
+import { DEMO_LOGINS, DEMO_PASSWORD } from '../demo/people.ts';
+import { seedDemo } from '../demo/seed.ts';
+import { stepAt, totpCode } from './totp.ts';
+
+const secretOf = (loginId: string) => DEMO_LOGINS.find((l) => l.loginId === loginId)!.totpSecret!;
+
+describe(`identity and access on ${engineName}`, () => {
+  let database: Database;
+  let app: App;
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    await seedDemo(database, { seed: 2, connections: 100, asOf: new Date('2026-11-26T12:00:00Z') });
+    app = await buildApp({
+      config: testConfig({ loginMaxFailures: 3, loginMaxFailuresPerIp: 50, lockoutMinutes: 15, devTools: true }),
+      database,
+      billing: new BillingSimulator(database),
+      clock: () => new Date(),
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.close();
+  });
+  beforeEach(async () => {
+    await database.db.deleteFrom('throttles').execute();
+    await database.db.updateTable('users').set({ totp_last_step: null }).execute();
+  });
+
+  const outboxCode = async (recipient: string) => {
+    const m = await database.db.selectFrom('notifications').select('body').where('recipient', '=', recipient).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    return /\b(\d{6})\b/.exec(m.body)![1]!;
+  };
+  const audit = (action: string) =>
+    database.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id', 'desc').execute();
+
+  it('logs in an organisation user with a password and sets a hardened cookie', async () => {
+    const c = new Client(app);
+    const r = await c.post('/api/v1/auth/login', { loginId: 'EDU.Admin', password: DEMO_PASSWORD });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().stage).toBe('full');
+    const cookie = r.cookies.find((k) => k.name === 'sg_session')!;
+    expect(cookie.httpOnly).toBe(true);
+    expect(cookie.sameSite).toBe('Lax');
+    expect(cookie.path).toBe('/');
+    const s = (await c.get('/api/v1/auth/session')).json();
+    expect(s).toMatchObject({ authenticated: true, stage: 'full', user: { loginId: 'edu.admin', role: 'org_admin', org: { type: 'state_department' } } });
+    const row = (await audit('auth.login'))[0]!;
+    expect(row).toMatchObject({ outcome: 'success', actor_label: 'user:edu.admin', ip: '10.0.0.1' });
+    expect(row.request_id).toBeTruthy();
+  });
+
+  it('sends security headers with a content security policy', async () => {
+    const r = await app.inject('/api/v1/auth/session');
+    expect(r.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('answers a wrong password and an unknown login ID alike, audits both, and locks the account with a clear message', async () => {
+    const c = new Client(app, '10.0.0.2');
+    const a = await c.post('/api/v1/auth/login', { loginId: 'edu.viewer', password: 'wrong password!' });
+    const b = await c.post('/api/v1/auth/login', { loginId: 'nobody.here', password: 'wrong password!' });
+    expect([a.statusCode, b.statusCode]).toEqual([401, 401]);
+    expect(a.json().error.message).toEqual(b.json().error.message);
+    expect((await audit('auth.login')).filter((e) => e.outcome === 'failure').map((e) => e.actor_label)).toEqual(
+      expect.arrayContaining(['login:edu.viewer', 'login:nobody.here']),
+    );
+    await c.post('/api/v1/auth/login', { loginId: 'edu.viewer', password: 'wrong password!' });
+    const third = await c.post('/api/v1/auth/login', { loginId: 'edu.viewer', password: 'wrong password!' });
+    expect(third.statusCode).toBe(429);
+    expect(third.json().error.code).toBe('ACCOUNT_LOCKED');
+    expect(third.json().error.message.en).toMatch(/Try again after .* IST\./);
+    expect(third.json().error.message.hi).toMatch(/के बाद फिर प्रयास करें/);
+    // locked even with the right password, from another address too
+    const right = await new Client(app, '10.0.0.3').post('/api/v1/auth/login', { loginId: 'edu.viewer', password: DEMO_PASSWORD });
+    expect(right.statusCode).toBe(429);
+    const row = await database.db.selectFrom('throttles').selectAll().where('bucket', '=', 'login-user:edu.viewer').executeTakeFirstOrThrow();
+    expect(row.locked_until!.getTime()).toBeGreaterThan(Date.now() + 14 * 60_000);
+  });
+
+  it('locks out an address that tries many accounts', async () => {
+    const rows = await sql`INSERT INTO throttles (bucket, window_started_at, failures, locked_until)
+                           VALUES ('login-ip:10.0.0.9', now(), 50, now() + interval '15 minutes')`.execute(database.db);
+    expect(rows).toBeTruthy();
+    const r = await new Client(app, '10.0.0.9').post('/api/v1/auth/login', { loginId: 'edu.admin', password: DEMO_PASSWORD });
+    expect(r.statusCode).toBe(429);
+  });
+
+  it('rotates the session id on login and ends the old session', async () => {
+    const c = new Client(app);
+    await c.login('edu.viewer', DEMO_PASSWORD);
+    const first = c.cookie;
+    await c.login('edu.viewer', DEMO_PASSWORD);
+    expect(c.cookie).not.toBe(first);
+    const stale = await app.inject({ url: '/api/v1/org', headers: { cookie: `sg_session=${first}` } });
+    expect(stale.statusCode).toBe(401);
+    expect(stale.json().error.code).toBe('SESSION_EXPIRED');
+  });
+
+  it('requires the TOTP step for an enrolled approver, refuses a wrong or replayed code, then rotates to a full session', async () => {
+    const c = new Client(app);
+    const r = await c.post('/api/v1/auth/login', { loginId: 'edu.approver', password: DEMO_PASSWORD });
+    expect(r.json().stage).toBe('totp');
+    const halfway = c.cookie;
+    const blocked = await c.get('/api/v1/org');
+    expect(blocked.statusCode).toBe(403);
+    expect(blocked.json().error.code).toBe('SECOND_FACTOR_REQUIRED');
+    expect((await c.post('/api/v1/auth/totp', { code: '000000' })).statusCode).toBe(400);
+    const code = totpCode(secretOf('edu.approver'), stepAt(new Date()));
+    const ok = await c.post('/api/v1/auth/totp', { code });
+    expect(ok.statusCode).toBe(200);
+    expect(c.cookie).not.toBe(halfway);
+    expect((await c.get('/api/v1/org')).statusCode).toBe(200);
+    // the same code cannot log in a second time
+    const again = new Client(app);
+    await again.post('/api/v1/auth/login', { loginId: 'edu.approver', password: DEMO_PASSWORD });
+    expect((await again.post('/api/v1/auth/totp', { code })).statusCode).toBe(400);
+  });
+
+  it('makes discom staff without a second factor enrol one before anything else', async () => {
+    await database.db.updateTable('users').set({ totp_secret: null, totp_enabled_at: null }).where('login_id', '=', 'auditor.discom').execute();
+    const c = new Client(app);
+    const r = await c.post('/api/v1/auth/login', { loginId: 'auditor.discom', password: DEMO_PASSWORD });
+    expect(r.json().stage).toBe('totp_enrol');
+    expect((await c.get('/api/v1/discom/audit')).statusCode).toBe(403);
+    const e = await c.post('/api/v1/auth/totp/enrolment');
+    expect(e.statusCode).toBe(200);
+    const { secret, uri, qrSvg } = e.json();
+    expect(uri).toContain(`secret=${secret}`);
+    expect(qrSvg).toContain('<svg');
+    const bad = await c.post('/api/v1/auth/totp/enrolment/confirm', { code: '123456' });
+    expect(bad.statusCode).toBe(400);
+    const ok = await c.post('/api/v1/auth/totp/enrolment/confirm', { code: totpCode(secret, stepAt(new Date())) });
+    expect(ok.json().stage).toBe('full');
+    expect((await c.get('/api/v1/discom/audit')).statusCode).toBe(200);
+    expect((await audit('auth.totp_enabled'))[0]!.actor_label).toBe('user:auditor.discom');
+    // required roles cannot turn it off
+    expect((await c.post('/api/v1/auth/totp/disable', { password: DEMO_PASSWORD })).statusCode).toBe(403);
+  });
+
+  it('lets a viewer turn an optional second factor on and off', async () => {
+    const c = await new Client(app).login('edu.viewer', DEMO_PASSWORD);
+    const { secret } = (await c.post('/api/v1/auth/totp/enrolment')).json();
+    await c.post('/api/v1/auth/totp/enrolment/confirm', { code: totpCode(secret, stepAt(new Date())) });
+    expect((await c.get('/api/v1/auth/session')).json().user.totpEnabled).toBe(true);
+    expect((await c.post('/api/v1/auth/totp/disable', { password: 'not it at all' })).statusCode).toBe(400);
+    expect((await c.post('/api/v1/auth/totp/disable', { password: DEMO_PASSWORD })).statusCode).toBe(204);
+    expect((await c.get('/api/v1/auth/session')).json().user.totpEnabled).toBe(false);
+  });
+
+  it('refuses a cookie-authenticated write without the CSRF token, accepts it with the token', async () => {
+    const c = await new Client(app).login('edu.admin', DEMO_PASSWORD);
+    const body = { parentId: '0', kind: 'district', code: 'X1', name: 'x' };
+    const without = await c.req('POST', '/api/v1/org/offices', body, { 'x-csrf-token': '' });
+    expect(without.statusCode).toBe(403);
+    expect(without.json().error.code).toBe('CSRF_FAILED');
+    const wrong = await c.req('POST', '/api/v1/org/offices', body, { 'x-csrf-token': 'forged' });
+    expect(wrong.json().error.code).toBe('CSRF_FAILED');
+    const hq = (await c.get('/api/v1/org/offices')).json().offices.find((o: { kind: string }) => o.kind === 'hq');
+    const right = await c.post('/api/v1/org/offices', { ...body, parentId: hq.id });
+    expect(right.statusCode).toBe(201);
+  });
+
+  it('ends a session after the idle timeout and after the absolute timeout', async () => {
+    const c = await new Client(app).login('edu.viewer', DEMO_PASSWORD);
+    expect((await c.get('/api/v1/org')).statusCode).toBe(200);
+    await sql`UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE login_id = 'edu.viewer')`.execute(database.db);
+    expect((await c.get('/api/v1/org')).statusCode).toBe(401);
+    await c.login('edu.viewer', DEMO_PASSWORD);
+    await sql`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE login_id = 'edu.viewer')`.execute(database.db);
+    expect((await c.get('/api/v1/org')).statusCode).toBe(401);
+  });
+
+  it('logs out, and logs out everywhere', async () => {
+    const a = await new Client(app).login('edu.viewer', DEMO_PASSWORD);
+    const b = await new Client(app).login('edu.viewer', DEMO_PASSWORD);
+    expect((await a.post('/api/v1/auth/logout')).statusCode).toBe(204);
+    expect((await a.get('/api/v1/org')).statusCode).toBe(401);
+    expect((await b.get('/api/v1/org')).statusCode).toBe(200);
+    const c = await new Client(app).login('edu.viewer', DEMO_PASSWORD);
+    const r = await c.post('/api/v1/auth/logout-everywhere');
+    expect(r.json().sessionsEnded).toBeGreaterThanOrEqual(2);
+    expect((await c.get('/api/v1/org')).statusCode).toBe(401);
+    expect((await b.get('/api/v1/org')).statusCode).toBe(401);
+  });
+
+  it('resets a forgotten password by a code sent through the notifier, without telling whether a login exists', async () => {
+    const anon = new Client(app, '10.0.0.4');
+    const unknown = await anon.post('/api/v1/auth/password-reset', { loginId: 'no.such.user' });
+    const known = await anon.post('/api/v1/auth/password-reset', { loginId: 'edu.maker' });
+    expect([unknown.statusCode, known.statusCode]).toEqual([202, 202]);
+    expect(unknown.body).toBe(known.body);
+    const code = await outboxCode('9431100003');
+    const outbox = (await app.inject('/api/v1/dev/outbox')).json().messages;
+    expect(outbox.some((m: { recipient: string; body: string }) => m.recipient === 'ddo.asst.patna@edu.bihar.example.in' && m.body.includes(code))).toBe(true);
+    const weak = await anon.post('/api/v1/auth/password-reset/confirm', { loginId: 'edu.maker', code, newPassword: 'password123' });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json().error.details[0].message.en).toContain('too common');
+    const wrongCode = await anon.post('/api/v1/auth/password-reset/confirm', { loginId: 'edu.maker', code: code === '111111' ? '222222' : '111111', newPassword: 'Brand new passphrase 7' });
+    expect(wrongCode.json().error.code).toBe('INVALID_CODE');
+    const ok = await anon.post('/api/v1/auth/password-reset/confirm', { loginId: 'edu.maker', code, newPassword: 'Brand new passphrase 7' });
+    expect(ok.statusCode).toBe(204);
+    expect((await anon.post('/api/v1/auth/password-reset/confirm', { loginId: 'edu.maker', code, newPassword: 'Another passphrase 88' })).statusCode).toBe(400);
+    await new Client(app).login('edu.maker', 'Brand new passphrase 7');
+    expect((await new Client(app).post('/api/v1/auth/login', { loginId: 'edu.maker', password: DEMO_PASSWORD })).statusCode).toBe(401);
+  });
+
+  it('stops trying codes after too many wrong ones', async () => {
+    const anon = new Client(app, '10.0.0.5');
+    await anon.post('/api/v1/auth/password-reset', { loginId: 'edu.viewer' });
+    const code = await outboxCode('9431100005');
+    const wrong = code === '000001' ? '000002' : '000001';
+    for (let i = 0; i < 3; i++) await anon.post('/api/v1/auth/password-reset/confirm', { loginId: 'edu.viewer', code: wrong, newPassword: 'Brand new passphrase 7' });
+    const r = await anon.post('/api/v1/auth/password-reset/confirm', { loginId: 'edu.viewer', code, newPassword: 'Brand new passphrase 7' });
+    expect(r.statusCode).toBe(429);
+  });
+
+  it('changes a password: checks the current one and the policy, and ends other sessions', async () => {
+    const other = await new Client(app).login('edu.admin', DEMO_PASSWORD);
+    const c = await new Client(app).login('edu.admin', DEMO_PASSWORD);
+    const bad = await c.post('/api/v1/auth/password', { currentPassword: DEMO_PASSWORD, newPassword: 'short' });
+    expect(new Set(bad.json().error.details.map((d: { path: string }) => d.path))).toEqual(new Set(['body.newPassword']));
+    const hasLogin = await c.post('/api/v1/auth/password', { currentPassword: DEMO_PASSWORD, newPassword: 'my edu.admin password' });
+    expect(hasLogin.json().error.details[0].message.en).toContain('login ID');
+    const wrong = await c.post('/api/v1/auth/password', { currentPassword: 'not the one', newPassword: 'Completely new passphrase 5' });
+    expect(wrong.json().error.details[0].path).toBe('body.currentPassword');
+    expect((await c.post('/api/v1/auth/password', { currentPassword: DEMO_PASSWORD, newPassword: 'Completely new passphrase 5' })).statusCode).toBe(204);
+    expect((await c.get('/api/v1/org')).statusCode).toBe(200);
+    expect((await other.get('/api/v1/org')).statusCode).toBe(401);
+    await c.post('/api/v1/auth/password', { currentPassword: 'Completely new passphrase 5', newPassword: DEMO_PASSWORD + '!' });
+    await database.db.updateTable('users').set({ password_hash: (await database.db.selectFrom('users').select('password_hash').where('login_id', '=', 'edu.viewer').executeTakeFirstOrThrow()).password_hash }).where('login_id', '=', 'edu.admin').execute();
+  });
+
+  it('keeps the audit log verifiable, and detects a changed, a deleted and a cut-off row', async () => {
+    const ok = await verifyAudit(database);
+    expect(ok.problems).toEqual([]);
+    expect(ok.rows).toBeGreaterThan(20);
+    const rows = await database.db.selectFrom('audit_log').select(['id', 'chain', 'seq']).where('chain', '<>', 0n).orderBy('chain').orderBy('seq').execute();
+    const chain = rows[0]!.chain;
+    const ofChain = rows.filter((r) => r.chain === chain);
+    expect(ofChain.length).toBeGreaterThanOrEqual(3);
+    const saved = await database.db.selectFrom('audit_log').selectAll().where('id', 'in', [ofChain[0]!.id, ofChain[1]!.id, ofChain.at(-1)!.id]).execute();
+    const restore = async () => {
+      await database.db.deleteFrom('audit_log').where('id', 'in', saved.map((r) => r.id)).execute();
+      await database.db.insertInto('audit_log').values(saved.map((r) => ({ ...r, details: JSON.stringify(r.details) }))).execute();
+    };
+    await database.db.updateTable('audit_log').set({ actor_label: 'someone else' }).where('id', '=', ofChain[0]!.id).execute();
+    await database.db.deleteFrom('audit_log').where('id', '=', ofChain[1]!.id).execute();
+    const tampered = (await verifyAudit(database)).problems.map((p) => p.message);
+    expect(tampered).toEqual(
+      expect.arrayContaining([`chain ${chain}: row 1 (id ${ofChain[0]!.id}) was changed after it was written`, `chain ${chain}: row(s) 2 missing (deleted)`]),
+    );
+    await restore();
+    expect((await verifyAudit(database)).problems).toEqual([]);
+    await database.db.deleteFrom('audit_log').where('id', '=', ofChain.at(-1)!.id).execute();
+    expect((await verifyAudit(database)).problems.map((p) => p.message).join('\n')).toMatch(/at the end are missing/);
+    await restore();
+    expect((await verifyAudit(database)).problems).toEqual([]);
+  });
+});

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BillingSimulator } from '../src/adapters/billing-system/simulator.ts';
+import { DEMO_PASSWORD } from '../src/modules/demo/people.ts';
+import { seedDemo } from '../src/modules/demo/seed.ts';
+import type { App } from '../src/platform/context.ts';
+import type { Database } from '../src/platform/db/database.ts';
+import { buildApp } from '../src/server.ts';
+import { testConfig } from './helpers/config.ts';
+import { engineName, freshDatabase } from './helpers/db.ts';
+import { Client } from './helpers/http.ts';
+
+/**
+ * Walks every route of the OpenAPI document, so that a new route is covered without anyone
+ * remembering to add it:
+ * - without credentials, every route that is not public answers 401;
+ * - organisation B's users and API key, given organisation A's ids, get 403 or 404 and change
+ *   nothing;
+ * - B's lists never show anything of A;
+ * - discom routes refuse organisation users.
+ * A route whose path takes an id this test cannot supply, or whose body has no example, fails
+ * the test: add the fixture or the example.
+ */
+
+type Media = { schema?: { examples?: unknown[] }; example?: unknown; examples?: Record<string, { value: unknown }> };
+type Op = { security?: unknown[]; requestBody?: { content?: Record<string, Media> }; parameters?: { in: string; name: string }[] };
+
+describe(`tenant isolation across every route on ${engineName}`, () => {
+  let database: Database;
+  let app: App;
+  let b: Client;
+  let bKey: string;
+  const ids: Record<string, string> = {};
+  const markers: string[] = [];
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    await seedDemo(database, { seed: 6, connections: 100, asOf: new Date('2026-11-26T12:00:00Z') });
+    app = await buildApp({ config: testConfig({ devTools: true, loginMaxFailures: 1000, loginMaxFailuresPerIp: 10000 }), database, billing: new BillingSimulator(database), clock: () => new Date() });
+    await app.ready();
+    const { db } = database;
+    const a = await db.selectFrom('organisations').selectAll().where('department_code', '=', 'BR-EDU').executeTakeFirstOrThrow();
+    const aUser = await db.selectFrom('users').selectAll().where('login_id', '=', 'edu.viewer').executeTakeFirstOrThrow();
+    const aOffice = await db.selectFrom('offices').selectAll().where('org_id', '=', a.id).where('code', '=', 'PATNA').executeTakeFirstOrThrow();
+    const aAdmin = await new Client(app).login('edu.admin', DEMO_PASSWORD);
+    const aKey = (await aAdmin.post('/api/v1/org/api-keys', { name: 'A key', scopes: ['read', 'pay'] })).json().apiKey;
+    Object.assign(ids, { orgId: a.id.toString(), userId: aUser.id.toString(), officeId: aOffice.id.toString(), keyId: aKey.id, code: 'NBPDCL' });
+    markers.push(a.name, 'edu.admin', 'edu.viewer', 'edu.maker', 'DDO, Patna Sadar', aKey.prefix);
+
+    b = await new Client(app, '10.9.9.9').login('phed.admin', DEMO_PASSWORD);
+    bKey = (await b.post('/api/v1/org/api-keys', { name: 'B key', scopes: ['read', 'pay'] })).json().key;
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.close();
+  });
+
+  function routes(): { method: string; path: string; op: Op }[] {
+    const doc = app.swagger() as { paths: Record<string, Record<string, Op>> };
+    return Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+        .map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
+    );
+  }
+
+  function fill(path: string): string {
+    return path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+      const v = ids[name];
+      if (!v) throw new Error(`No fixture for path parameter {${name}} in ${path}: add one to this test`);
+      return encodeURIComponent(v);
+    });
+  }
+
+  function exampleBody(method: string, path: string, op: Op): unknown {
+    if (!op.requestBody) return method === 'GET' ? undefined : {};
+    const media = op.requestBody.content?.['application/json'];
+    const ex = media?.example ?? Object.values(media?.examples ?? {})[0]?.value ?? media?.schema?.examples?.[0];
+    if (ex === undefined) throw new Error(`${method} ${path} has a request body without an example: add one to its schema`);
+    return ex;
+  }
+
+  const isPublic = (op: Op) => Array.isArray(op.security) && op.security.length === 0;
+
+  it('covers a meaningful set of routes', () => {
+    const all = routes();
+    expect(all.length).toBeGreaterThan(25);
+    expect(all.filter((r) => !isPublic(r.op)).length).toBeGreaterThan(15);
+  });
+
+  it('answers 401 to every non-public route without credentials', async () => {
+    const failures: string[] = [];
+    for (const { method, path, op } of routes()) {
+      if (isPublic(op)) continue;
+      const body = exampleBody(method, path, op);
+      const r = await app.inject({
+        method: method as 'GET',
+        url: fill(path),
+        ...(body !== undefined ? { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+      });
+      if (r.statusCode !== 401) failures.push(`${method} ${path}: ${r.statusCode}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('gives organisation B 403 or 404 on organisation A’s objects, by session and by API key, and changes nothing', async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    for (const { method, path, op } of routes()) {
+      if (isPublic(op) || !/\{\w+\}/.test(path)) continue;
+      const body = exampleBody(method, path, op);
+      const url = fill(path);
+      const bySession = await b.req(method as 'GET', url, body);
+      if (![403, 404].includes(bySession.statusCode)) failures.push(`session ${method} ${path}: ${bySession.statusCode} ${bySession.body.slice(0, 120)}`);
+      const byKey = await app.inject({
+        method: method as 'GET',
+        url,
+        headers: { authorization: `Bearer ${bKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+      });
+      if (![403, 404].includes(byKey.statusCode)) failures.push(`api key ${method} ${path}: ${byKey.statusCode}`);
+    }
+    expect(failures).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('never shows organisation A’s data in what B can read', async () => {
+    const leaks: string[] = [];
+    for (const { method, path, op } of routes()) {
+      if (method !== 'GET' || /\{\w+\}/.test(path) || path.startsWith('/api/v1/dev/')) continue;
+      for (const [who, res] of [
+        ['session', await b.get(path)],
+        ['api key', await app.inject({ url: path, headers: { authorization: `Bearer ${bKey}` } })],
+      ] as const) {
+        if (res.statusCode !== 200) continue;
+        for (const m of markers) if (res.body.includes(m)) leaks.push(`${who} GET ${path} shows "${m}"`);
+        if (!isPublic(op) && !path.startsWith('/api/v1/discom/')) {
+          // a non-public organisation route answered: it must be about B
+          expect(res.body, path).not.toContain('"BR-EDU"');
+        }
+      }
+    }
+    expect(leaks).toEqual([]);
+  });
+
+  it('refuses every discom route to organisation users and keys', async () => {
+    const failures: string[] = [];
+    for (const { method, path, op } of routes()) {
+      if (!path.startsWith('/api/v1/discom/')) continue;
+      const r = await b.req(method as 'GET', fill(path), exampleBody(method, path, op));
+      if (r.statusCode !== 403) failures.push(`${method} ${path}: ${r.statusCode}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  async function snapshot() {
+    const { db } = database;
+    const [users, offices, keys, orgs] = await Promise.all([
+      db.selectFrom('users').select(['id', 'role', 'status', 'office_id', 'name', 'password_hash']).orderBy('id').execute(),
+      db.selectFrom('offices').select(['id', 'name', 'code']).orderBy('id').execute(),
+      db.selectFrom('api_keys').select(['id', 'revoked_at']).orderBy('id').execute(),
+      db.selectFrom('organisations').select(['id', 'status']).orderBy('id').execute(),
+    ]);
+    return { users, offices, keys, orgs };
+  }
+});
