@@ -1,11 +1,24 @@
 import { useTranslation } from 'react-i18next';
-import { NavLink, Outlet } from 'react-router';
+import { NavLink, Outlet, useNavigate } from 'react-router';
+import { send } from './api';
+import { hasRole, isDiscom, useSession } from './session';
 
 const DISCOMS = ['NBPDCL', 'SBPDCL'];
 
 export function Layout() {
   const { t, i18n } = useTranslation();
+  const { session, refresh } = useSession();
+  const navigate = useNavigate();
   const other = i18n.language === 'hi' ? 'en' : 'hi';
+  const user = session?.stage === 'full' ? session.user : undefined;
+  const logout = async () => {
+    try {
+      await send('POST', '/api/v1/auth/logout');
+    } finally {
+      await refresh();
+      navigate('/');
+    }
+  };
   return (
     <>
       <a className="skip" href="#main">
@@ -26,25 +39,71 @@ export function Layout() {
                 {t('nav.home')}
               </NavLink>
             </li>
-            {DISCOMS.map((code) => (
-              <li key={code}>
-                <NavLink to={`/discoms/${code}`}>{code}</NavLink>
+            {!user &&
+              DISCOMS.map((code) => (
+                <li key={code}>
+                  <NavLink to={`/discoms/${code}`}>{code}</NavLink>
+                </li>
+              ))}
+            {user?.org && (
+              <li>
+                <NavLink to="/org" end>
+                  {t('nav.organisation')}
+                </NavLink>
               </li>
-            ))}
+            )}
+            {hasRole(session, 'org_admin') && (
+              <>
+                <li>
+                  <NavLink to="/org/users">{t('nav.users')}</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/org/offices">{t('nav.offices')}</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/org/api-keys">{t('nav.apiKeys')}</NavLink>
+                </li>
+              </>
+            )}
+            {isDiscom(session) && hasRole(session, 'collection_officer', 'discom_admin', 'auditor') && (
+              <li>
+                <NavLink to="/discom/organisations">{t('nav.approvals')}</NavLink>
+              </li>
+            )}
+            {hasRole(session, 'discom_admin', 'auditor') && (
+              <>
+                <li>
+                  <NavLink to="/discom/users">{t('nav.staff')}</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/discom/audit">{t('nav.audit')}</NavLink>
+                </li>
+              </>
+            )}
             <li>
               <a href="/api/docs">{t('nav.apiDocs')}</a>
             </li>
           </ul>
         </nav>
-        <button
-          type="button"
-          className="lang-switch"
-          lang={other}
-          aria-label={t('app.switchToLabel')}
-          onClick={() => void i18n.changeLanguage(other)}
-        >
-          {t('app.switchTo')}
-        </button>
+        <div className="header-actions">
+          {user ? (
+            <>
+              <NavLink to="/account" className="who">
+                {user.name}
+              </NavLink>
+              <button type="button" className="header-button" onClick={() => void logout()}>
+                {t('nav.logout')}
+              </button>
+            </>
+          ) : (
+            <NavLink to="/login" className="header-button">
+              {t('nav.login')}
+            </NavLink>
+          )}
+          <button type="button" className="header-button" lang={other} aria-label={t('app.switchToLabel')} onClick={() => void i18n.changeLanguage(other)}>
+            {t('app.switchTo')}
+          </button>
+        </div>
       </header>
       <main id="main" tabIndex={-1}>
         <Outlet />

@@ -1,7 +1,12 @@
 /** A small typed client for the server's JSON API; errors carry the server's code and messages. */
 
+export interface Text {
+  en: string;
+  hi: string;
+}
+
 export interface ApiErrorBody {
-  error: { code: string; message: { en: string; hi: string }; details: { path: string; problem: string; message: { en: string; hi: string } }[]; requestId: string };
+  error: { code: string; message: Text; details: { path: string; problem: string; message: Text }[]; requestId: string };
 }
 
 export class ApiError extends Error {
@@ -11,20 +16,53 @@ export class ApiError extends Error {
   ) {
     super(body?.error.message.en ?? `HTTP ${status}`);
   }
+  get code(): string | undefined {
+    return this.body?.error.code;
+  }
 }
 
-export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+let csrfToken: string | null = null;
+/** The session's CSRF token, sent with every write. */
+export function setCsrfToken(t: string | null): void {
+  csrfToken = t;
+}
+
+let onSessionLost: (() => void) | null = null;
+export function setSessionLostHandler(fn: (() => void) | null): void {
+  onSessionLost = fn;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(signal ? { signal } : {}),
+  });
   if (!res.ok) {
-    let body: ApiErrorBody | null = null;
+    let err: ApiErrorBody | null = null;
     try {
-      body = (await res.json()) as ApiErrorBody;
+      err = (await res.json()) as ApiErrorBody;
     } catch {
       // not JSON: a proxy or network error page
     }
-    throw new ApiError(res.status, body);
+    if (res.status === 401 && (err?.error.code === 'SESSION_EXPIRED' || err?.error.code === 'UNAUTHENTICATED')) onSessionLost?.();
+    throw new ApiError(res.status, err);
   }
+  if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
+}
+
+export function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return request<T>('GET', path, undefined, signal);
+}
+
+export function send<T = void>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown = {}): Promise<T> {
+  return request<T>(method, path, body);
 }
 
 export interface DiscomSummary {
@@ -67,4 +105,94 @@ export interface DiscomDetail extends Named {
     minPaymentPaise: string;
   };
   circles: (Named & { divisions: (Named & { subdivisions: Named[] })[] })[];
+}
+
+export type Role = 'org_admin' | 'maker' | 'approver' | 'viewer' | 'collection_officer' | 'accounts' | 'discom_admin' | 'auditor';
+export type Stage = 'totp' | 'totp_enrol' | 'full';
+
+export interface SessionInfo {
+  authenticated: boolean;
+  stage?: Stage;
+  csrfToken?: string;
+  user?: {
+    id: string;
+    loginId: string;
+    name: string;
+    role: Role;
+    totpEnabled: boolean;
+    totpRequired: boolean;
+    org: { id: string; name: string; type: string } | null;
+    office: { id: string; code: string; name: string } | null;
+  };
+}
+
+export interface Organisation {
+  id: string;
+  type: string;
+  name: string;
+  nameHi: string | null;
+  pan: string | null;
+  tan: string | null;
+  gstin: string | null;
+  departmentCode: string | null;
+  address: string | null;
+  email: string | null;
+  mobile: string | null;
+  status: 'pending' | 'approved' | 'rejected';
+  decisionReason: string | null;
+  decidedAt: string | null;
+  createdAt: string;
+  users: number;
+}
+
+export interface User {
+  id: string;
+  loginId: string;
+  name: string;
+  email: string | null;
+  mobile: string | null;
+  role: Role;
+  status: 'invited' | 'active' | 'disabled';
+  office: { id: string; code: string; name: string } | null;
+  totpEnabled: boolean;
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+export interface Office {
+  id: string;
+  parentId: string | null;
+  kind: 'hq' | 'district' | 'office';
+  code: string;
+  name: string;
+  depth: number;
+  users: number;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: ('read' | 'pay')[];
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  action: string;
+  outcome: 'success' | 'failure';
+  actor: string;
+  orgId: string | null;
+  orgName: string | null;
+  target: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+  chain: string;
+  seq: string;
 }

@@ -34,3 +34,12 @@ export function Async<T>({ value, retry, children }: { value: Loadable<T>; retry
   if (value.state === 'error') return <LoadError error={value.error} onRetry={retry} />;
   return <>{children(value.data)}</>;
 }
+
+/** A table that may scroll sideways: focusable and named, so keyboard users can scroll it too. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}

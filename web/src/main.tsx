@@ -4,20 +4,47 @@ import { BrowserRouter, Route, Routes } from 'react-router';
 import './i18n';
 import './styles.css';
 import { Layout } from './Layout';
+import { RequireLogin } from './RequireLogin';
+import { Account } from './pages/Account';
+import { ApiKeys } from './pages/ApiKeys';
+import { Approvals } from './pages/Approvals';
+import { Audit } from './pages/Audit';
 import { Discom } from './pages/Discom';
+import { ForgotPassword } from './pages/ForgotPassword';
 import { Home } from './pages/Home';
+import { Login } from './pages/Login';
 import { NotFound } from './pages/NotFound';
+import { Offices } from './pages/Offices';
+import { OrgHome } from './pages/OrgHome';
+import { Outbox } from './pages/Outbox';
+import { Register } from './pages/Register';
+import { Users } from './pages/Users';
+import { SessionProvider } from './session';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <BrowserRouter>
-      <Routes>
-        <Route element={<Layout />}>
-          <Route index element={<Home />} />
-          <Route path="discoms/:code" element={<Discom />} />
-          <Route path="*" element={<NotFound />} />
-        </Route>
-      </Routes>
-    </BrowserRouter>
+    <SessionProvider>
+      <BrowserRouter>
+        <Routes>
+          <Route element={<Layout />}>
+            <Route index element={<Home />} />
+            <Route path="discoms/:code" element={<Discom />} />
+            <Route path="login" element={<Login />} />
+            <Route path="register" element={<Register />} />
+            <Route path="forgot-password" element={<ForgotPassword />} />
+            <Route path="dev/outbox" element={<Outbox />} />
+            <Route path="account" element={<RequireLogin><Account /></RequireLogin>} />
+            <Route path="org" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><OrgHome /></RequireLogin>} />
+            <Route path="org/users" element={<RequireLogin roles={['org_admin']}><Users scope="org" /></RequireLogin>} />
+            <Route path="org/offices" element={<RequireLogin roles={['org_admin']}><Offices /></RequireLogin>} />
+            <Route path="org/api-keys" element={<RequireLogin roles={['org_admin']}><ApiKeys /></RequireLogin>} />
+            <Route path="discom/organisations" element={<RequireLogin roles={['collection_officer', 'discom_admin', 'auditor']}><Approvals /></RequireLogin>} />
+            <Route path="discom/users" element={<RequireLogin roles={['discom_admin', 'auditor']}><Users scope="discom" /></RequireLogin>} />
+            <Route path="discom/audit" element={<RequireLogin roles={['discom_admin', 'auditor']}><Audit /></RequireLogin>} />
+            <Route path="*" element={<NotFound />} />
+          </Route>
+        </Routes>
+      </BrowserRouter>
+    </SessionProvider>
   </StrictMode>,
 );

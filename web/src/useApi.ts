@@ -3,11 +3,12 @@ import { getJson } from './api';
 
 export type Loadable<T> = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; data: T };
 
-/** GETs a path; `reload` fetches again. A newer request cancels an older one. */
-export function useApi<T>(path: string): [Loadable<T>, () => void] {
+/** GETs a path (none when null); `reload` fetches again. A newer request cancels an older one. */
+export function useApi<T>(path: string | null): [Loadable<T>, () => void] {
   const [result, setResult] = useState<Loadable<T>>({ state: 'loading' });
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
+    if (path === null) return;
     const ctl = new AbortController();
     setResult({ state: 'loading' });
     getJson<T>(path, ctl.signal).then(

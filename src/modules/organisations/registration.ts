@@ -77,15 +77,19 @@ export class RegistrationService {
     if (dept && !DEPARTMENT_CODE.test(dept)) add('departmentCode', 'format', msg.departmentCode);
     if (input.type === 'state_department' && !dept) add('departmentCode', 'required', msg.requiredForType);
     if (input.type !== 'state_department' && !pan) add('pan', 'required', msg.requiredForType);
-    if (!MOBILE.test(input.mobile.trim())) add('mobile', 'format', msg.mobile);
-    if (!EMAIL.test(input.email.trim())) add('email', 'format', msg.email);
+    if (!input.mobile.trim()) add('mobile', 'required', msg.required);
+    else if (!MOBILE.test(input.mobile.trim())) add('mobile', 'format', msg.mobile);
+    if (!input.email.trim()) add('email', 'required', msg.required);
+    else if (!EMAIL.test(input.email.trim())) add('email', 'format', msg.email);
     if (!input.name.trim()) add('name', 'required', msg.required);
     if (!input.address.trim()) add('address', 'required', msg.required);
-    if (!LOGIN_ID.test(loginId)) add('admin.loginId', 'format', msg.loginId);
+    if (!loginId) add('admin.loginId', 'required', msg.required);
+    else if (!LOGIN_ID.test(loginId)) add('admin.loginId', 'format', msg.loginId);
     if (!input.admin.name.trim()) add('admin.name', 'required', msg.required);
     if (input.admin.mobile && !MOBILE.test(input.admin.mobile.trim())) add('admin.mobile', 'format', msg.mobile);
     if (input.admin.email && !EMAIL.test(input.admin.email.trim())) add('admin.email', 'format', msg.email);
-    for (const p of passwordProblems(input.admin.password, loginId)) add('admin.password', 'password_policy', p);
+    if (!input.admin.password) add('admin.password', 'required', msg.required);
+    else for (const p of passwordProblems(input.admin.password, loginId)) add('admin.password', 'password_policy', p);
 
     const taken = await this.db
       .selectFrom('organisations')

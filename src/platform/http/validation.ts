@@ -24,6 +24,7 @@ function message(e: FastifySchemaValidationError): Text {
     case 'type':
       return { en: `must be ${String(p.type)}`, hi: `${typeHi[String(p.type)] ?? String(p.type)} होना चाहिए` };
     case 'minLength':
+      if (Number(p.limit) === 1) return { en: 'is required', hi: 'आवश्यक है' };
       return { en: `must be at least ${String(p.limit)} characters`, hi: `कम से कम ${String(p.limit)} अक्षर होने चाहिए` };
     case 'maxLength':
       return { en: `must be at most ${String(p.limit)} characters`, hi: `अधिकतम ${String(p.limit)} अक्षर हो सकते हैं` };
