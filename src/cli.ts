@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { BillingSimulator } from './adapters/billing-system/simulator.ts';
 import { NotificationSender } from './adapters/notifier/notifier.ts';
 import { verifyAudit } from './modules/audit/index.ts';
+import { purgeExpired } from './modules/identity/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
 import { SeedRefused, seedDemo, seedReferenceData } from './modules/demo/seed.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
@@ -200,6 +201,11 @@ async function cmdServe(config: Config): Promise<void> {
     ? setInterval(() => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed')), 10_000)
     : undefined;
   sendTimer?.unref();
+  const purgeTimer = setInterval(
+    () => void purgeExpired(database.db).then((r) => app.log.info({ purged: r }, 'expired sessions and throttles removed'), (e: Error) => app.log.warn({ err: e }, 'purge failed')),
+    3_600_000,
+  );
+  purgeTimer.unref();
   // The next sync is scheduled when the last one ends, so runs never pile up in this process;
   // across processes, syncFromBillingSystem lets one run at a time.
   let syncTimer: NodeJS.Timeout | undefined;
@@ -227,6 +233,7 @@ async function cmdServe(config: Config): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     if (syncTimer) clearTimeout(syncTimer);
     if (sendTimer) clearInterval(sendTimer);
+    clearInterval(purgeTimer);
     const force = setTimeout(() => {
       app.log.error('shutdown timed out; exiting');
       process.exit(1);

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recordAudit } from '../src/modules/audit/index.ts';
+import { openDatabase } from '../src/platform/db/database.ts';
 
 /** The command line as a user runs it: exit codes and messages. */
 
@@ -65,5 +67,25 @@ describe('command line', () => {
     const ok = await cli(['import', '--connections', good], { DATA_DIR: data });
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toContain('Imported 1 connection(s) and 0 bill(s)');
+  });
+
+  it('verifies the audit log, and names the entry that was changed', async () => {
+    const data = path.join(dir, 'data');
+    const db = await openDatabase({ dataDir: data });
+    for (let i = 0; i < 3; i++) {
+      await db.db.transaction().execute((trx) =>
+        recordAudit(trx, { action: 'test.event', actor: null, actorLabel: 'cli-test', orgId: 1n, details: { i }, meta: null }),
+      );
+    }
+    await db.close();
+    const ok = await cli(['verify-audit'], { DATA_DIR: data });
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toMatch(/Audit log intact: 3 entries in 1 chain\(s\) verified\./);
+    const db2 = await openDatabase({ dataDir: data });
+    await db2.withClient((c) => c.exec(`UPDATE audit_log SET details = '{"i": 99}' WHERE seq = 2`));
+    await db2.close();
+    const bad = await cli(['verify-audit'], { DATA_DIR: data });
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/chain 1: row 2 \(id \d+\) was changed after it was written/);
   });
 });

@@ -243,6 +243,18 @@ describe(`identity and access on ${engineName}`, () => {
     await database.db.updateTable('users').set({ password_hash: (await database.db.selectFrom('users').select('password_hash').where('login_id', '=', 'edu.viewer').executeTakeFirstOrThrow()).password_hash }).where('login_id', '=', 'edu.admin').execute();
   });
 
+  it('purges sessions that ended more than a day ago, and quiet throttles', async () => {
+    const { purgeExpired } = await import('./sessions.ts');
+    await new Client(app).login('edu.viewer', DEMO_PASSWORD);
+    await sql`UPDATE sessions SET expires_at = now() - interval '2 days' WHERE user_id = (SELECT id FROM users WHERE login_id = 'edu.viewer')`.execute(database.db);
+    await sql`INSERT INTO throttles VALUES ('login-ip:old', now() - interval '3 days', 1, NULL)`.execute(database.db);
+    const r = await purgeExpired(database.db);
+    expect(r.sessions).toBeGreaterThan(0);
+    expect(r.throttles).toBe(1);
+    const left = await sql<{ n: bigint }>`SELECT count(*) AS n FROM sessions WHERE expires_at < now() - interval '1 day'`.execute(database.db);
+    expect(left.rows[0]!.n).toBe(0n);
+  });
+
   it('keeps the audit log verifiable, and detects a changed, a deleted and a cut-off row', async () => {
     const ok = await verifyAudit(database);
     expect(ok.problems).toEqual([]);

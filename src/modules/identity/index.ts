@@ -2,6 +2,6 @@ export { installAccess, describeAccess, orgOf, userOf, SESSION_COOKIE, type Acce
 export { identityRoutes } from './routes.ts';
 export { AuthService, issueCode, lockedError, passwordError } from './service.ts';
 export { clearBucket, lockedUntil, recordFailure } from './throttle.ts';
-export { revokeUserSessions } from './sessions.ts';
+export { purgeExpired, revokeUserSessions } from './sessions.ts';
 export { hashPassword, passwordProblems } from './passwords.ts';
 export { totpCode, stepAt, newTotpSecret } from './totp.ts';

@@ -85,3 +85,17 @@ export async function revokeUserSessions(db: Kysely<DB>, userId: bigint, exceptI
   const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
+
+/** Housekeeping: sessions ended more than a day ago, and throttle buckets long quiet. */
+export async function purgeExpired(db: Kysely<DB>): Promise<{ sessions: number; throttles: number }> {
+  const s = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<', sql<Date>`now() - interval '1 day'`), eb('revoked_at', '<', sql<Date>`now() - interval '1 day'`)]))
+    .executeTakeFirst();
+  const t = await db
+    .deleteFrom('throttles')
+    .where('window_started_at', '<', sql<Date>`now() - interval '1 day'`)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+    .executeTakeFirst();
+  return { sessions: Number(s.numDeletedRows), throttles: Number(t.numDeletedRows) };
+}
