@@ -16,7 +16,7 @@ export function Layout() {
       await send('POST', '/api/v1/auth/logout');
     } finally {
       await refresh();
-      navigate('/');
+      await navigate('/');
     }
   };
   return (

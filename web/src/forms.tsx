@@ -87,5 +87,5 @@ export function SelectField({ label, name, errors, children, ...select }: Select
 
 /** Reads a form's named fields as strings. */
 export function formValues(form: HTMLFormElement): Record<string, string> {
-  return Object.fromEntries([...new FormData(form).entries()].map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries([...new FormData(form).entries()].map(([k, v]) => [k, typeof v === 'string' ? v : v.name]));
 }

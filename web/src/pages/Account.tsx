@@ -18,18 +18,15 @@ export function Account() {
   const user = session?.user;
   if (!user) return null;
 
-  const run = (fn: (v: Record<string, string>, form: HTMLFormElement) => Promise<string | void>) => async (e: FormEvent<HTMLFormElement>) => {
+  const run = (fn: (v: Record<string, string>, form: HTMLFormElement) => Promise<string | void>) => (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     setError(null);
     setNotice(null);
     const form = e.currentTarget;
-    try {
-      const msg = await fn(formValues(form), form);
+    fn(formValues(form), form).then((msg) => {
       form.reset();
       if (msg) setNotice(msg);
-    } catch (err) {
-      setError(err);
-    }
+    }, setError);
   };
 
   return (
@@ -135,7 +132,7 @@ export function Account() {
           onClick={() =>
             void send('POST', '/api/v1/auth/logout-everywhere').then(async () => {
               await refresh();
-              navigate('/login');
+              await navigate('/login');
             }, setError)
           }
         >

@@ -13,17 +13,14 @@ export function ForgotPassword() {
   const [busy, setBusy] = useState(false);
   const errors = fieldErrors(error, i18n.language);
 
-  const run = (fn: (v: Record<string, string>) => Promise<void>) => async (e: FormEvent<HTMLFormElement>) => {
+  const run = (fn: (v: Record<string, string>) => Promise<void>) => (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    const values = formValues(e.currentTarget);
     setBusy(true);
     setError(null);
-    try {
-      await fn(formValues(e.currentTarget));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    fn(values)
+      .catch(setError)
+      .finally(() => setBusy(false));
   };
 
   return (

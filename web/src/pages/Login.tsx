@@ -24,7 +24,7 @@ export function Login() {
 
   const finish = async () => {
     const s = await refresh();
-    navigate(s.user?.org ? '/org' : '/discom/organisations');
+    void navigate(s.user?.org ? '/org' : '/discom/organisations');
   };
 
   const after = async (next: Stage, csrf: string) => {
@@ -34,17 +34,14 @@ export function Login() {
     setStage(next);
   };
 
-  const submit = (fn: (v: Record<string, string>) => Promise<void>) => async (e: FormEvent<HTMLFormElement>) => {
+  const submit = (fn: (v: Record<string, string>) => Promise<void>) => (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    const values = formValues(e.currentTarget);
     setBusy(true);
     setError(null);
-    try {
-      await fn(formValues(e.currentTarget));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    fn(values)
+      .catch(setError)
+      .finally(() => setBusy(false));
   };
 
   return (
