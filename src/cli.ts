@@ -11,6 +11,7 @@ import { openDatabase, type Database } from './platform/db/database.ts';
 import { DataDirLockedError } from './platform/db/dir-lock.ts';
 import { MigrationError, migrate } from './platform/db/migrate.ts';
 import { formatDuration, formatInt } from './platform/format.ts';
+import { buildJobRunner } from './jobs.ts';
 import { buildApp } from './server.ts';
 
 const USAGE = `Sangrahan: collection portal for discoms
@@ -201,6 +202,8 @@ async function cmdServe(config: Config): Promise<void> {
     ? setInterval(() => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed')), 10_000)
     : undefined;
   sendTimer?.unref();
+  const runner = buildJobRunner(database, { log: (msg, extra) => app.log.warn(extra ?? {}, msg) });
+  runner.start();
   const purgeTimer = setInterval(
     () => void purgeExpired(database.db).then((r) => app.log.info({ purged: r }, 'expired sessions and throttles removed'), (e: Error) => app.log.warn({ err: e }, 'purge failed')),
     3_600_000,
@@ -241,6 +244,7 @@ async function cmdServe(config: Config): Promise<void> {
     force.unref();
     try {
       await app.close(); // stops accepting, waits for requests in flight
+      await runner.stop(); // finishes the job in hand; an unfinished one is taken up again after restart
       await syncing;
       await database.close();
       process.exit(0);

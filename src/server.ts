@@ -13,6 +13,7 @@ import { auditRoutes } from './modules/audit/routes.ts';
 import { devRoutes } from './modules/dev/routes.ts';
 import { describeAccess, identityRoutes, installAccess } from './modules/identity/index.ts';
 import { organisationRoutes } from './modules/organisations/index.ts';
+import { taggingRoutes } from './modules/tagging/index.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/errors.ts';
 import { healthRoutes } from './platform/http/health.ts';
@@ -120,6 +121,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
         { name: 'offices', description: 'An organisation’s offices (HQ → district → office)' },
         { name: 'api-keys', description: 'API keys for an organisation’s ERP' },
         { name: 'audit', description: 'The hash-chained audit log' },
+        { name: 'tagging', description: 'Tagging connections with proof, mass uploads, transfers, the discom’s approvals' },
         { name: 'discoms', description: 'Discoms, their hierarchy and overview counts' },
         { name: 'dev', description: 'Developer tools of a demo install' },
         { name: 'system', description: 'Health and readiness' },
@@ -140,6 +142,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(identityRoutes, { ctx });
   await app.register(organisationRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
+  await app.register(taggingRoutes, { ctx });
   if (ctx.config.devTools) await app.register(devRoutes, { ctx });
 
   const index = path.join(ctx.config.webDist, 'index.html');

@@ -43,7 +43,29 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
     const aOffice = await db.selectFrom('offices').selectAll().where('org_id', '=', a.id).where('code', '=', 'PATNA').executeTakeFirstOrThrow();
     const aAdmin = await new Client(app).login('edu.admin', DEMO_PASSWORD);
     const aKey = (await aAdmin.post('/api/v1/org/api-keys', { name: 'A key', scopes: ['read', 'pay'] })).json().apiKey;
-    Object.assign(ids, { orgId: a.id.toString(), userId: aUser.id.toString(), officeId: aOffice.id.toString(), keyId: aKey.id, code: 'NBPDCL' });
+    // A's tag (proved with the latest bill's number) and A's upload.
+    const owned = await db
+      .selectFrom('connections as c')
+      .innerJoin('bills as b', 'b.connection_id', 'c.id')
+      .select(['c.id', 'c.consumer_no', 'b.bill_no'])
+      .where('c.owner_dept_code', '=', 'BR-EDU')
+      .orderBy('b.bill_month', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    const tag = await aAdmin.post('/api/v1/org/tags', { connectionId: owned.id.toString(), proof: { type: 'bill_number', value: owned.bill_no } });
+    expect(tag.statusCode).toBe(201);
+    const upload = await app.inject({
+      method: 'POST',
+      url: '/api/v1/org/tag-jobs?fileName=a.csv',
+      headers: { cookie: `sg_session=${aAdmin.cookie}`, 'x-csrf-token': aAdmin.csrf!, 'content-type': 'text/csv' },
+      payload: `consumer_no\n${owned.consumer_no}\n`,
+    });
+    expect(upload.statusCode).toBe(202);
+    Object.assign(ids, {
+      orgId: a.id.toString(), userId: aUser.id.toString(), officeId: aOffice.id.toString(), keyId: aKey.id, code: 'NBPDCL',
+      connectionId: owned.id.toString(), tagId: tag.json().tagId, jobId: upload.json().id,
+    });
+    markers.push(owned.consumer_no);
     markers.push(a.name, 'edu.admin', 'edu.viewer', 'edu.maker', 'DDO, Patna Sadar', aKey.prefix);
 
     b = await new Client(app, '10.9.9.9').login('phed.admin', DEMO_PASSWORD);
@@ -154,12 +176,14 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
 
   async function snapshot() {
     const { db } = database;
-    const [users, offices, keys, orgs] = await Promise.all([
+    const [users, offices, keys, orgs, tags, jobs] = await Promise.all([
       db.selectFrom('users').select(['id', 'role', 'status', 'office_id', 'name', 'password_hash']).orderBy('id').execute(),
       db.selectFrom('offices').select(['id', 'name', 'code']).orderBy('id').execute(),
       db.selectFrom('api_keys').select(['id', 'revoked_at']).orderBy('id').execute(),
       db.selectFrom('organisations').select(['id', 'status']).orderBy('id').execute(),
+      db.selectFrom('tags').select(['id', 'status', 'org_id']).orderBy('id').execute(),
+      db.selectFrom('tag_jobs').select(['id', 'status']).orderBy('id').execute(),
     ]);
-    return { users, offices, keys, orgs };
+    return { users, offices, keys, orgs, tags, jobs };
   }
 });

@@ -22,6 +22,8 @@ export const errorCatalog = {
   ORGANISATION_PENDING: { status: 403, en: 'Your organisation’s registration is awaiting the discom’s approval.', hi: 'आपकी संस्था का पंजीकरण डिस्कॉम की स्वीकृति की प्रतीक्षा में है।' },
   ORGANISATION_REJECTED: { status: 403, en: 'Your organisation’s registration was rejected by the discom.', hi: 'डिस्कॉम ने आपकी संस्था का पंजीकरण अस्वीकार कर दिया है।' },
   CSRF_FAILED: { status: 403, en: 'This page has expired. Reload it and try again.', hi: 'यह पृष्ठ पुराना हो गया है। इसे फिर से लोड करके प्रयास करें।' },
+  TAG_CONFLICT: { status: 409, en: 'This connection is tagged to another organisation. You can ask the discom for a transfer.', hi: 'यह कनेक्शन किसी अन्य संस्था से टैग है। आप डिस्कॉम से स्थानांतरण का अनुरोध कर सकते हैं।' },
+  PROOF_MISMATCH: { status: 400, en: 'The proof does not match this connection’s latest bill or code.', hi: 'प्रमाण इस कनेक्शन के नवीनतम बिल या कोड से मेल नहीं खाता।' },
   INVALID_CODE: { status: 400, en: 'The code is wrong or has expired.', hi: 'कोड गलत है या उसकी अवधि समाप्त हो गई है।' },
   ACCOUNT_LOCKED: { status: 429, en: 'Too many failed attempts. Please wait and try again.', hi: 'बहुत अधिक असफल प्रयास। कृपया प्रतीक्षा करके फिर प्रयास करें।' },
   CONFLICT: { status: 409, en: 'This conflicts with the current state.', hi: 'यह वर्तमान स्थिति से मेल नहीं खाता।' },

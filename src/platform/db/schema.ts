@@ -275,6 +275,107 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface JobsTable {
+  id: Id;
+  kind: string;
+  payload: ColumnType<Record<string, unknown>, string | undefined, string>;
+  status: Generated<'queued' | 'running' | 'done' | 'failed'>;
+  run_at: ColumnType<Date, Date | undefined, Date>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  locked_by: string | null;
+  locked_until: Date | null;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  finished_at: Date | null;
+}
+
+type NullableBig = ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+
+export type TagStatus = 'requested' | 'active' | 'rejected' | 'untagged' | 'cancelled';
+export type TagMethod = 'bill_number' | 'bill_amount' | 'otp' | 'owner_match' | 'discom_approval' | 'transfer';
+
+export interface TagsTable {
+  id: Id;
+  org_id: Big;
+  connection_id: Big;
+  office_id: NullableBig;
+  status: TagStatus;
+  method: TagMethod;
+  source: 'single' | 'upload' | 'transfer';
+  transfer_from_tag_id: NullableBig;
+  job_id: NullableBig;
+  requested_by: NullableBig;
+  requested_at: Generated<Date>;
+  request_reason: string | null;
+  decided_by: NullableBig;
+  decided_at: Date | null;
+  decision_reason: string | null;
+  activated_at: Date | null;
+  ended_by: NullableBig;
+  ended_at: Date | null;
+  end_reason: string | null;
+}
+
+export interface ConnectionOtpsTable {
+  id: Id;
+  connection_id: Big;
+  user_id: Big;
+  code_hash: string;
+  expires_at: Date;
+  attempts: Generated<number>;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export type TagJobStatus = 'uploaded' | 'validating' | 'validated' | 'committing' | 'committed' | 'failed' | 'cancelled';
+
+export interface TagJobsTable {
+  id: Id;
+  org_id: Big;
+  kind: 'tag' | 'untag';
+  file_name: string;
+  file_sha256: string;
+  file_size: number;
+  file_format: string | null;
+  encoding: string | null;
+  status: TagJobStatus;
+  rows_total: number | null;
+  rows_done: Generated<number>;
+  counts: ColumnType<Record<string, number>, string | undefined, string>;
+  untag_reason: string | null;
+  default_office_id: NullableBig;
+  error: string | null;
+  created_by: Big;
+  created_at: Generated<Date>;
+  validated_at: Date | null;
+  committed_by: NullableBig;
+  committed_at: Date | null;
+}
+
+export interface TagJobFilesTable {
+  job_id: Big;
+  content: Buffer;
+}
+
+export type RowOutcome = 'activate' | 'request' | 'untag' | 'noop' | 'conflict' | 'error';
+
+export interface TagJobRowsTable {
+  job_id: Big;
+  row_no: number;
+  consumer_raw: string | null;
+  discom_raw: string | null;
+  office_raw: string | null;
+  proof_raw: string | null;
+  consumer_no: string | null;
+  connection_id: NullableBig;
+  office_id: NullableBig;
+  outcome: RowOutcome | null;
+  method: string | null;
+  problem: string | null;
+  detail: string | null;
+}
+
 export interface SchemaMigrationsTable {
   version: string;
   name: string;
@@ -303,4 +404,10 @@ export interface DB {
   audit_chains: AuditChainsTable;
   audit_log: AuditLogTable;
   schema_migrations: SchemaMigrationsTable;
+  jobs: JobsTable;
+  tags: TagsTable;
+  connection_otps: ConnectionOtpsTable;
+  tag_jobs: TagJobsTable;
+  tag_job_files: TagJobFilesTable;
+  tag_job_rows: TagJobRowsTable;
 }
