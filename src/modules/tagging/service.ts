@@ -78,7 +78,7 @@ export class TaggingService {
       .selectFrom('connections as c')
       .innerJoin('discoms as d', 'd.id', 'c.discom_id')
       .leftJoin('tags as t', (j) => j.onRef('t.connection_id', '=', 'c.id').on('t.status', '=', 'active'))
-      .leftJoin('tags as r', (j) => j.onRef('r.connection_id', '=', 'c.id').on('r.status', '=', 'requested').on('r.org_id', '=', p.orgId!))
+      .leftJoin('tags as r', (j) => j.onRef('r.connection_id', '=', 'c.id').on('r.status', '=', 'requested').on('r.org_id', '=', p.orgId))
       .select(['c.id', 'd.code', 'c.consumer_no', 'c.name', 'c.address', 'c.category', 'c.supply_type', 'c.registered_mobile', 't.org_id as tag_org', 'r.id as request_id'])
       .where('c.consumer_no', '=', consumerNo);
     if (discomCode) q = q.where('d.code', '=', discomCode.toUpperCase());

@@ -128,7 +128,7 @@ function xlsxText(v: ExcelJS.CellValue): string | null {
   if (typeof v === 'boolean') return String(v);
   if (v instanceof Date) return v.toISOString().slice(0, 10);
   if ('richText' in v) return v.richText.map((r) => r.text).join('');
-  if ('result' in v) return xlsxText(v.result as ExcelJS.CellValue);
+  if ('result' in v) return xlsxText(v.result);
   if ('text' in v) return String(v.text);
   return null;
 }
