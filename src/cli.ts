@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BillingSimulator } from './adapters/billing-system/simulator.ts';
 import { NotificationSender } from './adapters/notifier/notifier.ts';
-import { verifyAudit } from './modules/audit/index.ts';
+import { verifyAudit, type Checkpoint } from './modules/audit/index.ts';
+import { initAuditKey } from './modules/audit/key.ts';
 import { purgeExpired } from './modules/identity/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
 import { SeedRefused, seedDemo, seedReferenceData } from './modules/demo/seed.ts';
@@ -27,7 +28,8 @@ Commands:
   import [--connections FILE] [--bills FILE] [--extracted-at TIME]
                             import consumer master and bills from CSV; all rows or none
   sync                      one incremental sync from the billing system (the simulator)
-  verify-audit              recompute the audit log's hash chains; exits 1 if a row was changed or deleted
+  verify-audit [--checkpoint FILE]
+                            recompute the audit log's hash chains; exits 1 if a row was changed or deleted
 
 Configuration is read from the environment; see README.md.`;
 
@@ -108,6 +110,7 @@ async function cmdSeed(config: Config, args: string[]): Promise<void> {
       throw new UsageError(`--as-of must be a date such as 2025-03-31, not "${values['as-of']}"`);
     }
   }
+  initAuditKey(config, (m) => log(`Warning: ${m}`));
   const database = await open(config);
   try {
     await migrate(database);
@@ -166,13 +169,18 @@ async function cmdSync(config: Config): Promise<void> {
   }
 }
 
-async function cmdVerifyAudit(config: Config): Promise<number> {
+async function cmdVerifyAudit(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { checkpoint: { type: 'string' } } });
+  initAuditKey(config, log);
   const database = await open(config);
   try {
     await migrate(database);
-    const r = await verifyAudit(database);
+    const file = values.checkpoint;
+    const checkpoint = file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint) : null;
+    const r = await verifyAudit(database, checkpoint);
     if (!r.problems.length) {
-      log(`Audit log intact: ${formatInt(r.rows)} entries in ${formatInt(r.chains)} chain(s) verified.`);
+      if (file) fs.writeFileSync(file, `${JSON.stringify(r.heads, null, 1)}\n`);
+      log(`Audit log intact: ${formatInt(r.rows)} entries in ${formatInt(r.chains)} chain(s) verified${checkpoint ? ' against the checkpoint' : ''}.`);
       return 0;
     }
     log(`Audit log NOT intact: ${formatInt(r.problems.length)} problem(s) in ${formatInt(r.rows)} entries:`);
@@ -185,6 +193,7 @@ async function cmdVerifyAudit(config: Config): Promise<number> {
 
 async function cmdServe(config: Config): Promise<void> {
   const started = Date.now();
+  initAuditKey(config, (m) => log(`Warning: ${m}`));
   const database = await open(config);
   const billing = new BillingSimulator(database);
   let closing = false;
@@ -307,7 +316,7 @@ export async function main(argv: string[]): Promise<number> {
         await cmdSync(config);
         return 0;
       case 'verify-audit':
-        return await cmdVerifyAudit(config);
+        return await cmdVerifyAudit(config, rest);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }

@@ -68,9 +68,28 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     reply.header('x-request-id', req.id);
   });
 
+  // PostgreSQL cannot store a NUL character in text: refuse it as bad input, naming the field.
+  app.addHook('preValidation', async (req) => {
+    const bad: string[] = [];
+    const scan = (v: unknown, path: string) => {
+      if (typeof v === 'string') {
+        if (v.includes('\u0000')) bad.push(path);
+      } else if (Array.isArray(v)) v.forEach((x, i) => scan(x, `${path}.${i}`));
+      else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) for (const [k, x] of Object.entries(v)) scan(x, `${path}.${k}`);
+    };
+    scan(req.body, 'body');
+    scan(req.query, 'query');
+    scan(req.params, 'params');
+    if (bad.length) {
+      throw new AppError('VALIDATION_FAILED', bad.map((path) => ({ path, problem: 'nul_character', message: { en: 'contains a NUL character', hi: 'इसमें NUL अक्षर है' } })));
+    }
+  });
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let appErr: AppError;
+    const pgCode = (err as { code?: string }).code;
     if (err instanceof AppError) appErr = err;
+    else if (pgCode === '22021' || pgCode === '22P05') appErr = new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'bad_characters', message: { en: 'contains characters that cannot be stored', hi: 'इसमें ऐसे अक्षर हैं जिन्हें सहेजा नहीं जा सकता' } }]);
     else if (err.validation) appErr = new AppError('VALIDATION_FAILED', validationDetails(err.validation, err.validationContext ?? ''));
     else if (err.statusCode && err.statusCode < 500) appErr = new AppError(statusCodes[err.statusCode] ?? 'BAD_REQUEST');
     else {

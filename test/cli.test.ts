@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { recordAudit } from '../src/modules/audit/index.ts';
+import { recordAudit, setAuditKey } from '../src/modules/audit/index.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 
 /** The command line as a user runs it: exit codes and messages. */
@@ -71,6 +71,8 @@ describe('command line', () => {
 
   it('verifies the audit log, and names the entry that was changed', async () => {
     const data = path.join(dir, 'data');
+    // The CLI keys the chain with the key file beside the embedded database; so do we here.
+    setAuditKey(fs.readFileSync(path.join(data, 'audit.key'), 'utf8').trim());
     const db = await openDatabase({ dataDir: data });
     for (let i = 0; i < 3; i++) {
       await db.db.transaction().execute((trx) =>
@@ -78,14 +80,17 @@ describe('command line', () => {
       );
     }
     await db.close();
-    const ok = await cli(['verify-audit'], { DATA_DIR: data });
+    setAuditKey(null);
+    const checkpoint = path.join(dir, 'heads.json');
+    const ok = await cli(['verify-audit', '--checkpoint', checkpoint], { DATA_DIR: data });
     expect(ok.code, ok.out).toBe(0);
-    expect(ok.out).toMatch(/Audit log intact: 3 entries in 1 chain\(s\) verified\./);
+    expect(ok.out).toMatch(/Audit log intact: \d+ entries in \d+ chain\(s\) verified\./);
+    expect(JSON.parse(fs.readFileSync(checkpoint, 'utf8'))['1'].seq).toBe('5'); // registered, approved, then our 3
     const db2 = await openDatabase({ dataDir: data });
-    await db2.withClient((c) => c.exec(`UPDATE audit_log SET details = '{"i": 99}' WHERE seq = 2`));
+    await db2.withClient((c) => c.exec(`UPDATE audit_log SET details = '{"i": 99}' WHERE chain = 1 AND seq = 4`));
     await db2.close();
-    const bad = await cli(['verify-audit'], { DATA_DIR: data });
+    const bad = await cli(['verify-audit', '--checkpoint', checkpoint], { DATA_DIR: data });
     expect(bad.code).toBe(1);
-    expect(bad.out).toMatch(/chain 1: row 2 \(id \d+\) was changed after it was written/);
+    expect(bad.out).toMatch(/chain 1: row 4 \(id \d+\) was changed after it was written/);
   });
 });

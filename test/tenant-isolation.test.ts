@@ -145,6 +145,47 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  /** The example body with every `…Id` field set to organisation A's object of that name. */
+  function withAIds(body: unknown): { body: unknown; replaced: number } {
+    let replaced = 0;
+    const swap = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(swap);
+      if (!v || typeof v !== 'object') return v;
+      return Object.fromEntries(
+        Object.entries(v).map(([k, x]) => {
+          const name = k === 'parentId' ? 'officeId' : k === 'tagIds' ? 'tagId' : k;
+          if (/Ids?$/.test(k) && ids[name]) {
+            replaced++;
+            return [k, Array.isArray(x) ? [ids[name]] : ids[name]];
+          }
+          return [k, swap(x)];
+        }),
+      );
+    };
+    return { body: swap(body), replaced };
+  }
+
+  // Asking the discom for a transfer of another organisation's connection is the point of it:
+  // it creates B's own request and leaves A's tag alone until the discom decides.
+  const BODY_ID_EXEMPT = new Set(['POST /api/v1/org/tags/transfer']);
+
+  it('refuses organisation A’s ids inside B’s request bodies, and changes nothing', async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    let tried = 0;
+    for (const { method, path, op } of routes()) {
+      if (isPublic(op) || !op.requestBody || BODY_ID_EXEMPT.has(`${method} ${path}`) || /\{\w+\}/.test(path)) continue;
+      const { body, replaced } = withAIds(exampleBody(method, path, op));
+      if (!replaced) continue;
+      tried++;
+      const r = await b.req(method as 'POST', fill(path), body);
+      if (r.statusCode < 400) failures.push(`${method} ${path}: ${r.statusCode} ${r.body.slice(0, 120)}`);
+    }
+    expect(tried).toBeGreaterThanOrEqual(3);
+    expect(failures).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('never shows organisation A’s data in what B can read', async () => {
     const leaks: string[] = [];
     for (const { method, path, op } of routes()) {

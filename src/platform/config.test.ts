@@ -38,6 +38,13 @@ describe('configuration', () => {
     expect((err as Error).message).not.toContain('s3cr');
   });
 
+  it('turns the developer pages on only for a development demo, and refuses them in production', () => {
+    expect(loadConfig({}).devTools).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).devTools).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production' }).devTools).toBe(false);
+    expect(() => loadConfig({ NODE_ENV: 'production', DEV_TOOLS: 'true' })).toThrow(/must never run in production/);
+  });
+
   it('accepts a PostgreSQL URL and an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' }).databaseUrl).toBe('postgres://u@127.0.0.1:5432/db');
     expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();

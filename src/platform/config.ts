@@ -32,6 +32,8 @@ export interface Config {
   smtpUrl: string | undefined;
   smtpFrom: string;
   smsWebhookUrl: string | undefined;
+  /** Key of the audit log's HMAC chain; kept outside the database. */
+  auditKey: string | undefined;
 }
 
 type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; want: string };
@@ -92,6 +94,11 @@ const optionalUrl =
     }
   };
 
+const optionalSecret: Parser<string | undefined> = (raw) => {
+  if (raw === '') return { ok: true, value: undefined };
+  return raw.length >= 32 ? { ok: true, value: raw } : { ok: false, want: 'at least 32 characters' };
+};
+
 const autoBool: Parser<boolean | 'auto'> = (raw) => (raw.trim() === 'auto' ? { ok: true, value: 'auto' } : bool(raw));
 
 const postgresUrl: Parser<string | undefined> = (raw) => {
@@ -126,10 +133,11 @@ export const configSpec = [
   { env: 'LOGIN_MAX_FAILURES', key: 'loginMaxFailures', doc: 'Failed logins or codes on one account (in the lockout window) before it is locked', default: '5', parse: int(1, 100) },
   { env: 'LOGIN_MAX_FAILURES_PER_IP', key: 'loginMaxFailuresPerIp', doc: 'Failed logins from one address (in the lockout window) before it is locked out', default: '30', parse: int(1, 10000) },
   { env: 'LOCKOUT_MINUTES', key: 'lockoutMinutes', doc: 'Length of the failure window and of a lockout', default: '15', parse: int(1, 1440) },
-  { env: 'DEV_TOOLS', key: 'devTools', doc: 'Developer outbox page and demo authenticator: true, false, or auto (on with the embedded database only)', default: 'auto', parse: autoBool },
+  { env: 'DEV_TOOLS', key: 'devTools', doc: 'Developer outbox page and demo authenticator: true, false, or auto (on only in development with the embedded database; refused in production)', default: 'auto', parse: autoBool },
   { env: 'SMTP_URL', key: 'smtpUrl', doc: 'SMTP server for e-mail (smtp:// or smtps://). Unset: e-mail stays in the outbox', default: '', secret: true, parse: optionalUrl(['smtp:', 'smtps:'], 'smtps://user:pass@mail.example.in:465') },
   { env: 'SMTP_FROM', key: 'smtpFrom', doc: 'Sender address of e-mail', default: 'Sangrahan <no-reply@sangrahan.local>', parse: text },
   { env: 'SMS_WEBHOOK_URL', key: 'smsWebhookUrl', doc: 'SMS gateway: JSON {to, text} is POSTed here. Unset: SMS stays in the outbox', default: '', secret: true, parse: optionalUrl(['http:', 'https:'], 'https://sms.example.in/send') },
+  { env: 'AUDIT_KEY', key: 'auditKey', doc: 'Secret key (32+ characters) of the audit log hash chain. Unset: a key file in DATA_DIR on the embedded database; unkeyed on PostgreSQL', default: '', secret: true, parse: optionalSecret },
 ] as const satisfies readonly VarSpec<keyof Config>[];
 
 export class ConfigError extends Error {
@@ -150,7 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (problems.length) throw new ConfigError(problems);
   const cfg = { ...(out as unknown as Config), ...overrides };
-  if ((cfg.devTools as boolean | 'auto') === 'auto') cfg.devTools = !cfg.databaseUrl;
+  // Developer pages show one-time codes: only ever on a development demo.
+  if ((cfg.devTools as boolean | 'auto') === 'auto') cfg.devTools = cfg.nodeEnv === 'development' && !cfg.databaseUrl;
+  if (cfg.devTools && cfg.nodeEnv === 'production') {
+    throw new ConfigError(['DEV_TOOLS is on with NODE_ENV=production: the developer pages show one-time codes and must never run in production']);
+  }
   cfg.dataDir = path.resolve(cfg.dataDir);
   cfg.webDist = path.resolve(cfg.webDist);
   return cfg;

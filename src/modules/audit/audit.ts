@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { canonicalJson } from '../../platform/canonical-json.ts';
 import type { DB } from '../../platform/db/schema.ts';
@@ -25,6 +25,17 @@ export interface AuditEntry {
 
 export const GENESIS = '0'.repeat(64);
 
+let auditKey: Buffer | null = null;
+
+/**
+ * With a key, each entry's hash is an HMAC: someone who can write to the database but does not
+ * hold the key cannot forge or recompute entries. Set once at start (AUDIT_KEY, or a key file
+ * beside the embedded database).
+ */
+export function setAuditKey(key: string | Buffer | null): void {
+  auditKey = key === null ? null : Buffer.from(key);
+}
+
 export interface AuditRowContent {
   chain: bigint;
   seq: bigint;
@@ -49,7 +60,7 @@ export function auditHash(r: AuditRowContent): string {
     r.chain, r.seq, r.at.toISOString(), r.action, r.outcome, r.actor_user_id, r.actor_api_key_id, r.actor_label,
     r.org_id, r.target_type, r.target_id, r.ip, r.user_agent, r.request_id, r.details, r.prev_hash,
   ]);
-  return createHash('sha256').update(content).digest('hex');
+  return (auditKey ? createHmac('sha256', auditKey) : createHash('sha256')).update(content).digest('hex');
 }
 
 /** Appends an entry; call it inside the transaction that makes the change. */

@@ -1,2 +1,2 @@
-export { recordAudit, recordAuditAlone, type AuditEntry } from './audit.ts';
-export { verifyAudit, type AuditVerification } from './verify.ts';
+export { recordAudit, recordAuditAlone, setAuditKey, type AuditEntry } from './audit.ts';
+export { verifyAudit, type AuditVerification, type Checkpoint } from './verify.ts';

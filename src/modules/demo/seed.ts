@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import type { Database } from '../../platform/db/database.ts';
+import { recordAudit } from '../audit/index.ts';
 import { SYNC_OVERLAP_MS, ingestBillingCsv } from '../connections/index.ts';
 import { DemoGenerator, chunkCsv, type CsvChunk, type GeneratorOptions } from './generator.ts';
 import { DISCOMS, TARIFF_CATEGORIES, subdivisionsOf } from './geography.ts';
@@ -32,6 +33,24 @@ export interface SeedResult {
 
 export class SeedRefused extends Error {
   override name = 'SeedRefused';
+}
+
+/** Every organisation's history starts with its registration (and the discom's decision). */
+async function auditDemoOrganisations(database: Database): Promise<void> {
+  const orgs = await database.db
+    .selectFrom('organisations as o')
+    .select(['o.id', 'o.status', 'o.name', 'o.type'])
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('audit_chains as c').select('c.chain').whereRef('c.chain', '=', 'o.id'))))
+    .orderBy('o.id')
+    .execute();
+  await database.db.transaction().execute(async (trx) => {
+    for (const o of orgs) {
+      await recordAudit(trx, { action: 'organisation.registered', actor: null, actorLabel: 'demo-seed', orgId: o.id, target: { type: 'organisation', id: o.id }, details: { type: o.type, name: o.name }, meta: null });
+      if (o.status === 'approved') {
+        await recordAudit(trx, { action: 'organisation.approved', actor: null, actorLabel: 'demo-seed', orgId: o.id, target: { type: 'organisation', id: o.id }, meta: null });
+      }
+    }
+  });
 }
 
 /** Discoms, circles, divisions, subdivisions and tariff categories; safe to run again. */
@@ -118,6 +137,7 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
   await seedReferenceData(database);
   const organisations = await seedOrganisations(database);
   await seedDemoPeople(database.db);
+  await auditDemoOrganisations(database);
   // Rows are stamped by the billing system's clock (the database's), far enough before the sync
   // watermark that the first incremental sync does not read the whole seed again.
   const { rows: clock } = await database.withClient((c) => c.query<{ now: Date }>('SELECT clock_timestamp() AS now'));

@@ -1,12 +1,14 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
+import { DEMO_LOGINS } from '../demo/people.ts';
 import { stepAt, totpCode } from '../identity/index.ts';
 
 /**
  * Developer tools of a demo install (DEV_TOOLS): the notifier's outbox, where one-time codes
  * that would have gone by SMS or e-mail can be read, and a demo authenticator showing the
- * current TOTP code of every user who has one. Never registered when DEV_TOOLS is off (the
- * default with PostgreSQL).
+ * current TOTP codes of the demo logins' published secrets. Registered only when DEV_TOOLS is
+ * on, which by default it is only in development on the embedded database, and never in
+ * production.
  */
 export async function devRoutes(app: App, { ctx }: { ctx: AppContext }): Promise<void> {
   const { db } = ctx.database;
@@ -52,10 +54,14 @@ export async function devRoutes(app: App, { ctx }: { ctx: AppContext }): Promise
     },
     async () => {
       const now = new Date();
-      const rows = await db.selectFrom('users').select(['login_id', 'totp_secret']).where('totp_secret', 'is not', null).orderBy('login_id').execute();
+      // Only the published demo secrets: a user who set up their own authenticator is never shown.
+      const demo = DEMO_LOGINS.filter((l) => l.totpSecret);
+      const rows = await db.selectFrom('users').select(['login_id', 'totp_secret']).where('login_id', 'in', demo.map((l) => l.loginId)).orderBy('login_id').execute();
       return {
         validForSeconds: 30 - (Math.floor(now.getTime() / 1000) % 30),
-        codes: rows.map((r) => ({ loginId: r.login_id, code: totpCode(r.totp_secret!, stepAt(now)) })),
+        codes: rows
+          .filter((r) => r.totp_secret && r.totp_secret === demo.find((l) => l.loginId === r.login_id)!.totpSecret)
+          .map((r) => ({ loginId: r.login_id, code: totpCode(r.totp_secret!, stepAt(now)) })),
       };
     },
   );

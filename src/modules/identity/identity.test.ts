@@ -78,11 +78,17 @@ describe(`identity and access on ${engineName}`, () => {
       expect.arrayContaining(['login:edu.viewer', 'login:nobody.here']),
     );
     await c.post('/api/v1/auth/login', { loginId: 'edu.viewer', password: 'wrong password!' });
-    const third = await c.post('/api/v1/auth/login', { loginId: 'edu.viewer', password: 'wrong password!' });
-    expect(third.statusCode).toBe(429);
-    expect(third.json().error.code).toBe('ACCOUNT_LOCKED');
-    expect(third.json().error.message.en).toMatch(/Try again after .* IST\./);
-    expect(third.json().error.message.hi).toMatch(/के बाद फिर प्रयास करें/);
+    expect((await c.post('/api/v1/auth/login', { loginId: 'edu.viewer', password: 'wrong password!' })).statusCode).toBe(401);
+    // three failures allowed (LOGIN_MAX_FAILURES=3 here); the fourth attempt is refused unchecked
+    const fourth = await c.post('/api/v1/auth/login', { loginId: 'edu.viewer', password: 'wrong password!' });
+    expect(fourth.statusCode).toBe(429);
+    expect(fourth.json().error.code).toBe('ACCOUNT_LOCKED');
+    expect(fourth.json().error.message.en).toMatch(/Try again after .* IST\./);
+    expect(fourth.json().error.message.hi).toMatch(/के बाद फिर प्रयास करें/);
+    await c.post('/api/v1/auth/login', { loginId: 'edu.viewer', password: 'wrong password!' });
+    const lockouts = await audit('auth.lockout');
+    expect(lockouts).toHaveLength(1); // the lock is audited once, not every refused attempt
+    expect(lockouts[0]!.org_id).not.toBeNull();
     // locked even with the right password, from another address too
     const right = await new Client(app, '10.0.0.3').post('/api/v1/auth/login', { loginId: 'edu.viewer', password: DEMO_PASSWORD });
     expect(right.statusCode).toBe(429);
@@ -90,12 +96,57 @@ describe(`identity and access on ${engineName}`, () => {
     expect(row.locked_until!.getTime()).toBeGreaterThan(Date.now() + 14 * 60_000);
   });
 
-  it('locks out an address that tries many accounts', async () => {
-    const rows = await sql`INSERT INTO throttles (bucket, window_started_at, failures, locked_until)
-                           VALUES ('login-ip:10.0.0.9', now(), 50, now() + interval '15 minutes')`.execute(database.db);
-    expect(rows).toBeTruthy();
-    const r = await new Client(app, '10.0.0.9').post('/api/v1/auth/login', { loginId: 'edu.admin', password: DEMO_PASSWORD });
+  it('locks out an address that tries many accounts, even with the right password after', async () => {
+    const c = new Client(app, '10.0.0.9');
+    const accounts = DEMO_LOGINS.map((l) => l.loginId);
+    for (let i = 0; i < 50; i++) {
+      const r = await c.post('/api/v1/auth/login', { loginId: accounts[i % accounts.length], password: `not it ${i}` });
+      expect(r.statusCode, `attempt ${i}`).toBe(401);
+    }
+    const r = await c.post('/api/v1/auth/login', { loginId: 'edu.admin', password: DEMO_PASSWORD });
     expect(r.statusCode).toBe(429);
+    expect((await new Client(app, '10.0.0.10').post('/api/v1/auth/login', { loginId: 'edu.admin', password: DEMO_PASSWORD })).statusCode).toBe(200);
+  });
+
+  it('counts concurrent wrong guesses before checking them: the limit holds under a burst', async () => {
+    const c = new Client(app, '10.0.0.11');
+    const failed = () =>
+      database.db.selectFrom('audit_log').select(sql<bigint>`count(*)`.as('n')).where('action', '=', 'auth.login').where('actor_label', '=', 'login:hdfc.admin').where('outcome', '=', 'failure').executeTakeFirstOrThrow();
+    const before = (await failed()).n;
+    const guesses = Array.from({ length: 20 }, (_, i) => c.post('/api/v1/auth/login', { loginId: 'hdfc.admin', password: `guess number ${i}` }));
+    const right = c.post('/api/v1/auth/login', { loginId: 'hdfc.admin', password: DEMO_PASSWORD });
+    const codes = (await Promise.all([...guesses, right])).map((r) => r.statusCode);
+    expect(codes.filter((x) => x === 401 || x === 200).length).toBeLessThanOrEqual(3);
+    expect(codes.filter((x) => x === 429).length).toBeGreaterThanOrEqual(18);
+    expect((await failed()).n - before).toBeLessThanOrEqual(3n);
+  });
+
+  it('refuses a NUL character as bad input, never a 500', async () => {
+    const r = await new Client(app).post('/api/v1/auth/login', { loginId: 'edu\u0000admin', password: 'x' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.details).toEqual([expect.objectContaining({ path: 'body.loginId', problem: 'nul_character' })]);
+  });
+
+  it('replaces an authenticator in use only with the password and a current code', async () => {
+    const c = await new Client(app).login('edu.approver', DEMO_PASSWORD, secretOf('edu.approver'));
+    const bare = await c.post('/api/v1/auth/totp/enrolment', {});
+    expect(bare.statusCode).toBe(400);
+    expect(bare.json().error.details.map((d: { path: string }) => d.path).sort()).toEqual(['body.code', 'body.password']);
+    const wrong = await c.post('/api/v1/auth/totp/enrolment', { password: DEMO_PASSWORD, code: '000000' });
+    expect(wrong.statusCode).toBe(400);
+    await database.db.updateTable('users').set({ totp_last_step: null }).where('login_id', '=', 'edu.approver').execute();
+    const ok = await c.post('/api/v1/auth/totp/enrolment', { password: DEMO_PASSWORD, code: totpCode(secretOf('edu.approver'), stepAt(new Date())) });
+    expect(ok.statusCode).toBe(200);
+    await database.db.updateTable('users').set({ totp_pending_secret: null }).where('login_id', '=', 'edu.approver').execute();
+  });
+
+  it('shows the demo authenticator codes of published demo secrets only', async () => {
+    const before = (await app.inject('/api/v1/dev/authenticator')).json().codes.map((c: { loginId: string }) => c.loginId);
+    expect(before).toEqual(expect.arrayContaining(['admin.discom', 'edu.approver']));
+    await database.db.updateTable('users').set({ totp_secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }).where('login_id', '=', 'accounts.sbpdcl').execute();
+    const after = (await app.inject('/api/v1/dev/authenticator')).json().codes.map((c: { loginId: string }) => c.loginId);
+    expect(after).not.toContain('accounts.sbpdcl');
+    await database.db.updateTable('users').set({ totp_secret: secretOf('accounts.sbpdcl') }).where('login_id', '=', 'accounts.sbpdcl').execute();
   });
 
   it('rotates the session id on login and ends the old session', async () => {
@@ -236,7 +287,9 @@ describe(`identity and access on ${engineName}`, () => {
     expect(hasLogin.json().error.details[0].message.en).toContain('login ID');
     const wrong = await c.post('/api/v1/auth/password', { currentPassword: 'not the one', newPassword: 'Completely new passphrase 5' });
     expect(wrong.json().error.details[0].path).toBe('body.currentPassword');
-    expect((await c.post('/api/v1/auth/password', { currentPassword: DEMO_PASSWORD, newPassword: 'Completely new passphrase 5' })).statusCode).toBe(204);
+    const oldCookie = c.cookie;
+    expect((await c.post('/api/v1/auth/password', { currentPassword: DEMO_PASSWORD, newPassword: 'Completely new passphrase 5' })).statusCode).toBe(200);
+    expect(c.cookie).not.toBe(oldCookie); // this session got a new id too
     expect((await c.get('/api/v1/org')).statusCode).toBe(200);
     expect((await other.get('/api/v1/org')).statusCode).toBe(401);
     await c.post('/api/v1/auth/password', { currentPassword: 'Completely new passphrase 5', newPassword: DEMO_PASSWORD + '!' });
@@ -280,5 +333,37 @@ describe(`identity and access on ${engineName}`, () => {
     expect((await verifyAudit(database)).problems.map((p) => p.message).join('\n')).toMatch(/at the end are missing/);
     await restore();
     expect((await verifyAudit(database)).problems).toEqual([]);
+
+    // The end cut off and the head rewound to match: only a checkpoint kept elsewhere shows it.
+    const { heads } = await verifyAudit(database);
+    const head = await database.db.selectFrom('audit_chains').selectAll().where('chain', '=', chain).executeTakeFirstOrThrow();
+    const last = saved.find((r) => r.id === ofChain.at(-1)!.id)!;
+    const prev = await database.db.selectFrom('audit_log').select(['seq', 'hash']).where('chain', '=', chain).where('seq', '=', last.seq - 1n).executeTakeFirstOrThrow();
+    await database.db.deleteFrom('audit_log').where('id', '=', last.id).execute();
+    await database.db.updateTable('audit_chains').set({ last_seq: prev.seq, last_hash: prev.hash }).where('chain', '=', chain).execute();
+    expect((await verifyAudit(database)).problems).toEqual([]);
+    expect((await verifyAudit(database, heads)).problems.map((p) => p.problem)).toEqual(['truncated']);
+    await restore();
+    await database.db.updateTable('audit_chains').set({ last_seq: head.last_seq, last_hash: head.last_hash }).where('chain', '=', chain).execute();
+
+    // A whole organisation's chain deleted, head and all.
+    const orgChain = await database.db.selectFrom('audit_log').selectAll().where('chain', '=', chain).execute();
+    const orgHead = await database.db.selectFrom('audit_chains').selectAll().where('chain', '=', chain).executeTakeFirstOrThrow();
+    await database.db.deleteFrom('audit_log').where('chain', '=', chain).execute();
+    await database.db.deleteFrom('audit_chains').where('chain', '=', chain).execute();
+    expect((await verifyAudit(database)).problems.map((p) => p.problem)).toEqual(['missing_chain']);
+    await database.db.insertInto('audit_log').values(orgChain.map((r) => ({ ...r, details: JSON.stringify(r.details) }))).execute();
+    await database.db.insertInto('audit_chains').values(orgHead).execute();
+    expect((await verifyAudit(database)).problems).toEqual([]);
+
+    // With a key, the hashes are HMACs: the wrong key (or none) fails every row.
+    const { setAuditKey } = await import('../audit/index.ts');
+    setAuditKey('k'.repeat(32));
+    try {
+      expect((await verifyAudit(database)).problems.every((p) => p.problem === 'changed' || p.problem === 'head_mismatch')).toBe(true);
+      expect((await verifyAudit(database)).problems.length).toBeGreaterThan(0);
+    } finally {
+      setAuditKey(null);
+    }
   });
 });

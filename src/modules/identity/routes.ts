@@ -106,11 +106,14 @@ export async function identityRoutes(app: App, { ctx }: { ctx: AppContext }): Pr
       config: { access: { roles: 'any', stages: ['totp_enrol', 'full'] } },
       schema: {
         tags,
-        summary: 'Start setting up an authenticator app: a new secret and its QR code',
+        summary: 'Start setting up an authenticator app: a new secret and its QR code. Replacing one in use needs the password and a current code',
+        body: Type.Optional(
+          Type.Object({ password: Type.Optional(Password), code: Type.Optional(Code) }, { additionalProperties: false, examples: [{}] }),
+        ),
         response: { 200: Type.Object({ secret: Type.String(), uri: Type.String(), qrSvg: Type.String() }), ...errors },
       },
     },
-    async (req) => auth.startTotpEnrolment(userOf(req)),
+    async (req) => auth.startTotpEnrolment(userOf(req), req.body ?? {}, req.meta),
   );
 
   app.post(
@@ -168,14 +171,15 @@ export async function identityRoutes(app: App, { ctx }: { ctx: AppContext }): Pr
       config: { access: { roles: 'any' } },
       schema: {
         tags,
-        summary: 'Change the password; other sessions end',
+        summary: 'Change the password; other sessions end and this one gets a new id (and CSRF token)',
         body: Type.Object({ currentPassword: Password, newPassword: Password }, { examples: [{ currentPassword: 'Demo@Sangrahan2026', newPassword: 'A-new long passphrase 42' }] }),
-        response: { 204: Type.Null(), ...errors },
+        response: { 200: Type.Object({ csrfToken: Type.String() }), ...errors },
       },
     },
     async (req, reply) => {
-      await auth.changePassword(userOf(req), req.body.currentPassword, req.body.newPassword, req.meta);
-      return reply.status(204).send(null);
+      const s = await auth.changePassword(userOf(req), req.body.currentPassword, req.body.newPassword, req.meta);
+      setSessionCookie(req, reply, s.token, ctx);
+      return { csrfToken: s.csrfToken };
     },
   );
 

@@ -6,10 +6,10 @@ import type { DB } from '../../platform/db/schema.ts';
 import { AppError, type Text } from '../../platform/errors.ts';
 import { TOTP_REQUIRED, type RequestMeta, type UserPrincipal } from '../../platform/principal.ts';
 import { numericCode, sha256Hex } from '../../platform/tokens.ts';
-import { recordAudit, recordAuditAlone } from '../audit/index.ts';
+import { recordAudit, recordAuditAlone, type AuditEntry } from '../audit/index.ts';
 import { hashPassword, passwordProblems, verifyPassword } from './passwords.ts';
 import { createSession, revokeSession, revokeUserSessions, type NewSession } from './sessions.ts';
-import { clearBucket, lockedUntil, recordFailure, type ThrottleRule } from './throttle.ts';
+import { claimAttempt, clearBucket, releaseAttempt, type ThrottleRule } from './throttle.ts';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
 
 /**
@@ -18,9 +18,10 @@ import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
  * Rules:
  * - A login needs an active user of an approved organisation (discom staff have none). The
  *   answer to a wrong login ID and to a wrong password is the same, and takes as long.
- * - Failures are counted per account and per IP address in the database; reaching the limit
- *   locks the bucket for LOCKOUT_MINUTES with a message saying until when. One-time codes and
- *   TOTP codes count on the account too.
+ * - Attempts are counted per account and per IP address in the database, before they are
+ *   checked (so concurrent attempts cannot slip past); passing the limit locks the bucket for
+ *   LOCKOUT_MINUTES with a message saying until when. Codes (TOTP, reset, invitation) have
+ *   their own buckets, per account and per address. A right answer does not count.
  * - Every login makes a new session (the old cookie's session is revoked): the id rotates. With
  *   TOTP enabled, or required for the role (approvers, all discom staff), the session first
  *   only allows finishing the second factor; finishing it rotates the id again.
@@ -73,32 +74,52 @@ export class AuthService {
     this.ipRule = { max: config.loginMaxFailuresPerIp, windowMs, lockMs: windowMs };
   }
 
+  /**
+   * Counts an attempt on each bucket before anything is checked, so that concurrent attempts
+   * cannot slip past the limit. A locked bucket refuses the attempt unchecked; the lock itself
+   * is audited once, when it starts (not every refused attempt after it).
+   */
+  private async attempt(buckets: [string, ThrottleRule][], lockAudit: Omit<AuditEntry, 'action' | 'outcome'>): Promise<void> {
+    // In order, address first: an attempt refused for its address does not count on the account.
+    let until: Date | null = null;
+    let started = false;
+    for (const [bucket, rule] of buckets) {
+      const r = await claimAttempt(this.db, bucket, rule);
+      if (r.lockedUntil) {
+        until = r.lockedUntil;
+        started = r.justLocked;
+        break;
+      }
+    }
+    if (!until) return;
+    if (started) await recordAuditAlone(this.db, { ...lockAudit, action: 'auth.lockout', outcome: 'failure', details: { ...lockAudit.details, until: until.toISOString(), buckets: buckets.map(([b]) => b.split(':')[0]) } });
+    throw lockedError(until);
+  }
+
+  private async succeeded(accountBucket: string, ipBucket: string): Promise<void> {
+    await clearBucket(this.db, accountBucket);
+    await releaseAttempt(this.db, ipBucket);
+  }
+
   async login(loginIdRaw: string, password: string, meta: RequestMeta, oldSessionId: string | null): Promise<LoginResult> {
     const loginId = loginIdRaw.trim().toLowerCase();
-    const buckets = [`login-user:${loginId}`, `login-ip:${meta.ip}`];
-    const locked = await lockedUntil(this.db, buckets);
-    if (locked) {
-      await recordAuditAlone(this.db, { action: 'auth.login', outcome: 'failure', actor: null, actorLabel: `login:${loginId}`, orgId: null, details: { reason: 'locked' }, meta });
-      throw lockedError(locked);
-    }
     const user = await this.db
       .selectFrom('users as u')
       .leftJoin('organisations as o', 'o.id', 'u.org_id')
       .select(['u.id', 'u.org_id', 'u.role', 'u.status', 'u.password_hash', 'u.totp_enabled_at', 'o.status as org_status'])
       .where('u.login_id', '=', loginId)
       .executeTakeFirst();
+    const userBucket = `login-user:${loginId}`;
+    const ipBucket = `login-ip:${meta.ip}`;
+    const who = { actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, meta };
+    await this.attempt([[ipBucket, this.ipRule], [userBucket, this.accountRule]], who);
     const ok = await verifyPassword(user?.password_hash ?? null, password);
     if (!user || !ok) {
-      const until = (await Promise.all([recordFailure(this.db, buckets[0]!, this.accountRule), recordFailure(this.db, buckets[1]!, this.ipRule)])).find(Boolean);
-      await recordAuditAlone(this.db, {
-        action: 'auth.login', outcome: 'failure', actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null,
-        target: user ? { type: 'user', id: user.id } : undefined, details: { reason: 'bad_credentials' }, meta,
-      });
-      if (until) throw lockedError(until);
+      await recordAuditAlone(this.db, { ...who, action: 'auth.login', outcome: 'failure', details: { reason: 'bad_credentials' } });
       throw new AppError('INVALID_CREDENTIALS');
     }
     const refuse = async (code: 'ACCOUNT_DISABLED' | 'ORGANISATION_PENDING' | 'ORGANISATION_REJECTED', reason: string) => {
-      await recordAuditAlone(this.db, { action: 'auth.login', outcome: 'failure', actor: null, actorLabel: `login:${loginId}`, orgId: user.org_id, target: { type: 'user', id: user.id }, details: { reason }, meta });
+      await recordAuditAlone(this.db, { ...who, action: 'auth.login', outcome: 'failure', details: { reason } });
       return new AppError(code);
     };
     if (user.status !== 'active') throw await refuse('ACCOUNT_DISABLED', user.status);
@@ -106,7 +127,7 @@ export class AuthService {
     if (user.org_id !== null && user.org_status === 'rejected') throw await refuse('ORGANISATION_REJECTED', 'organisation_rejected');
 
     const stage: UserPrincipal['stage'] = user.totp_enabled_at ? 'totp' : TOTP_REQUIRED.includes(user.role) ? 'totp_enrol' : 'full';
-    await clearBucket(this.db, buckets[0]!);
+    await this.succeeded(userBucket, ipBucket);
     const session = await this.db.transaction().execute(async (trx) => {
       if (oldSessionId) await revokeSession(trx, oldSessionId);
       const s = await createSession(trx, { userId: user.id, stage, ip: meta.ip, userAgent: meta.userAgent, absoluteHours: this.config.sessionAbsoluteHours });
@@ -120,20 +141,21 @@ export class AuthService {
     return { session, stage };
   }
 
+  private codeBuckets(userKey: string, meta: RequestMeta): [string, ThrottleRule][] {
+    return [[`code-ip:${meta.ip}`, this.ipRule], [`code-user:${userKey}`, this.accountRule]];
+  }
+
   /** Second step of a login: the TOTP code. Rotates the session. */
   async completeTotp(p: UserPrincipal, code: string, meta: RequestMeta): Promise<NewSession> {
-    const bucket = `code-user:${p.userId}`;
-    const locked = await lockedUntil(this.db, [bucket]);
-    if (locked) throw lockedError(locked);
+    const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
+    await this.attempt(this.codeBuckets(String(p.userId), meta), who);
     const user = await this.db.selectFrom('users').select(['totp_secret', 'totp_last_step', 'org_id']).where('id', '=', p.userId).executeTakeFirstOrThrow();
     const step = user.totp_secret ? verifyTotp(user.totp_secret, code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
     if (step === null) {
-      const until = await recordFailure(this.db, bucket, this.accountRule);
-      await recordAuditAlone(this.db, { action: 'auth.login', outcome: 'failure', actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, details: { reason: 'bad_totp' }, meta });
-      if (until) throw lockedError(until);
+      await recordAuditAlone(this.db, { ...who, action: 'auth.login', outcome: 'failure', details: { reason: 'bad_totp' } });
       throw new AppError('INVALID_CODE');
     }
-    await clearBucket(this.db, bucket);
+    await this.succeeded(`code-user:${p.userId}`, `code-ip:${meta.ip}`);
     return this.db.transaction().execute(async (trx) => {
       // Only once per step: a code seen on the wire cannot be replayed.
       const claimed = await trx
@@ -150,7 +172,26 @@ export class AuthService {
     });
   }
 
-  async startTotpEnrolment(p: UserPrincipal): Promise<{ secret: string; uri: string; qrSvg: string }> {
+  /**
+   * A new authenticator secret. Replacing one already in use needs the current password and a
+   * current code, so that a stolen session cannot swap the second factor.
+   */
+  async startTotpEnrolment(p: UserPrincipal, proof: { password?: string | undefined; code?: string | undefined }, meta: RequestMeta): Promise<{ secret: string; uri: string; qrSvg: string }> {
+    const u = await this.db.selectFrom('users').select(['totp_enabled_at', 'totp_secret', 'totp_last_step']).where('id', '=', p.userId).executeTakeFirstOrThrow();
+    if (u.totp_enabled_at) {
+      if (!proof.password || !proof.code) {
+        throw new AppError('VALIDATION_FAILED', [
+          ...(!proof.password ? [{ path: 'body.password', problem: 'required', message: { en: 'enter your password to replace your authenticator', hi: 'ऑथेंटिकेटर बदलने के लिए अपना पासवर्ड दर्ज करें' } }] : []),
+          ...(!proof.code ? [{ path: 'body.code', problem: 'required', message: { en: 'enter a code from your current authenticator', hi: 'अपने वर्तमान ऑथेंटिकेटर का कोड दर्ज करें' } }] : []),
+        ]);
+      }
+      await this.checkPassword(p, proof.password, meta, 'body.password');
+      await this.attempt(this.codeBuckets(String(p.userId), meta), { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta });
+      if (verifyTotp(u.totp_secret!, proof.code.trim(), this.clock(), null) === null) {
+        await recordAuditAlone(this.db, { action: 'auth.totp_replace', outcome: 'failure', actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, details: { reason: 'bad_totp' }, meta });
+        throw new AppError('INVALID_CODE');
+      }
+    }
     const secret = newTotpSecret();
     await this.db.updateTable('users').set({ totp_pending_secret: secret }).where('id', '=', p.userId).execute();
     const uri = otpauthUri(secret, p.loginId);
@@ -160,17 +201,15 @@ export class AuthService {
 
   /** Confirms the enrolment with a first code. A session that was waiting for it becomes full (rotated). */
   async confirmTotpEnrolment(p: UserPrincipal, code: string, meta: RequestMeta): Promise<NewSession | null> {
-    const bucket = `code-user:${p.userId}`;
-    const locked = await lockedUntil(this.db, [bucket]);
-    if (locked) throw lockedError(locked);
+    const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
+    await this.attempt(this.codeBuckets(String(p.userId), meta), who);
     const user = await this.db.selectFrom('users').select(['totp_pending_secret']).where('id', '=', p.userId).executeTakeFirstOrThrow();
     const step = user.totp_pending_secret ? verifyTotp(user.totp_pending_secret, code.trim(), this.clock(), null) : null;
     if (step === null) {
-      const until = await recordFailure(this.db, bucket, this.accountRule);
-      if (until) throw lockedError(until);
+      await recordAuditAlone(this.db, { ...who, action: 'auth.totp_enabled', outcome: 'failure', details: { reason: user.totp_pending_secret ? 'bad_totp' : 'no_enrolment' } });
       throw new AppError('INVALID_CODE');
     }
-    await clearBucket(this.db, bucket);
+    await this.succeeded(`code-user:${p.userId}`, `code-ip:${meta.ip}`);
     return this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')
@@ -212,37 +251,35 @@ export class AuthService {
   }
 
   private async checkPassword(p: UserPrincipal, password: string, meta: RequestMeta, path: string): Promise<void> {
-    const bucket = `login-user:${p.loginId}`;
-    const locked = await lockedUntil(this.db, [bucket]);
-    if (locked) throw lockedError(locked);
+    const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
+    await this.attempt([[`login-ip:${meta.ip}`, this.ipRule], [`login-user:${p.loginId}`, this.accountRule]], who);
     const u = await this.db.selectFrom('users').select('password_hash').where('id', '=', p.userId).executeTakeFirstOrThrow();
     if (!(await verifyPassword(u.password_hash, password))) {
-      const until = await recordFailure(this.db, bucket, this.accountRule);
-      await recordAuditAlone(this.db, { action: 'auth.password_check', outcome: 'failure', actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta });
-      if (until) throw lockedError(until);
+      await recordAuditAlone(this.db, { ...who, action: 'auth.password_check', outcome: 'failure' });
       throw new AppError('VALIDATION_FAILED', [{ path, problem: 'wrong_password', message: { en: 'is not your current password', hi: 'आपका वर्तमान पासवर्ड नहीं है' } }]);
     }
+    await this.succeeded(`login-user:${p.loginId}`, `login-ip:${meta.ip}`);
   }
 
-  async changePassword(p: UserPrincipal, current: string, next: string, meta: RequestMeta): Promise<void> {
+  /** Changes the password; every other session ends, and this one gets a new id. */
+  async changePassword(p: UserPrincipal, current: string, next: string, meta: RequestMeta): Promise<NewSession> {
     const problems = passwordProblems(next, p.loginId);
     if (problems.length) throw passwordError(problems);
     await this.checkPassword(p, current, meta, 'body.currentPassword');
     const h = await hashPassword(next);
-    await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       await trx.updateTable('users').set({ password_hash: h, password_changed_at: this.clock() }).where('id', '=', p.userId).execute();
-      const n = await revokeUserSessions(trx, p.userId, p.sessionId);
-      await recordAudit(trx, { action: 'auth.password_changed', actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, details: { other_sessions_ended: n }, meta });
+      const n = await revokeUserSessions(trx, p.userId);
+      await recordAudit(trx, { action: 'auth.password_changed', actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, details: { other_sessions_ended: n - 1 }, meta });
+      return createSession(trx, { userId: p.userId, stage: p.stage, ip: meta.ip, userAgent: meta.userAgent, absoluteHours: this.config.sessionAbsoluteHours });
     });
   }
 
   /** Sends a reset code if the login ID belongs to a user who may reset; says nothing either way. */
   async requestReset(loginIdRaw: string, meta: RequestMeta): Promise<void> {
     const loginId = loginIdRaw.trim().toLowerCase();
-    const locked = await lockedUntil(this.db, [`reset-ip:${meta.ip}`]);
-    if (locked) throw lockedError(locked);
     // Requests count against the address whether or not the login ID exists.
-    await recordFailure(this.db, `reset-ip:${meta.ip}`, { ...this.ipRule, max: this.config.loginMaxFailuresPerIp });
+    await this.attempt([[`reset-ip:${meta.ip}`, this.ipRule]], { actor: null, actorLabel: `login:${loginId}`, orgId: null, meta });
     const user = await this.db.selectFrom('users').select(['id', 'org_id', 'status', 'mobile', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst();
     if (!user || user.status === 'disabled' || (!user.mobile && !user.email)) {
       await recordAuditAlone(this.db, { action: 'auth.reset_requested', outcome: 'failure', actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, details: { reason: user ? 'no_channel_or_disabled' : 'unknown_login' }, meta });
@@ -259,43 +296,41 @@ export class AuthService {
     const loginId = loginIdRaw.trim().toLowerCase();
     const problems = passwordProblems(next, loginId);
     if (problems.length) throw passwordError(problems);
-    const user = await this.db.selectFrom('users').select(['id', 'org_id', 'status']).where('login_id', '=', loginId).executeTakeFirst();
-    const bucket = `code-user:${user?.id ?? loginId}`;
-    const locked = await lockedUntil(this.db, [bucket]);
-    if (locked) throw lockedError(locked);
-    const fail = async () => {
-      const until = await recordFailure(this.db, bucket, this.accountRule);
-      await recordAuditAlone(this.db, { action: 'auth.password_reset', outcome: 'failure', actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, meta });
-      return until ? lockedError(until) : new AppError('INVALID_CODE');
-    };
-    if (!user || user.status === 'disabled') throw await fail();
+    // Hashed first, whether or not the login ID exists: the answer takes as long either way.
     const h = await hashPassword(next);
-    const done = await this.db.transaction().execute(async (trx) => {
-      const open = await trx
-        .selectFrom('one_time_codes')
-        .select(['id', 'code_hash', 'attempts', 'purpose'])
-        .where('user_id', '=', user.id)
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', sql<Date>`now()`)
-        .orderBy('id', 'desc')
-        .forUpdate()
-        .executeTakeFirst();
-      if (!open || open.attempts >= CODE_TRIES) return false;
-      if (open.code_hash !== sha256Hex(`${user.id}:${code.trim()}`)) {
-        await trx.updateTable('one_time_codes').set({ attempts: open.attempts + 1 }).where('id', '=', open.id).execute();
-        return false;
-      }
-      await trx.updateTable('one_time_codes').set({ used_at: this.clock() }).where('user_id', '=', user.id).where('used_at', 'is', null).execute();
-      await trx.updateTable('users').set({ password_hash: h, password_changed_at: this.clock(), status: 'active' }).where('id', '=', user.id).execute();
-      const n = await revokeUserSessions(trx, user.id);
-      await recordAudit(trx, {
-        action: open.purpose === 'invitation' ? 'auth.invitation_accepted' : 'auth.password_reset', actor: null, actorLabel: `user:${loginId}`,
-        orgId: user.org_id, target: { type: 'user', id: user.id }, details: { sessions_ended: n }, meta,
-      });
-      return true;
-    });
-    if (!done) throw await fail();
-    await clearBucket(this.db, bucket);
+    const user = await this.db.selectFrom('users').select(['id', 'org_id', 'status']).where('login_id', '=', loginId).executeTakeFirst();
+    const who = { actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, meta };
+    await this.attempt(this.codeBuckets(loginId, meta), who);
+    const done =
+      !!user &&
+      user.status !== 'disabled' &&
+      (await this.db.transaction().execute(async (trx) => {
+        const open = await trx
+          .selectFrom('one_time_codes')
+          .select(['id', 'code_hash', 'attempts', 'purpose'])
+          .where('user_id', '=', user.id)
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', sql<Date>`now()`)
+          .orderBy('id', 'desc')
+          .forUpdate()
+          .executeTakeFirst();
+        if (!open || open.attempts >= CODE_TRIES) return false;
+        if (open.code_hash !== sha256Hex(`${user.id}:${code.trim()}`)) {
+          await trx.updateTable('one_time_codes').set({ attempts: open.attempts + 1 }).where('id', '=', open.id).execute();
+          await recordAudit(trx, { ...who, action: 'auth.password_reset', outcome: 'failure', details: { reason: 'bad_code' } });
+          return false;
+        }
+        await trx.updateTable('one_time_codes').set({ used_at: this.clock() }).where('user_id', '=', user.id).where('used_at', 'is', null).execute();
+        await trx.updateTable('users').set({ password_hash: h, password_changed_at: this.clock(), status: 'active' }).where('id', '=', user.id).execute();
+        const n = await revokeUserSessions(trx, user.id);
+        await recordAudit(trx, {
+          action: open.purpose === 'invitation' ? 'auth.invitation_accepted' : 'auth.password_reset', actor: null, actorLabel: `user:${loginId}`,
+          orgId: user.org_id, target: { type: 'user', id: user.id }, details: { sessions_ended: n }, meta,
+        });
+        return true;
+      }));
+    if (!done) throw new AppError('INVALID_CODE');
+    await this.succeeded(`code-user:${loginId}`, `code-ip:${meta.ip}`);
   }
 }
 

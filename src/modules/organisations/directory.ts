@@ -29,6 +29,18 @@ export function scopeOf(p: UserPrincipal): Scope {
 }
 
 const t = (en: string, hi: string): Text => ({ en, hi });
+
+/** A unique value taken by a concurrent request: the database says so, and the user sees a field error. */
+async function takenAs<T>(field: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') {
+      throw new AppError('VALIDATION_FAILED', [{ path: `body.${field}`, problem: 'taken', message: t('was taken a moment ago; choose another', 'अभी-अभी किसी और ने ले लिया; दूसरा चुनें') }]);
+    }
+    throw e;
+  }
+}
 const field = (path: string, problem: string, message: Text) => new AppError('VALIDATION_FAILED', [{ path: `body.${path}`, problem, message }]);
 
 export interface UserView {
@@ -101,7 +113,7 @@ export class DirectoryService {
     const code = input.code.trim().toUpperCase();
     if (!/^[A-Z0-9][A-Z0-9-]{0,19}$/.test(code)) throw field('code', 'format', t('must be up to 20 capital letters, digits or dashes', 'अधिकतम 20 बड़े अक्षर, अंक या डैश होने चाहिए'));
     if (!input.name.trim()) throw field('name', 'required', t('is required', 'आवश्यक है'));
-    return this.db.transaction().execute(async (trx) => {
+    return takenAs('code', () => this.db.transaction().execute(async (trx) => {
       const parent = await this.officeInScope(trx, scope, BigInt(input.parentId));
       if (!parent) throw new AppError('NOT_FOUND');
       if (input.kind === 'district' && parent.kind !== 'hq') {
@@ -119,7 +131,7 @@ export class DirectoryService {
       await trx.updateTable('offices').set({ path }).where('id', '=', row.id).execute();
       await recordAudit(trx, { action: 'office.created', actor, orgId: scope.orgId, target: { type: 'office', id: row.id }, details: { code, name: input.name.trim(), parent_id: parent.id.toString() }, meta });
       return { id: row.id.toString(), parentId: parent.id.toString(), kind: input.kind, code, name: input.name.trim(), depth: path.split('/').length - 3, users: 0 };
-    });
+    }));
   }
 
   async renameOffice(scope: Scope, actor: UserPrincipal, officeId: bigint, name: string, meta: RequestMeta): Promise<void> {
@@ -191,6 +203,17 @@ export class DirectoryService {
     return office.id;
   }
 
+  /**
+   * Serialises changes to one organisation's users (or to the discom's staff), and checks that
+   * the actor is still an active admin: two admins demoting each other at once cannot both win.
+   */
+  private async lockScope(db: Kysely<DB>, scope: Scope, actor: UserPrincipal): Promise<void> {
+    if (scope.kind === 'org') await db.selectFrom('organisations').select('id').where('id', '=', scope.orgId).forUpdate().executeTakeFirst();
+    else await sql`SELECT pg_advisory_xact_lock(hashtextextended('discom-staff', 0))`.execute(db);
+    const me = await db.selectFrom('users').select(['role', 'status']).where('id', '=', actor.userId).executeTakeFirst();
+    if (!me || me.status !== 'active' || me.role !== this.adminRole(scope)) throw new AppError('FORBIDDEN');
+  }
+
   /** Another active admin must remain when `userId` stops being one. */
   private async assertAnotherAdmin(db: Kysely<DB>, scope: Scope, userId: bigint): Promise<void> {
     let q = db.selectFrom('users').select(sql<bigint>`count(*)`.as('n')).where('role', '=', this.adminRole(scope)).where('status', '=', 'active').where('id', '<>', userId);
@@ -209,7 +232,7 @@ export class DirectoryService {
     if (!input.mobile?.trim() && !input.email?.trim()) problems.push({ path: 'body.mobile', problem: 'required', message: t('give a mobile number or an e-mail address to send the invitation to', 'आमंत्रण भेजने के लिए मोबाइल नंबर या ई-मेल दें') });
     if (!this.rolesFor(scope).includes(input.role)) problems.push({ path: 'body.role', problem: 'not_allowed', message: t(`must be one of ${this.rolesFor(scope).join(', ')}`, `इनमें से एक होना चाहिए: ${this.rolesFor(scope).join(', ')}`) });
     if (problems.length) throw new AppError('VALIDATION_FAILED', problems);
-    return this.db.transaction().execute(async (trx) => {
+    return takenAs('loginId', () => this.db.transaction().execute(async (trx) => {
       const officeId = await this.resolveOffice(trx, scope, input.officeId);
       if (await trx.selectFrom('users').select('id').where('login_id', '=', loginId).executeTakeFirst()) {
         throw field('loginId', 'taken', t('is already in use; choose another', 'पहले से उपयोग में है; दूसरा चुनें'));
@@ -235,7 +258,7 @@ export class DirectoryService {
       await recordAudit(trx, { action: 'user.invited', actor, orgId, target: { type: 'user', id: u.id }, details: { login_id: loginId, role: input.role, office_id: officeId?.toString() ?? null }, meta });
       const [view] = (await this.usersIn(trx, scope, u.id)) ?? [];
       return view!;
-    });
+    }));
   }
 
   private async usersIn(db: Kysely<DB>, scope: Scope, userId: bigint): Promise<UserView[]> {
@@ -245,6 +268,7 @@ export class DirectoryService {
 
   async update(scope: Scope, actor: UserPrincipal, userId: bigint, patch: { role?: Role | undefined; officeId?: string | null | undefined; name?: string | undefined }, meta: RequestMeta): Promise<UserView> {
     return this.db.transaction().execute(async (trx) => {
+      await this.lockScope(trx, scope, actor);
       const u = await this.userInScope(trx, scope, userId);
       if (!u) throw new AppError('NOT_FOUND');
       const orgId = scope.kind === 'org' ? scope.orgId : null;
@@ -258,6 +282,7 @@ export class DirectoryService {
         await recordAudit(trx, { action: 'user.role_changed', actor, orgId, target: { type: 'user', id: userId }, details: { from: u.role, to: patch.role, totp_required: TOTP_REQUIRED.includes(patch.role) }, meta });
       }
       if (patch.officeId !== undefined && (patch.officeId ?? null) !== (u.office_id?.toString() ?? null)) {
+        if (userId === actor.userId) throw new AppError('CONFLICT', [], t('You cannot change your own office.', 'आप अपना कार्यालय स्वयं नहीं बदल सकते।'));
         const officeId = await this.resolveOffice(trx, scope, patch.officeId);
         await trx.updateTable('users').set({ office_id: officeId }).where('id', '=', userId).execute();
         await revokeUserSessions(trx, userId);
@@ -273,6 +298,7 @@ export class DirectoryService {
 
   async setStatus(scope: Scope, actor: UserPrincipal, userId: bigint, status: 'active' | 'disabled', meta: RequestMeta): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      await this.lockScope(trx, scope, actor);
       const u = await this.userInScope(trx, scope, userId);
       if (!u) throw new AppError('NOT_FOUND');
       const orgId = scope.kind === 'org' ? scope.orgId : null;

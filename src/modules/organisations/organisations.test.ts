@@ -178,6 +178,45 @@ describe(`organisations, users, offices and API keys on ${engineName}`, () => {
     expect(unplaced.json().error.details[0].path).toBe('body.officeId');
   });
 
+  it('keeps API keys to admins of the whole organisation, and admins from moving themselves', async () => {
+    const patna = await new Client(app).login('edu.patna.admin', DEMO_PASSWORD);
+    expect((await patna.get('/api/v1/org/api-keys')).statusCode).toBe(403);
+    expect((await patna.post('/api/v1/org/api-keys', { name: 'mine', scopes: ['read', 'pay'] })).statusCode).toBe(403);
+    const users = (await eduAdmin.get('/api/v1/org/users')).json().users;
+    const self = users.find((u: { loginId: string }) => u.loginId === 'edu.admin');
+    const gaya = (await eduAdmin.get('/api/v1/org/offices')).json().offices.find((o: { code: string }) => o.code === 'GAYA');
+    expect((await eduAdmin.req('PATCH', `/api/v1/org/users/${self.id}`, { officeId: gaya.id })).statusCode).toBe(409);
+    // a scoped admin cannot place anyone outside their subtree
+    const maker = users.find((u: { loginId: string }) => u.loginId === 'edu.maker');
+    expect((await patna.req('PATCH', `/api/v1/org/users/${maker.id}`, { officeId: gaya.id })).json().error.details[0].path).toBe('body.officeId');
+    expect((await patna.post('/api/v1/org/users', { loginId: 'gaya.someone', name: 'X', mobile: '9431011111', role: 'viewer', officeId: gaya.id })).json().error.details[0].path).toBe('body.officeId');
+  });
+
+  it.runIf(engineName === 'postgres')('never leaves an organisation without an admin when two admins demote each other at once', async () => {
+    const phed = await new Client(app).login('phed.admin', DEMO_PASSWORD);
+    const second = await phed.post('/api/v1/org/users', { loginId: 'phed.admin2', name: 'Second admin', mobile: '9431033333', role: 'org_admin' });
+    const code = await outboxCode('9431033333');
+    await new Client(app).post('/api/v1/auth/password-reset/confirm', { loginId: 'phed.admin2', code, newPassword: 'Second admin passphrase 2' });
+    const other = await new Client(app).login('phed.admin2', 'Second admin passphrase 2');
+    const list = (await phed.get('/api/v1/org/users')).json().users;
+    const first = list.find((u: { loginId: string }) => u.loginId === 'phed.admin');
+    const [a, b] = await Promise.all([
+      phed.req('PATCH', `/api/v1/org/users/${second.json().id}`, { role: 'viewer' }),
+      other.req('PATCH', `/api/v1/org/users/${first.id}`, { role: 'viewer' }),
+    ]);
+    // the loser is refused: as no longer an admin (403), or with its session ended by the winner (401)
+    const codes = [a.statusCode, b.statusCode].sort();
+    expect(codes[0]).toBe(200);
+    expect([401, 403]).toContain(codes[1]);
+    const admins = await database.db.selectFrom('users').select('login_id').where('role', '=', 'org_admin').where('login_id', 'in', ['phed.admin', 'phed.admin2']).execute();
+    expect(admins).toHaveLength(1);
+  });
+
+  it.runIf(engineName === 'postgres')('answers concurrent invitations of one login ID with one success and field errors, never a 500', async () => {
+    const codes = (await Promise.all([1, 2, 3, 4].map(() => eduAdmin.post('/api/v1/org/users', { loginId: 'race.user', name: 'Race', mobile: '9431044444', role: 'viewer' })))).map((r) => r.statusCode);
+    expect(codes.sort()).toEqual([201, 400, 400, 400]);
+  });
+
   it('creates offices in a tree and refuses a district under a district', async () => {
     const offices = (await eduAdmin.get('/api/v1/org/offices')).json().offices;
     const patna = offices.find((o: { code: string }) => o.code === 'PATNA');

@@ -5,7 +5,7 @@ import { AppError, type ErrorDetail, type Text } from '../../platform/errors.ts'
 import { DEPARTMENT_CODE, EMAIL, MOBILE, PAN, TAN, clean, validGstin } from '../../platform/identifiers.ts';
 import type { Principal, RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
-import { hashPassword, lockedError, lockedUntil, passwordProblems, recordFailure } from '../identity/index.ts';
+import { claimAttempt, hashPassword, lockedError, passwordProblems } from '../identity/index.ts';
 
 /**
  * Registration of an organisation and the discom's decision on it.
@@ -19,7 +19,7 @@ import { hashPassword, lockedError, lockedUntil, passwordProblems, recordFailure
  *   log in until a discom officer approves it; a rejection carries a reason, and the same
  *   identifiers may then register again.
  * - Every field problem is reported at once, per field, in English and Hindi.
- * - Registrations are limited per IP address (10 an hour).
+ * - Registration attempts are limited per IP address (20 an hour), valid or not.
  */
 
 export const ORGANISATION_TYPES: readonly OrganisationType[] = ['state_department', 'central_psu', 'state_psu', 'private', 'large_consumer'];
@@ -59,9 +59,9 @@ export class RegistrationService {
   constructor(private readonly db: Kysely<DB>) {}
 
   async register(input: RegistrationInput, meta: RequestMeta): Promise<{ organisationId: bigint }> {
-    const bucket = `register-ip:${meta.ip}`;
-    const locked = await lockedUntil(this.db, [bucket]);
-    if (locked) throw lockedError(locked);
+    // Every attempt counts, valid or not: answers such as "login ID taken" cannot be mined.
+    const limited = await claimAttempt(this.db, `register-ip:${meta.ip}`, { max: 20, windowMs: 3_600_000, lockMs: 3_600_000 });
+    if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
 
     const d: ErrorDetail[] = [];
     const add = (path: string, problem: string, message: Text) => d.push({ path: `body.${path}`, problem, message });
@@ -112,7 +112,6 @@ export class RegistrationService {
     }
     if (d.length) throw new AppError('VALIDATION_FAILED', d);
 
-    await recordFailure(this.db, bucket, { max: 10, windowMs: 3_600_000, lockMs: 3_600_000 });
     const passwordHash = await hashPassword(input.admin.password);
     try {
       return await this.db.transaction().execute(async (trx) => {

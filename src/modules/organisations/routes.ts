@@ -330,7 +330,14 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
         schema: {
           tags,
           summary: 'Invite a user: a code to set a password goes to their mobile or e-mail',
-          body: { ...InviteBody, examples: [{ loginId: base.includes('discom') ? 'co.patna' : 'ddo.patna', name: 'Ravi Ranjan', mobile: '9431099999', role: base.includes('discom') ? 'collection_officer' : 'maker' }] },
+          body: {
+            ...InviteBody,
+            examples: [
+              base.includes('discom')
+                ? { loginId: 'co.patna', name: 'Ravi Ranjan', mobile: '9431099999', role: 'collection_officer' }
+                : { loginId: 'ddo.patna', name: 'Ravi Ranjan', mobile: '9431099999', role: 'maker', officeId: '2' },
+            ],
+          },
           response: { 201: User, ...errors },
         },
       },
@@ -375,10 +382,20 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
 
   // ---- API keys --------------------------------------------------------------------------
 
+  /** Keys act for the whole organisation: only an admin of the whole organisation manages them. */
+  const keyAdmin = (req: Parameters<typeof userOf>[0]) => {
+    const p = userOf(req);
+    if (p.officePath) throw new AppError('FORBIDDEN', [], { en: 'API keys act for the whole organisation; only an administrator of the whole organisation manages them.', hi: 'एपीआई कुंजियाँ पूरी संस्था के लिए काम करती हैं; केवल पूरी संस्था का व्यवस्थापक इन्हें प्रबंधित करता है।' });
+    return p;
+  };
+
   app.get(
     '/api/v1/org/api-keys',
     { config: { access: { roles: ['org_admin'] } }, schema: { tags: ['api-keys'], summary: 'The organisation’s API keys (never the secret)', response: { 200: Type.Object({ apiKeys: Type.Array(ApiKey) }), ...errors } } },
-    async (req) => ({ apiKeys: await keys.list(orgOf(req)) }),
+    async (req) => {
+      keyAdmin(req);
+      return { apiKeys: await keys.list(orgOf(req)) };
+    },
   );
 
   app.post(
@@ -395,7 +412,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
         response: { 201: Type.Object({ key: Type.String(), apiKey: ApiKey }), ...errors },
       },
     },
-    async (req, reply) => reply.status(201).send(await keys.create(orgOf(req), userOf(req), req.body, req.meta)),
+    async (req, reply) => reply.status(201).send(await keys.create(orgOf(req), keyAdmin(req), req.body, req.meta)),
   );
 
   app.post(
@@ -405,7 +422,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
       schema: { tags: ['api-keys'], summary: 'Revoke an API key at once', params: KeyIdParam, response: { 204: Type.Null(), ...errors } },
     },
     async (req, reply) => {
-      await keys.revoke(orgOf(req), userOf(req), BigInt(req.params.keyId), req.meta);
+      await keys.revoke(orgOf(req), keyAdmin(req), BigInt(req.params.keyId), req.meta);
       return reply.status(204).send(null);
     },
   );

@@ -7,7 +7,7 @@ import { parseRupees } from '../../platform/money.ts';
 import type { Principal, RequestMeta, UserPrincipal } from '../../platform/principal.ts';
 import { numericCode, sha256Hex } from '../../platform/tokens.ts';
 import { recordAudit } from '../audit/index.ts';
-import { lockedError, lockedUntil, recordFailure } from '../identity/index.ts';
+import { claimAttempt, clearBucket, lockedError } from '../identity/index.ts';
 import { maskAddress, maskName } from './masking.ts';
 
 /**
@@ -66,10 +66,8 @@ export class TaggingService {
 
   async lookup(p: UserPrincipal, consumerNoRaw: string, discomCode: string | undefined): Promise<LookupResult[]> {
     // Lookups show (masked) names: bounded per user, so the master cannot be walked.
-    const bucket = `lookup-user:${p.userId}`;
-    const locked = await lockedUntil(this.db, [bucket]);
-    if (locked) throw lockedError(locked);
-    await recordFailure(this.db, bucket, { max: 300, windowMs: 3_600_000, lockMs: 600_000 });
+    const limited = await claimAttempt(this.db, `lookup-user:${p.userId}`, { max: 300, windowMs: 3_600_000, lockMs: 600_000 });
+    if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
     const consumerNo = consumerNoRaw.trim();
     if (!/^\d{6,16}$/.test(consumerNo)) {
       throw new AppError('VALIDATION_FAILED', [{ path: 'body.consumerNo', problem: 'format', message: { en: 'must be 6 to 16 digits', hi: '6 से 16 अंक होने चाहिए' } }]);
@@ -98,10 +96,8 @@ export class TaggingService {
   }
 
   async sendOtp(p: UserPrincipal, connectionId: bigint, meta: RequestMeta): Promise<{ sentTo: string }> {
-    const bucket = `otp-send-user:${p.userId}`;
-    const locked = await lockedUntil(this.db, [bucket]);
-    if (locked) throw lockedError(locked);
-    await recordFailure(this.db, bucket, { max: 20, windowMs: 3_600_000, lockMs: 3_600_000 });
+    const limited = await claimAttempt(this.db, `otp-send-user:${p.userId}`, { max: 20, windowMs: 3_600_000, lockMs: 3_600_000 });
+    if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
     const c = await this.db.selectFrom('connections').select(['id', 'registered_mobile', 'consumer_no']).where('id', '=', connectionId).executeTakeFirst();
     if (!c) throw new AppError('NOT_FOUND');
     // A code for a connection someone else holds could only pester its consumer.
@@ -158,9 +154,10 @@ export class TaggingService {
   }
 
   async tag(p: UserPrincipal, input: { connectionId: bigint; officeId: bigint | null; proof: Proof }, meta: RequestMeta): Promise<{ tagId: bigint }> {
+    // Counted before it is checked, so that concurrent guesses cannot slip past the limit.
     const bucket = `proof-user:${p.userId}`;
-    const locked = await lockedUntil(this.db, [bucket]);
-    if (locked) throw lockedError(locked);
+    const limited = await claimAttempt(this.db, bucket, this.rule);
+    if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
     const result = await this.db.transaction().execute(async (trx) => {
       const c = await trx.selectFrom('connections').select(['id']).where('id', '=', input.connectionId).forUpdate().executeTakeFirst();
       if (!c) throw new AppError('NOT_FOUND');
@@ -189,13 +186,12 @@ export class TaggingService {
       return { ok: true as const, tagId: t.id };
     });
     if (!result.ok) {
-      const until = await recordFailure(this.db, bucket, this.rule);
       await this.db.transaction().execute((trx) =>
         recordAudit(trx, { action: 'tag.tagged', outcome: 'failure', actor: p, orgId: p.orgId, target: { type: 'connection', id: input.connectionId }, details: { reason: 'proof_mismatch', proof: input.proof.type }, meta }),
       );
-      if (until) throw lockedError(until);
       throw new AppError('PROOF_MISMATCH');
     }
+    await clearBucket(this.db, bucket);
     return { tagId: result.tagId };
   }
 

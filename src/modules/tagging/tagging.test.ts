@@ -112,7 +112,7 @@ describe(`tagging on ${engineName}`, () => {
     expect(ok.statusCode).toBe(201);
     const [t] = await tagsOf(c.id);
     expect(t).toMatchObject({ status: 'active', method: 'bill_number', source: 'single' });
-    const audit = await database.db.selectFrom('audit_log').select(['action', 'outcome']).where('target_id', '=', c.id.toString()).orderBy('id').execute();
+    const audit = await database.db.selectFrom('audit_log').select(['action', 'outcome']).where('target_type', '=', 'connection').where('target_id', '=', c.id.toString()).orderBy('id').execute();
     expect(audit).toEqual([
       { action: 'tag.tagged', outcome: 'failure' },
       { action: 'tag.tagged', outcome: 'success' },

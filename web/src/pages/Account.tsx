@@ -66,7 +66,8 @@ export function Account() {
         <form
           className="narrow"
           onSubmit={run(async (v) => {
-            await send('POST', '/api/v1/auth/password', { currentPassword: v.currentPassword ?? '', newPassword: v.newPassword ?? '' });
+            const r = await send<{ csrfToken: string }>('POST', '/api/v1/auth/password', { currentPassword: v.currentPassword ?? '', newPassword: v.newPassword ?? '' });
+            setCsrfToken(r.csrfToken);
             return t('account.passwordChanged');
           })}
           noValidate
