@@ -17,7 +17,7 @@ export async function startPortal(connections = 500): Promise<{ url: string; app
   const database = await openDatabase({});
   await migrate(database);
   await seedDemo(database, { seed: 5, connections, asOf: new Date() });
-  const app = await buildApp({ config: testConfig({ webDist }), database, billing: new BillingSimulator(database), clock: () => new Date() });
+  const app = await buildApp({ config: testConfig({ webDist, devTools: true }), database, billing: new BillingSimulator(database), clock: () => new Date() });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,

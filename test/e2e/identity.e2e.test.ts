@@ -116,7 +116,8 @@ describe('registration, login and administration in Chromium', () => {
   it('shows the lockout message in Hindi after too many failures', async () => {
     await page.goto(`${portal.url}/login`);
     await page.getByRole('button', { name: /View in Hindi/ }).click();
-    for (let i = 0; i < 5; i++) {
+    // five failures are allowed (LOGIN_MAX_FAILURES); the sixth attempt is refused
+    for (let i = 0; i < 6; i++) {
       await page.getByLabel('लॉगिन आईडी').fill('edu.viewer');
       await page.getByLabel('पासवर्ड').fill(`wrong guess ${i}`);
       await page.getByRole('button', { name: 'लॉग इन करें' }).click();
