@@ -52,6 +52,11 @@ export function Layout() {
                 </NavLink>
               </li>
             )}
+            {user?.org && (
+              <li>
+                <NavLink to="/org/connections">{t('nav.connections')}</NavLink>
+              </li>
+            )}
             {hasRole(session, 'org_admin') && (
               <>
                 <li>
@@ -66,9 +71,14 @@ export function Layout() {
               </>
             )}
             {isDiscom(session) && hasRole(session, 'collection_officer', 'discom_admin', 'auditor') && (
-              <li>
-                <NavLink to="/discom/organisations">{t('nav.approvals')}</NavLink>
-              </li>
+              <>
+                <li>
+                  <NavLink to="/discom/organisations">{t('nav.approvals')}</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/discom/tag-requests">{t('nav.tagRequests')}</NavLink>
+                </li>
+              </>
             )}
             {hasRole(session, 'discom_admin', 'auditor') && (
               <>

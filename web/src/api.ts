@@ -196,3 +196,70 @@ export interface AuditEntry {
   chain: string;
   seq: string;
 }
+
+export interface LookupConnection {
+  connectionId: string;
+  discom: string;
+  consumerNo: string;
+  name: string;
+  address: string;
+  category: string;
+  supplyType: string;
+  mobile: string | null;
+  tag: 'yours' | 'requested_by_you' | 'another_organisation' | null;
+  proofs: ('bill_number' | 'bill_amount' | 'otp')[];
+}
+
+export interface TagJob {
+  id: string;
+  kind: 'tag' | 'untag';
+  fileName: string;
+  status: 'uploaded' | 'validating' | 'validated' | 'committing' | 'committed' | 'failed' | 'cancelled';
+  rowsTotal: number | null;
+  rowsDone: number;
+  counts: Record<string, number>;
+  error: string | null;
+  createdAt: string;
+  committedAt: string | null;
+}
+
+export interface TagJobRow {
+  rowNo: number;
+  consumer: string | null;
+  discom: string | null;
+  office: string | null;
+  outcome: string;
+  problem: string | null;
+  message: Text | null;
+}
+
+export interface TaggedConnection {
+  tagId: string;
+  connectionId: string;
+  discom: string;
+  consumerNo: string;
+  name: string;
+  category: string;
+  status: 'active' | 'requested';
+  method: string;
+  office: { id: string; code: string; name: string } | null;
+  balancePaise: string;
+  taggedAt: string;
+}
+
+/** Sends a file as the request body (uploads). */
+export async function sendFile<T>(path: string, file: File): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': file.type || 'application/octet-stream' };
+  if (csrfToken) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(path, { method: 'POST', headers, body: file, credentials: 'same-origin' });
+  if (!res.ok) {
+    let err: ApiErrorBody | null = null;
+    try {
+      err = (await res.json()) as ApiErrorBody;
+    } catch {
+      // not JSON
+    }
+    throw new ApiError(res.status, err);
+  }
+  return (await res.json()) as T;
+}

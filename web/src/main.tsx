@@ -13,6 +13,10 @@ import { Discom } from './pages/Discom';
 import { ForgotPassword } from './pages/ForgotPassword';
 import { Home } from './pages/Home';
 import { Login } from './pages/Login';
+import { MyConnections } from './pages/MyConnections';
+import { TagConnection } from './pages/TagConnection';
+import { TagRequests } from './pages/TagRequests';
+import { Upload, UploadJob } from './pages/Upload';
 import { NotFound } from './pages/NotFound';
 import { Offices } from './pages/Offices';
 import { OrgHome } from './pages/OrgHome';
@@ -38,6 +42,11 @@ createRoot(document.getElementById('root')!).render(
             <Route path="org/users" element={<RequireLogin roles={['org_admin']}><Users scope="org" /></RequireLogin>} />
             <Route path="org/offices" element={<RequireLogin roles={['org_admin']}><Offices /></RequireLogin>} />
             <Route path="org/api-keys" element={<RequireLogin roles={['org_admin']}><ApiKeys /></RequireLogin>} />
+            <Route path="org/connections" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><MyConnections /></RequireLogin>} />
+            <Route path="org/tag" element={<RequireLogin roles={['org_admin', 'maker']}><TagConnection /></RequireLogin>} />
+            <Route path="org/upload" element={<RequireLogin roles={['org_admin', 'maker']}><Upload /></RequireLogin>} />
+            <Route path="org/uploads/:jobId" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><UploadJob /></RequireLogin>} />
+            <Route path="discom/tag-requests" element={<RequireLogin roles={['collection_officer', 'discom_admin', 'auditor']}><TagRequests /></RequireLogin>} />
             <Route path="discom/organisations" element={<RequireLogin roles={['collection_officer', 'discom_admin', 'auditor']}><Approvals /></RequireLogin>} />
             <Route path="discom/users" element={<RequireLogin roles={['discom_admin', 'auditor']}><Users scope="discom" /></RequireLogin>} />
             <Route path="discom/audit" element={<RequireLogin roles={['discom_admin', 'auditor']}><Audit /></RequireLogin>} />
