@@ -95,6 +95,8 @@ export async function createJob(
     throw new AppError('VALIDATION_FAILED', [{ path: 'query.reason', problem: 'required', message: { en: 'give the reason for untagging', hi: 'टैग हटाने का कारण दें' } }]);
   }
   return db.transaction().execute(async (trx) => {
+    // Rows without an office code go to the chosen office, else the uploader's, else HQ.
+    const hq = await trx.selectFrom('offices').select('id').where('org_id', '=', p.orgId!).where('kind', '=', 'hq').executeTakeFirst();
     const job = await trx
       .insertInto('tag_jobs')
       .values({
@@ -105,7 +107,7 @@ export async function createJob(
         file_size: input.content.length,
         status: 'uploaded',
         untag_reason: input.reason?.trim() || null,
-        default_office_id: input.officeId ?? p.officeId,
+        default_office_id: input.officeId ?? p.officeId ?? hq?.id ?? null,
         created_by: p.userId,
       })
       .returning('id')
