@@ -102,6 +102,8 @@ export interface GeneratorOptions {
   asOf: Date;
   /** Stamped as the billing system's change time (ISO 8601). */
   changedAt: string;
+  /** Months of bills per connection (default 12; benchmarks use fewer). */
+  months?: number;
 }
 
 export interface GeneratedConnection {
@@ -159,7 +161,7 @@ export class DemoGenerator {
     const y = asOf.getUTCFullYear();
     const m = asOf.getUTCMonth() - (asOf.getUTCDate() <= 10 ? 1 : 0);
     this.months = [];
-    for (let k = 11; k >= 0; k--) this.months.push(new Date(Date.UTC(y, m - k, 1)));
+    for (let k = (opts.months ?? 12) - 1; k >= 0; k--) this.months.push(new Date(Date.UTC(y, m - k, 1)));
     this.monthIso = this.months.map(iso);
     this.yymm = this.months.map((d) => `${pad(d.getUTCFullYear() % 100, 2)}${pad(d.getUTCMonth() + 1, 2)}`);
   }

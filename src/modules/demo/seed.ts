@@ -19,6 +19,8 @@ export interface SeedOptions {
   connections: number;
   asOf?: Date;
   chunkSize?: number;
+  /** Months of bills per connection (default 12). */
+  months?: number;
   /** Generate in a worker thread, one chunk ahead of the database (default: from 50,000 connections). */
   worker?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -143,7 +145,7 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
   const { rows: clock } = await database.withClient((c) => c.query<{ now: Date }>('SELECT clock_timestamp() AS now'));
   const watermark = clock[0]!.now;
   const changedAt = new Date(watermark.getTime() - SYNC_OVERLAP_MS - 60_000).toISOString();
-  const genOpts: GeneratorOptions = { seed: opts.seed, connections: opts.connections, asOf: opts.asOf ?? new Date(), changedAt };
+  const genOpts: GeneratorOptions = { seed: opts.seed, connections: opts.connections, asOf: opts.asOf ?? new Date(), changedAt, ...(opts.months ? { months: opts.months } : {}) };
   const chunk = opts.chunkSize ?? 5000;
   const source = (opts.worker ?? opts.connections >= 50_000) ? workerChunks(genOpts, chunk) : inlineChunks(genOpts, chunk);
   let bills = 0;
