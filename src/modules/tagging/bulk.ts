@@ -231,12 +231,6 @@ async function resolveConnections(trx: Kysely<DB>, jobId: bigint, orgId: bigint)
            LEFT JOIN offices scope ON scope.id = (SELECT office_id FROM users WHERE id = j.created_by)
           WHERE f.org_id = ${orgId} AND f.code = upper(trim(r.office_raw))
             AND (scope.id IS NULL OR f.path LIKE scope.path || '%'))`.execute(trx);
-  await sql`
-    UPDATE tag_job_rows r SET office_id = coalesce(
-        (SELECT f.id FROM offices f WHERE f.org_id = ${orgId} AND f.code = upper(trim(r.office_raw))),
-        j.default_office_id)
-      FROM tag_jobs j
-     WHERE r.job_id = ${jobId} AND j.id = r.job_id AND r.outcome IS NULL`.execute(trx);
 }
 
 async function checkTagRows(trx: Kysely<DB>, jobId: bigint, orgId: bigint): Promise<void> {
@@ -266,8 +260,12 @@ async function checkTagRows(trx: Kysely<DB>, jobId: bigint, orgId: bigint): Prom
       FROM tags t
      WHERE r.job_id = ${jobId} AND r.outcome IS NULL AND t.connection_id = r.connection_id AND t.org_id = ${orgId} AND t.status = 'requested'`.execute(trx);
   // Ownership: the master's owner identifiers, or a bill proof, activate; the rest ask the discom.
+  // The office (the row's code, checked above, else the job's default) is set in the same pass.
   await sql`
     UPDATE tag_job_rows r SET
+        office_id = coalesce(
+          (SELECT f.id FROM offices f WHERE f.org_id = ${orgId} AND r.office_raw IS NOT NULL AND f.code = upper(trim(r.office_raw))),
+          j.default_office_id),
         method = CASE
           WHEN (o.pan IS NOT NULL AND c.owner_pan = o.pan) OR (o.department_code IS NOT NULL AND c.owner_dept_code = o.department_code) THEN 'owner_match'
           WHEN r.proof_raw IS NULL THEN 'discom_approval'
@@ -278,8 +276,8 @@ async function checkTagRows(trx: Kysely<DB>, jobId: bigint, orgId: bigint): Prom
             OR (o.pan IS NOT NULL AND c.owner_pan = o.pan)
             OR (o.department_code IS NOT NULL AND c.owner_dept_code = o.department_code) THEN 'activate'
           ELSE 'request' END
-      FROM connections c, organisations o
-     WHERE r.job_id = ${jobId} AND r.outcome IS NULL AND c.id = r.connection_id AND o.id = ${orgId}`.execute(trx);
+      FROM connections c, organisations o, tag_jobs j
+     WHERE r.job_id = ${jobId} AND r.outcome IS NULL AND c.id = r.connection_id AND o.id = ${orgId} AND j.id = ${jobId}`.execute(trx);
 }
 
 async function checkUntagRows(trx: Kysely<DB>, jobId: bigint, orgId: bigint): Promise<void> {
@@ -329,31 +327,34 @@ export async function commitJob(db: Kysely<DB>, jobId: bigint): Promise<void> {
     if (!job || job.status !== 'committing') return; // committed already (a retry), or not asked
     const actor = job.committed_by ?? job.created_by;
     if (job.kind === 'tag') {
-      // Active tags: the unique index decides any race with another organisation.
+      // Active tags: the unique index decides any race with another organisation. A row whose
+      // insert was skipped (tagged by someone else since validation) is marked in the same statement.
       await sql`
-        INSERT INTO tags (org_id, connection_id, office_id, status, method, source, job_id, requested_by, activated_at, decided_at)
-        SELECT ${job.org_id}, r.connection_id, r.office_id, 'active', r.method, 'upload', ${jobId}, ${actor}, now(), now()
-          FROM tag_job_rows r
-         WHERE r.job_id = ${jobId} AND r.outcome = 'activate'
-         ORDER BY r.row_no
-        ON CONFLICT (connection_id) WHERE status = 'active' DO NOTHING`.execute(trx);
-      await sql`
+        WITH ins AS (
+          INSERT INTO tags (org_id, connection_id, office_id, status, method, source, job_id, requested_by, activated_at, decided_at)
+          SELECT ${job.org_id}, r.connection_id, r.office_id, 'active', r.method, 'upload', ${jobId}, ${actor}, now(), now()
+            FROM tag_job_rows r
+           WHERE r.job_id = ${jobId} AND r.outcome = 'activate'
+           ORDER BY r.row_no
+          ON CONFLICT (connection_id) WHERE status = 'active' DO NOTHING
+          RETURNING connection_id)
         UPDATE tag_job_rows r SET outcome = 'conflict', problem = 'tagged_meanwhile'
          WHERE r.job_id = ${jobId} AND r.outcome = 'activate'
-           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = r.connection_id AND t.job_id = ${jobId} AND t.status = 'active')`.execute(trx);
-      // A request for what we hold already or asked for already is a no-op.
+           AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.connection_id = r.connection_id)`.execute(trx);
+      // A request for a connection now active (anyone's), or asked for already by us, is skipped.
       await sql`
-        INSERT INTO tags (org_id, connection_id, office_id, status, method, source, job_id, requested_by)
-        SELECT ${job.org_id}, r.connection_id, r.office_id, 'requested', 'discom_approval', 'upload', ${jobId}, ${actor}
-          FROM tag_job_rows r
-         WHERE r.job_id = ${jobId} AND r.outcome = 'request'
-           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = r.connection_id AND t.status = 'active')
-         ORDER BY r.row_no
-        ON CONFLICT (org_id, connection_id) WHERE status = 'requested' DO NOTHING`.execute(trx);
-      await sql`
+        WITH ins AS (
+          INSERT INTO tags (org_id, connection_id, office_id, status, method, source, job_id, requested_by)
+          SELECT ${job.org_id}, r.connection_id, r.office_id, 'requested', 'discom_approval', 'upload', ${jobId}, ${actor}
+            FROM tag_job_rows r
+           WHERE r.job_id = ${jobId} AND r.outcome = 'request'
+             AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = r.connection_id AND t.status = 'active')
+           ORDER BY r.row_no
+          ON CONFLICT (org_id, connection_id) WHERE status = 'requested' DO NOTHING
+          RETURNING connection_id)
         UPDATE tag_job_rows r SET outcome = 'conflict', problem = 'tagged_meanwhile'
          WHERE r.job_id = ${jobId} AND r.outcome = 'request'
-           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = r.connection_id AND t.job_id = ${jobId})`.execute(trx);
+           AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.connection_id = r.connection_id)`.execute(trx);
     } else {
       await sql`
         UPDATE tags t SET status = 'untagged', ended_at = now(), ended_by = ${actor}, end_reason = ${job.untag_reason}

@@ -319,6 +319,28 @@ describe(`tagging on ${engineName}`, () => {
     for (const c of rows) expect((await tagsOf(c.id)).map((t) => t.status)).toEqual(['active']);
   });
 
+  it('marks rows tagged by another organisation between the check and the commit, and commits the rest', async () => {
+    const [a, b, c, d] = freeConns.slice(30, 34) as [Conn, Conn, Conn, Conn];
+    // a and b carry a bill proof (they activate); c and d carry none (they become requests).
+    const file = `consumer_no,proof\n${a.consumer_no},${a.bill_no}\n${b.consumer_no},${b.bill_no}\n${c.consumer_no},\n${d.consumer_no},\n`;
+    const job = await upload(edu, file);
+    expect(job.counts).toMatchObject({ activate: 2, request: 2 });
+    for (const x of [a, c]) {
+      const r = await phed.post('/api/v1/org/tags', { connectionId: x.id.toString(), proof: { type: 'bill_number', value: x.bill_no } });
+      expect(r.statusCode, r.body).toBe(201);
+    }
+    const done = await commit(edu, job.id);
+    expect(done).toMatchObject({ status: 'committed', counts: { activate: 1, request: 1, conflict: 2 } });
+    const late = await problems(edu, job.id);
+    expect(late.map((p) => [p.rowNo, p.problem])).toEqual([[2, 'tagged_meanwhile'], [4, 'tagged_meanwhile']]);
+    expect((await tagsOf(a.id)).map((t) => t.status)).toEqual(['active']); // PHED's, untouched
+    expect((await tagsOf(b.id)).map((t) => t.status)).toEqual(['active']);
+    expect((await tagsOf(c.id)).map((t) => t.status)).toEqual(['active']);
+    expect((await tagsOf(d.id)).map((t) => t.status)).toEqual(['requested']);
+    const eduOrg = (await tagsOf(b.id))[0]!.org_id;
+    expect((await tagsOf(a.id))[0]!.org_id).not.toBe(eduOrg);
+  });
+
   it('lets a discom officer approve an organisation’s requests in bulk', async () => {
     const edOrg = await database.db.selectFrom('organisations').select('id').where('department_code', '=', 'BR-EDU').executeTakeFirstOrThrow();
     const pending = await database.db.selectFrom('tags').select('id').where('org_id', '=', edOrg.id).where('status', '=', 'requested').execute();
