@@ -73,11 +73,11 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DEMO_SEED: 'false' }), database, billing: new BillingSimulator(database), clock: () => new Date() });
     const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { loginId: 'edu.admin', password: DEMO_PASSWORD } });
     const cookie = `sg_session=${login.cookies.find((k) => k.name === 'sg_session')!.value}`;
-    const csrf = (login.json() as { csrfToken: string }).csrfToken;
+    const csrf = login.json<{ csrfToken: string }>().csrfToken;
     const runner = buildJobRunner(database);
     const start = Date.now();
     const up = await app.inject({ method: 'POST', url: '/api/v1/org/tag-jobs?fileName=bench.csv', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'text/csv' }, payload: file });
-    const jobId = (up.json() as { id: string }).id;
+    const jobId = up.json<{ id: string }>().id;
     await runner.drain();
     const validated = Date.now();
     await app.inject({ method: 'POST', url: `/api/v1/org/tag-jobs/${jobId}/commit`, headers: { cookie, 'x-csrf-token': csrf } });
