@@ -2,11 +2,12 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { BillingSimulator } from '../src/adapters/billing-system/simulator.ts';
 import { buildJobRunner } from '../src/jobs.ts';
-import { DEMO_PASSWORD } from '../src/modules/demo/people.ts';
+import { DEMO_LOGINS, DEMO_PASSWORD } from '../src/modules/demo/people.ts';
 import { seedDemo } from '../src/modules/demo/seed.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import type { Database } from '../src/platform/db/database.ts';
 import { buildApp } from '../src/server.ts';
+import { Client } from '../test/helpers/http.ts';
 import { freshBenchDatabase, machine, seconds } from './lib.ts';
 
 /**
@@ -84,12 +85,33 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     await runner.drain();
     const done = Date.now();
     const job = await database.db.selectFrom('tag_jobs').selectAll().where('id', '=', BigInt(jobId)).executeTakeFirstOrThrow();
+
+    // The discom approves the organisation's requests in bulk: baseline first (rolled back).
+    const approveBase = await database.withClient(async (c) => {
+      await c.exec('BEGIN');
+      const t = Date.now();
+      const r = await c.query(
+        `UPDATE tags t SET status = 'active', activated_at = now(), decided_at = now()
+          WHERE t.org_id = $1 AND t.status = 'requested'
+            AND NOT EXISTS (SELECT 1 FROM tags a WHERE a.connection_id = t.connection_id AND a.status = 'active')`,
+        [edu.id.toString()],
+      );
+      const ms = Date.now() - t;
+      await c.exec('ROLLBACK');
+      return { ms, n: r.rowCount };
+    });
+    const officer = await new Client(app, '10.9.9.9').login('co.nbpdcl', DEMO_PASSWORD, DEMO_LOGINS.find((u) => u.loginId === 'co.nbpdcl')!.totpSecret);
+    const a0 = Date.now();
+    const decided = await officer.post(`/api/v1/discom/tag-requests/${edu.id}/decide`, { kind: 'tag', decision: 'approve' });
+    const approveMs = Date.now() - a0;
     await app.close();
     const total = done - start;
     console.log(
       `  ${engine}: ${rows.toLocaleString('en-IN')} rows, ${job.status}: ${JSON.stringify(job.counts)}\n` +
         `    upload+validate ${seconds(validated - start)}, commit ${seconds(done - validated)}, total ${seconds(total)}; ` +
-        `baseline (COPY + one INSERT … SELECT, ${base.inserted.toLocaleString('en-IN')} rows) ${seconds(base.ms)}; ratio ${(total / base.ms).toFixed(2)}×`,
+        `baseline (COPY + one INSERT … SELECT, ${base.inserted.toLocaleString('en-IN')} rows) ${seconds(base.ms)}; ratio ${(total / base.ms).toFixed(2)}×\n` +
+        `    discom approves all requests: ${decided.statusCode} ${decided.body} in ${seconds(approveMs)}; ` +
+        `baseline (one UPDATE, ${approveBase.n.toLocaleString('en-IN')} rows) ${seconds(approveBase.ms)}; ratio ${(approveMs / approveBase.ms).toFixed(2)}×`,
     );
   } finally {
     await database.close();

@@ -174,6 +174,9 @@ export async function validateJob(database: Database, jobId: bigint, heartbeat: 
   }
   await flush();
   await db.updateTable('tag_jobs').set({ rows_total: count, rows_done: count }).where('id', '=', jobId).execute();
+  // Fresh statistics for the rows just loaded: planned from stale ones (a job's rows estimated at
+  // one), the checks and the commit's anti-joins chose nested loops over whole queues.
+  await sql`ANALYZE tag_job_rows`.execute(db);
   await db.transaction().execute(async (trx) => {
     await (job.kind === 'tag' ? checkTagRows(trx, job.id, job.org_id) : checkUntagRows(trx, job.id, job.org_id));
     const counts = await countOutcomes(trx, jobId);
@@ -327,34 +330,35 @@ export async function commitJob(db: Kysely<DB>, jobId: bigint): Promise<void> {
     if (!job || job.status !== 'committing') return; // committed already (a retry), or not asked
     const actor = job.committed_by ?? job.created_by;
     if (job.kind === 'tag') {
-      // Active tags: the unique index decides any race with another organisation. A row whose
-      // insert was skipped (tagged by someone else since validation) is marked in the same statement.
-      await sql`
-        WITH ins AS (
-          INSERT INTO tags (org_id, connection_id, office_id, status, method, source, job_id, requested_by, activated_at, decided_at)
-          SELECT ${job.org_id}, r.connection_id, r.office_id, 'active', r.method, 'upload', ${jobId}, ${actor}, now(), now()
-            FROM tag_job_rows r
-           WHERE r.job_id = ${jobId} AND r.outcome = 'activate'
-           ORDER BY r.row_no
-          ON CONFLICT (connection_id) WHERE status = 'active' DO NOTHING
-          RETURNING connection_id)
+      // The outcomes as validated: an insert that wrote fewer rows skipped some, to be marked.
+      const counts0 = job.counts;
+      // Active tags: the unique index decides any race with another organisation; a row whose
+      // insert was skipped (tagged by someone else since validation) is then marked, by looking
+      // its tag up by index; in the usual case every row went in and there is nothing to mark.
+      const activated = await sql`
+        INSERT INTO tags (org_id, connection_id, office_id, status, method, source, job_id, requested_by, activated_at, decided_at)
+        SELECT ${job.org_id}, r.connection_id, r.office_id, 'active', r.method, 'upload', ${jobId}, ${actor}, now(), now()
+          FROM tag_job_rows r
+         WHERE r.job_id = ${jobId} AND r.outcome = 'activate'
+         ORDER BY r.row_no
+        ON CONFLICT (connection_id) WHERE status = 'active' DO NOTHING`.execute(trx);
+      if (Number(activated.numAffectedRows ?? 0) < (counts0.activate ?? 0)) await sql`
         UPDATE tag_job_rows r SET outcome = 'conflict', problem = 'tagged_meanwhile'
          WHERE r.job_id = ${jobId} AND r.outcome = 'activate'
-           AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.connection_id = r.connection_id)`.execute(trx);
+           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = r.connection_id AND t.status = 'active' AND t.job_id = ${jobId})`.execute(trx);
       // A request for a connection now active (anyone's), or asked for already by us, is skipped.
-      await sql`
-        WITH ins AS (
-          INSERT INTO tags (org_id, connection_id, office_id, status, method, source, job_id, requested_by)
-          SELECT ${job.org_id}, r.connection_id, r.office_id, 'requested', 'discom_approval', 'upload', ${jobId}, ${actor}
-            FROM tag_job_rows r
-           WHERE r.job_id = ${jobId} AND r.outcome = 'request'
-             AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = r.connection_id AND t.status = 'active')
-           ORDER BY r.row_no
-          ON CONFLICT (org_id, connection_id) WHERE status = 'requested' DO NOTHING
-          RETURNING connection_id)
+      const requested = await sql`
+        INSERT INTO tags (org_id, connection_id, office_id, status, method, source, job_id, requested_by)
+        SELECT ${job.org_id}, r.connection_id, r.office_id, 'requested', 'discom_approval', 'upload', ${jobId}, ${actor}
+          FROM tag_job_rows r
+         WHERE r.job_id = ${jobId} AND r.outcome = 'request'
+           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = r.connection_id AND t.status = 'active')
+         ORDER BY r.row_no
+        ON CONFLICT (org_id, connection_id) WHERE status = 'requested' DO NOTHING`.execute(trx);
+      if (Number(requested.numAffectedRows ?? 0) < (counts0.request ?? 0)) await sql`
         UPDATE tag_job_rows r SET outcome = 'conflict', problem = 'tagged_meanwhile'
          WHERE r.job_id = ${jobId} AND r.outcome = 'request'
-           AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.connection_id = r.connection_id)`.execute(trx);
+           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = r.connection_id AND t.org_id = ${job.org_id} AND t.status = 'requested' AND t.job_id = ${jobId})`.execute(trx);
     } else {
       await sql`
         UPDATE tags t SET status = 'untagged', ended_at = now(), ended_by = ${actor}, end_reason = ${job.untag_reason}

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { queueMessages } from '../../adapters/notifier/notifier.ts';
 import type { DB, TagMethod } from '../../platform/db/schema.ts';
+import { anyId } from '../../platform/db/id-list.ts';
 import { AppError } from '../../platform/errors.ts';
 import { maskMobile } from '../../platform/identifiers.ts';
 import { parseRupees } from '../../platform/money.ts';
@@ -272,7 +273,7 @@ export class TaggingService {
         await trx
           .updateTable('tags')
           .set({ status: 'rejected', decided_by: by, decided_at: sql<Date>`now()`, decision_reason: input.reason!.trim() })
-          .where('id', 'in', ids)
+          .where(sql<boolean>`id = ${anyId(ids)}`)
           .execute();
         await recordAudit(trx, { action: input.kind === 'transfer' ? 'tag.transfers_rejected' : 'tag.requests_rejected', actor, orgId: input.orgId, details: { count: ids.length, tag_ids: ids.slice(0, 1000).map(String), reason: input.reason!.trim() }, meta });
         return { approved: 0, rejected: ids.length };
@@ -282,20 +283,20 @@ export class TaggingService {
         const ended = await sql<{ id: bigint }>`
           UPDATE tags h SET status = 'untagged', ended_at = now(), ended_by = ${by}, end_reason = 'transferred to organisation ' || ${input.orgId.toString()}
             FROM tags r
-           WHERE r.id IN (${sql.join(ids)}) AND h.id = r.transfer_from_tag_id AND h.status = 'active'
+           WHERE r.id = ${anyId(ids)} AND h.id = r.transfer_from_tag_id AND h.status = 'active'
           RETURNING r.id`.execute(trx);
         const standing = new Set(ended.rows.map((r) => r.id));
         const stale = ids.filter((id) => !standing.has(id));
         if (stale.length) {
-          await trx.updateTable('tags').set({ status: 'rejected', decided_by: by, decided_at: sql<Date>`now()`, decision_reason: 'the holder changed meanwhile' }).where('id', 'in', stale).execute();
+          await trx.updateTable('tags').set({ status: 'rejected', decided_by: by, decided_at: sql<Date>`now()`, decision_reason: 'the holder changed meanwhile' }).where(sql<boolean>`id = ${anyId(stale)}`).execute();
         }
       }
-      // Approve what stands: the connection free, and the earliest request for it.
+      // Approve what stands: the connection still free. (An organisation has at most one open
+      // request per connection, tags_one_request, so these ids name distinct connections.)
       const { rows: approved } = await sql<{ id: bigint }>`
         UPDATE tags t SET status = 'active', activated_at = now(), decided_by = ${by}, decided_at = now()
-         WHERE t.id IN (${sql.join(ids)}) AND t.status = 'requested'
+         WHERE t.id = ${anyId(ids)} AND t.status = 'requested'
            AND NOT EXISTS (SELECT 1 FROM tags a WHERE a.connection_id = t.connection_id AND a.status = 'active')
-           AND t.id = (SELECT min(x.id) FROM tags x WHERE x.id IN (${sql.join(ids)}) AND x.connection_id = t.connection_id AND x.status = 'requested')
         RETURNING t.id`.execute(trx);
       const done = new Set(approved.map((r) => r.id));
       const blocked = ids.filter((id) => !done.has(id));
@@ -303,7 +304,7 @@ export class TaggingService {
         await trx
           .updateTable('tags')
           .set({ status: 'rejected', decided_by: by, decided_at: sql<Date>`now()`, decision_reason: 'the connection is tagged to another organisation' })
-          .where('id', 'in', blocked)
+          .where(sql<boolean>`id = ${anyId(blocked)}`)
           .where('status', '=', 'requested')
           .execute();
       }
