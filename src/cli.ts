@@ -6,7 +6,8 @@ import { verifyAudit, type Checkpoint } from './modules/audit/index.ts';
 import { initAuditKey } from './modules/audit/key.ts';
 import { purgeExpired } from './modules/identity/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
-import { SeedRefused, seedDemo, seedReferenceData } from './modules/demo/seed.ts';
+import { runDailyAlerts } from './modules/dues/index.ts';
+import { SeedRefused, seedDemo, seedReferenceData, tagDemoConnections } from './modules/demo/seed.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { DataDirLockedError } from './platform/db/dir-lock.ts';
@@ -22,12 +23,14 @@ Usage: sangrahan <command> [options]      (npm run cli -- <command> …)
 Commands:
   serve                     migrate, load demo data on a new embedded database, serve HTTP
   migrate                   apply pending database migrations
-  seed --seed N --connections K [--as-of YYYY-MM-DD]
+  seed --seed N --connections K [--as-of YYYY-MM-DD] [--tag]
                             load deterministic Bihar-like demo data into an empty database
+                            (--tag: tag four in five of each demo organisation's own connections)
   seed --reference-only     load only Bihar's discoms, hierarchy and tariff categories
   import [--connections FILE] [--bills FILE] [--extracted-at TIME]
                             import consumer master and bills from CSV; all rows or none
   sync                      one incremental sync from the billing system (the simulator)
+  alerts [--force]          today's due-date and disconnection-risk alerts (once a day; --force: before ALERT_HOUR_IST)
   verify-audit [--checkpoint FILE]
                             recompute the audit log's hash chains; exits 1 if a row was changed or deleted
 
@@ -84,6 +87,7 @@ async function cmdSeed(config: Config, args: string[]): Promise<void> {
       connections: { type: 'string', default: '20000' },
       'as-of': { type: 'string' },
       'reference-only': { type: 'boolean', default: false },
+      tag: { type: 'boolean', default: false },
     },
   });
   if (values['reference-only']) {
@@ -117,6 +121,7 @@ async function cmdSeed(config: Config, args: string[]): Promise<void> {
     log(`Seeding ${formatInt(connections)} connections with 12 months of bills (seed ${seed}) into ${where(config)}`);
     const r = await seedDemo(database, { seed, connections, ...(asOf ? { asOf } : {}), onProgress: progress('Loaded') });
     log(`Done: ${formatInt(r.connections)} connections, ${formatInt(r.bills)} bills, ${r.organisations} organisations in ${formatDuration(r.ms)}.`);
+    if (values.tag) log(`Tagged ${formatInt(await tagDemoConnections(database))} connections to the demo organisations (owner match, four in five).`);
   } finally {
     await database.close();
   }
@@ -164,6 +169,19 @@ async function cmdSync(config: Config): Promise<void> {
       log(`Synced: ${formatInt(r.connections)} connection(s) and ${formatInt(r.bills)} bill(s) written, in ${r.pages} page(s).`);
       if (r.rejected) log(`${formatInt(r.rejected)} row(s) could not be applied and are quarantined in billing_sync_rejects.`);
     }
+  } finally {
+    await database.close();
+  }
+}
+
+async function cmdAlerts(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { force: { type: 'boolean' } } });
+  const database = await open(config);
+  try {
+    await migrate(database);
+    const r = await runDailyAlerts(database.db, config, new Date(), { force: values.force ?? false });
+    if (!r.ran) log(r.reason === 'before_hour' ? `Alerts run at ${config.alertHourIst}:00 IST; use --force to run now.` : `Alerts for ${r.day} were already sent.`);
+    else log(`Alerts for ${r.day}: ${formatInt(r.alerts)} alert(s) for ${formatInt(r.offices)} office(s), ${formatInt(r.messages)} message(s) queued.`);
   } finally {
     await database.close();
   }
@@ -235,6 +253,16 @@ async function cmdServe(config: Config): Promise<void> {
     syncTimer.unref();
   };
   scheduleSync();
+  // The daily alerts: checked every 5 minutes; alert_runs lets one run per IST day happen, in
+  // whichever process gets there first.
+  let alerting: Promise<unknown> = Promise.resolve();
+  const alertTimer = setInterval(() => {
+    alerting = runDailyAlerts(database.db, config, new Date()).then(
+      (r) => r.ran && app.log.info({ alerts: r }, 'daily alerts sent'),
+      (e: Error) => app.log.warn({ err: e }, 'daily alerts failed'),
+    );
+  }, 300_000);
+  alertTimer.unref();
 
   const shutdown = async (signal: string) => {
     if (closing) {
@@ -246,6 +274,7 @@ async function cmdServe(config: Config): Promise<void> {
     if (syncTimer) clearTimeout(syncTimer);
     if (sendTimer) clearInterval(sendTimer);
     clearInterval(purgeTimer);
+    clearInterval(alertTimer);
     const force = setTimeout(() => {
       app.log.error('shutdown timed out; exiting');
       process.exit(1);
@@ -255,6 +284,7 @@ async function cmdServe(config: Config): Promise<void> {
       await app.close(); // stops accepting, waits for requests in flight
       await runner.stop(); // finishes the job in hand; an unfinished one is taken up again after restart
       await syncing;
+      await alerting;
       await database.close();
       process.exit(0);
     } catch (e) {
@@ -289,7 +319,8 @@ async function firstStartDemo(database: Database, config: Config): Promise<void>
     connections: config.demoConnections,
     onProgress: progress('Demo data'),
   });
-  log(`Demo data ready: ${formatInt(r.connections)} connections, ${formatInt(r.bills)} bills in ${formatDuration(r.ms)}.`);
+  const tagged = await tagDemoConnections(database);
+  log(`Demo data ready: ${formatInt(r.connections)} connections, ${formatInt(r.bills)} bills in ${formatDuration(r.ms)}; ${formatInt(tagged)} connections tagged to the demo organisations.`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -314,6 +345,9 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdImport(config, rest);
       case 'sync':
         await cmdSync(config);
+        return 0;
+      case 'alerts':
+        await cmdAlerts(config, rest);
         return 0;
       case 'verify-audit':
         return await cmdVerifyAudit(config, rest);

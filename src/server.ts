@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyServerOption
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import { discomRoutes } from './modules/discoms/index.ts';
+import { duesRoutes } from './modules/dues/index.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { devRoutes } from './modules/dev/routes.ts';
 import { describeAccess, identityRoutes, installAccess } from './modules/identity/index.ts';
@@ -162,6 +163,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(organisationRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
   await app.register(taggingRoutes, { ctx });
+  await app.register(duesRoutes, { ctx });
   if (ctx.config.devTools) await app.register(devRoutes, { ctx });
 
   const index = path.join(ctx.config.webDist, 'index.html');

@@ -61,7 +61,11 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
       payload: `consumer_no\n${owned.consumer_no}\n`,
     });
     expect(upload.statusCode).toBe(202);
+    const selection = await aAdmin.post('/api/v1/org/dues/selections', {});
+    expect(selection.statusCode).toBe(201);
+    const bill = await db.selectFrom('bills').select('id').where('connection_id', '=', owned.id).orderBy('bill_month', 'desc').executeTakeFirstOrThrow();
     Object.assign(ids, {
+      selectionId: selection.json().id, billId: bill.id.toString(),
       orgId: a.id.toString(), userId: aUser.id.toString(), officeId: aOffice.id.toString(), keyId: aKey.id, code: 'NBPDCL',
       connectionId: owned.id.toString(), tagId: tag.json().tagId, jobId: upload.json().id,
     });

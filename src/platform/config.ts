@@ -34,6 +34,14 @@ export interface Config {
   smsWebhookUrl: string | undefined;
   /** Key of the audit log's HMAC chain; kept outside the database. */
   auditKey: string | undefined;
+  /** A bill is flagged when its units or amount is this far below the 6-month average (percent). */
+  anomalyLowPct: number;
+  /** … or this far above it (percent). */
+  anomalyHighPct: number;
+  /** Arrears above this (paise) raise a disconnection-risk alert, unless an office sets its own. */
+  riskThresholdPaise: bigint;
+  /** Hour of the day (IST) the daily alerts run starts. */
+  alertHourIst: number;
 }
 
 type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; want: string };
@@ -101,6 +109,11 @@ const optionalSecret: Parser<string | undefined> = (raw) => {
 
 const autoBool: Parser<boolean | 'auto'> = (raw) => (raw.trim() === 'auto' ? { ok: true, value: 'auto' } : bool(raw));
 
+const rupees: Parser<bigint> = (raw) =>
+  /^\d{1,12}$/.test(raw.trim()) && BigInt(raw.trim()) > 0n
+    ? { ok: true, value: BigInt(raw.trim()) * 100n }
+    : { ok: false, want: 'a whole number of rupees, more than 0' };
+
 const postgresUrl: Parser<string | undefined> = (raw) => {
   const v = raw.trim();
   if (v === '') return { ok: true, value: undefined };
@@ -138,6 +151,10 @@ export const configSpec = [
   { env: 'SMTP_FROM', key: 'smtpFrom', doc: 'Sender address of e-mail', default: 'Sangrahan <no-reply@sangrahan.local>', parse: text },
   { env: 'SMS_WEBHOOK_URL', key: 'smsWebhookUrl', doc: 'SMS gateway: JSON {to, text} is POSTed here. Unset: SMS stays in the outbox', default: '', secret: true, parse: optionalUrl(['http:', 'https:'], 'https://sms.example.in/send') },
   { env: 'AUDIT_KEY', key: 'auditKey', doc: 'Secret key (32+ characters) of the audit log hash chain. Unset: a key file in DATA_DIR on the embedded database; unkeyed on PostgreSQL', default: '', secret: true, parse: optionalSecret },
+  { env: 'ANOMALY_LOW_PCT', key: 'anomalyLowPct', doc: 'Flag a bill whose units or amount is this many percent below its 6-month average', default: '30', parse: int(1, 100) },
+  { env: 'ANOMALY_HIGH_PCT', key: 'anomalyHighPct', doc: 'Flag a bill whose units or amount is this many percent above its 6-month average', default: '10', parse: int(1, 1000) },
+  { env: 'RISK_THRESHOLD_RUPEES', key: 'riskThresholdPaise', doc: 'Arrears (₹) above which a disconnection-risk alert is sent; an office may set its own', default: '50000', parse: rupees },
+  { env: 'ALERT_HOUR_IST', key: 'alertHourIst', doc: 'Hour (IST, 0–23) at which the daily due-date and disconnection-risk alerts are sent', default: '8', parse: int(0, 23) },
 ] as const satisfies readonly VarSpec<keyof Config>[];
 
 export class ConfigError extends Error {

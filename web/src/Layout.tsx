@@ -54,6 +54,11 @@ export function Layout() {
             )}
             {user?.org && (
               <li>
+                <NavLink to="/org/dues">{t('nav.dues')}</NavLink>
+              </li>
+            )}
+            {user?.org && (
+              <li>
                 <NavLink to="/org/connections">{t('nav.connections')}</NavLink>
               </li>
             )}

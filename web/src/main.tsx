@@ -9,7 +9,11 @@ import { Account } from './pages/Account';
 import { ApiKeys } from './pages/ApiKeys';
 import { Approvals } from './pages/Approvals';
 import { Audit } from './pages/Audit';
+import { Alerts } from './pages/Alerts';
 import { Discom } from './pages/Discom';
+import { Dues } from './pages/Dues';
+import { DuesConnection } from './pages/DuesConnection';
+import { DuesTable } from './pages/DuesTable';
 import { ForgotPassword } from './pages/ForgotPassword';
 import { Home } from './pages/Home';
 import { Login } from './pages/Login';
@@ -42,6 +46,10 @@ createRoot(document.getElementById('root')!).render(
             <Route path="org/users" element={<RequireLogin roles={['org_admin']}><Users scope="org" /></RequireLogin>} />
             <Route path="org/offices" element={<RequireLogin roles={['org_admin']}><Offices /></RequireLogin>} />
             <Route path="org/api-keys" element={<RequireLogin roles={['org_admin']}><ApiKeys /></RequireLogin>} />
+            <Route path="org/dues" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><Dues /></RequireLogin>} />
+            <Route path="org/dues/list" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><DuesTable /></RequireLogin>} />
+            <Route path="org/dues/connections/:connectionId" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><DuesConnection /></RequireLogin>} />
+            <Route path="org/alerts" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><Alerts /></RequireLogin>} />
             <Route path="org/connections" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><MyConnections /></RequireLogin>} />
             <Route path="org/tag" element={<RequireLogin roles={['org_admin', 'maker']}><TagConnection /></RequireLogin>} />
             <Route path="org/upload" element={<RequireLogin roles={['org_admin', 'maker']}><Upload /></RequireLogin>} />

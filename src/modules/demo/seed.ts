@@ -209,3 +209,35 @@ async function* workerChunks(opts: GeneratorOptions, chunk: number): AsyncGenera
     await worker.terminate();
   }
 }
+
+/**
+ * Tags four in five of each approved demo organisation's own connections (those whose owner
+ * PAN or department code is the organisation's) to it, spread over its offices, so the demo's
+ * dues pages have something to show; the fifth stays untagged for trying the tagging pages.
+ * Set-based, in one transaction, with one audit entry per organisation.
+ */
+export async function tagDemoConnections(database: Database): Promise<number> {
+  return database.db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ org_id: bigint; n: bigint }>`
+      WITH cand AS (
+        SELECT c.id AS connection_id, o.id AS org_id, row_number() OVER (PARTITION BY o.id ORDER BY c.id) AS rn
+          FROM organisations o
+          JOIN connections c ON (o.pan IS NOT NULL AND c.owner_pan = o.pan) OR (o.department_code IS NOT NULL AND c.owner_dept_code = o.department_code)
+         WHERE o.status = 'approved'
+           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = c.id AND t.status IN ('active', 'requested'))
+      ), offs AS (
+        SELECT org_id, array_agg(id ORDER BY path) AS ids FROM offices GROUP BY org_id
+      ), tagged AS (
+        INSERT INTO tags (org_id, connection_id, office_id, status, method, source, requested_at, activated_at)
+        SELECT c.org_id, c.connection_id, f.ids[1 + (c.rn % cardinality(f.ids))], 'active', 'owner_match', 'upload', now(), now()
+          FROM cand c JOIN offs f ON f.org_id = c.org_id
+         WHERE c.rn % 5 <> 0
+        RETURNING org_id
+      )
+      SELECT org_id, count(*) AS n FROM tagged GROUP BY org_id ORDER BY org_id`.execute(trx);
+    for (const r of rows) {
+      await recordAudit(trx, { action: 'tag.demo_seeded', actor: null, actorLabel: 'demo-seed', orgId: r.org_id, target: { type: 'organisation', id: r.org_id }, details: { tagged: Number(r.n), method: 'owner_match' }, meta: null });
+    }
+    return rows.reduce((s, r) => s + Number(r.n), 0);
+  });
+}

@@ -1,9 +1,7 @@
-import { PassThrough, Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
-import { csvLine } from '../../platform/csv.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import { paiseToRupeeString } from '../../platform/money.ts';
+import { money, sheetStream, type Cell } from '../../platform/spreadsheet.ts';
 
 /**
  * The organisation's tagged connections, within the caller's office subtree, and exports of
@@ -42,11 +40,6 @@ export function connectionsQuery(db: Kysely<DB>, orgId: bigint, officePath: stri
   return q;
 }
 
-export function neutralise(v: string | null | undefined): string | null {
-  if (v === null || v === undefined) return null;
-  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-}
-
 const HEADER = ['discom', 'consumer_no', 'name', 'address', 'category', 'status', 'office_code', 'office', 'balance_rupees', 'tagged_at'];
 
 async function* pages(db: Kysely<DB>, orgId: bigint, officePath: string | null, f: ConnectionFilter) {
@@ -54,35 +47,14 @@ async function* pages(db: Kysely<DB>, orgId: bigint, officePath: string | null, 
   for (;;) {
     const rows = await connectionsQuery(db, orgId, officePath, f).where('t.id', '>', after).orderBy('t.id').limit(5000).execute();
     if (!rows.length) return;
-    yield rows.map((r) => [
-      r.discom, r.consumer_no, neutralise(r.name), neutralise(r.address), r.category, r.status, neutralise(r.office_code), neutralise(r.office_name),
-      paiseToRupeeString(r.balance_paise), (r.activated_at ?? r.requested_at).toISOString(),
+    yield rows.map((r): Cell[] => [
+      r.discom, r.consumer_no, r.name, r.address, r.category, r.status, r.office_code, r.office_name, money(r.balance_paise),
+      (r.activated_at ?? r.requested_at).toISOString(),
     ]);
     after = rows[rows.length - 1]!.tag_id;
   }
 }
 
-export async function exportConnections(db: Kysely<DB>, orgId: bigint, officePath: string | null, f: ConnectionFilter, format: 'csv' | 'xlsx'): Promise<Readable> {
-  if (format === 'csv') {
-    return Readable.from(
-      (async function* () {
-        yield `\uFEFF${csvLine(HEADER)}`;
-        for await (const page of pages(db, orgId, officePath, f)) yield page.map((r) => csvLine(r)).join('');
-      })(),
-    );
-  }
-  const out = new PassThrough();
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: false });
-  const ws = wb.addWorksheet('Connections');
-  ws.addRow(HEADER).commit();
-  void (async () => {
-    try {
-      for await (const page of pages(db, orgId, officePath, f)) for (const r of page) ws.addRow(r).commit();
-      ws.commit();
-      await wb.commit();
-    } catch (e) {
-      out.destroy(e as Error);
-    }
-  })();
-  return out;
+export function exportConnections(db: Kysely<DB>, orgId: bigint, officePath: string | null, f: ConnectionFilter, format: 'csv' | 'xlsx'): Readable {
+  return sheetStream({ sheet: 'Connections', header: HEADER, pages: pages(db, orgId, officePath, f) }, format);
 }

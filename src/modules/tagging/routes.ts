@@ -222,7 +222,7 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       const stamp = new Date().toISOString().slice(0, 10);
       reply.header('content-disposition', `attachment; filename="tagged-connections-${stamp}.${format}"`);
       reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-      return reply.send(await exportConnections(db, orgOf(req), p.kind === 'user' ? p.officePath : null, filterOf(req), format));
+      return reply.send(exportConnections(db, orgOf(req), p.kind === 'user' ? p.officePath : null, filterOf(req), format));
     },
   );
 

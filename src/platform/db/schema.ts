@@ -376,6 +376,100 @@ export interface TagJobRowsTable {
   detail: string | null;
 }
 
+export interface ConnectionDuesTable {
+  connection_id: Big;
+  discom_id: Big;
+  division_id: Big;
+  subdivision_id: Big;
+  category: string;
+  consumer_no: string;
+  name: string;
+  conn_status: string;
+  org_id: NullableBig;
+  office_id: NullableBig;
+  balance_paise: Paise;
+  bill_id: NullableBig;
+  bill_month: DateStr | null;
+  due_date: DateStr | null;
+  due_key: DateStr;
+  bill_status: string | null;
+  net_payable_paise: Paise;
+  payable_after_due_paise: Paise;
+  rebate_paise: Paise;
+  dps_paise: Paise;
+  current_demand_paise: Paise;
+  units: number;
+  bill_basis: string | null;
+  /** numeric: comes back as a string */
+  avg_units: string | null;
+  avg_demand_paise: string | null;
+  reading_break: boolean;
+  refreshed_at: Timestamp;
+}
+
+export interface DuesVersionsTable {
+  org_id: Big;
+  version: Big;
+}
+
+export interface DuesSummaryCacheTable {
+  org_id: Big;
+  scope: string;
+  day: DateStr;
+  version: Big;
+  settings: string;
+  body: ColumnType<unknown, string, string>;
+  computed_at: Generated<Date>;
+}
+
+export interface DuesSelectionsTable {
+  id: Id;
+  org_id: Big;
+  created_by: Big;
+  filters: ColumnType<unknown, string, string>;
+  count: number;
+  outstanding_paise: Paise;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+export interface DuesSelectionItemsTable {
+  selection_id: Big;
+  connection_id: Big;
+}
+
+export interface AlertPreferencesTable {
+  office_id: Big;
+  org_id: Big;
+  due_reminders: Generated<boolean>;
+  reminder_days: Generated<number>;
+  disconnection_alerts: Generated<boolean>;
+  risk_threshold_paise: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  by_email: Generated<boolean>;
+  by_sms: Generated<boolean>;
+  updated_by: NullableBig;
+  updated_at: Generated<Date>;
+}
+
+export interface AlertsSentTable {
+  bill_id: Big;
+  reason: 'due_reminder' | 'disconnection_risk';
+  office_id: Big;
+  connection_id: Big;
+  org_id: Big;
+  run_day: DateStr;
+  message_count: number;
+  sent_at: Generated<Date>;
+}
+
+export interface AlertRunsTable {
+  day: DateStr;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+  alerts: number | null;
+  messages: number | null;
+}
+
 export interface SchemaMigrationsTable {
   version: string;
   name: string;
@@ -410,4 +504,12 @@ export interface DB {
   tag_jobs: TagJobsTable;
   tag_job_files: TagJobFilesTable;
   tag_job_rows: TagJobRowsTable;
+  connection_dues: ConnectionDuesTable;
+  dues_versions: DuesVersionsTable;
+  dues_summary_cache: DuesSummaryCacheTable;
+  dues_selections: DuesSelectionsTable;
+  dues_selection_items: DuesSelectionItemsTable;
+  alert_preferences: AlertPreferencesTable;
+  alerts_sent: AlertsSentTable;
+  alert_runs: AlertRunsTable;
 }

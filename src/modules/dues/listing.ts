@@ -1,0 +1,145 @@
+import { sql, type Kysely, type SqlBool } from 'kysely';
+import type { DB } from '../../platform/db/schema.ts';
+import { AppError } from '../../platform/errors.ts';
+import { anomalyColumns, duesQuery, flagList, statusSql, type DuesFilter, type Scope, type Sort, type Thresholds } from './query.ts';
+
+/**
+ * The dues table: filtered on the server, sorted, and paged by keyset (the last row's sort
+ * value and id), so page 500 costs what page 1 costs. "Select all N matching" stores the ids
+ * the filter matched (set-based, one INSERT … SELECT) for a payment to use.
+ */
+
+export interface DuesRow {
+  connectionId: string;
+  discom: string;
+  consumerNo: string;
+  name: string;
+  category: string;
+  division: { id: string; name: string; nameHi: string };
+  office: { id: string; code: string; name: string } | null;
+  connectionStatus: string;
+  balancePaise: string;
+  status: 'overdue' | 'due' | 'clear' | 'credit';
+  billMonth: string | null;
+  dueDate: string | null;
+  netPayablePaise: string;
+  payableAfterDuePaise: string;
+  rebatePaise: string;
+  dpsPaise: string;
+  units: number;
+  billBasis: string | null;
+  flags: string[];
+}
+
+const ORDER: Record<Sort, { col: 'd.due_key' | 'd.balance_paise' | 'd.consumer_no'; asc: boolean }> = {
+  due: { col: 'd.due_key', asc: true },
+  amount: { col: 'd.balance_paise', asc: false },
+  consumer: { col: 'd.consumer_no', asc: true },
+};
+
+function decodeCursor(cursor: string): [string, bigint] {
+  try {
+    const [v, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof v !== 'string' || typeof id !== 'string' || !/^\d{1,18}$/.test(id)) throw new Error('shape');
+    return [v, BigInt(id)];
+  } catch {
+    throw new AppError('VALIDATION_FAILED', [{ path: 'query.after', problem: 'invalid', message: { en: 'is not a page cursor from this list', hi: 'इस सूची का पृष्ठ संकेतक नहीं है' } }]);
+  }
+}
+
+export async function listDues(
+  db: Kysely<DB>,
+  scope: Scope,
+  f: DuesFilter,
+  opts: { sort: Sort; desc: boolean; after: string | null; limit: number; today: string; thresholds: Thresholds; withTotal: boolean },
+): Promise<{ rows: DuesRow[]; next: string | null; total: { count: number; outstandingPaise: string } | null }> {
+  const o = ORDER[opts.sort];
+  const asc = opts.desc ? !o.asc : o.asc;
+  const st = statusSql(opts.today);
+  let q = duesQuery(db, scope, f, opts.today, opts.thresholds)
+    .innerJoin('discoms as dc', 'dc.id', 'd.discom_id')
+    .innerJoin('divisions as dv', 'dv.id', 'd.division_id')
+    .leftJoin('offices as of', 'of.id', 'd.office_id')
+    .select([
+      'd.connection_id', 'dc.code as discom', 'd.consumer_no', 'd.name', 'd.category', 'd.division_id', 'dv.name as division_name',
+      'dv.name_hi as division_name_hi', 'of.id as office_id', 'of.code as office_code', 'of.name as office_name', 'd.conn_status',
+      'd.balance_paise', 'd.bill_month', 'd.due_date', 'd.due_key', 'd.net_payable_paise', 'd.payable_after_due_paise', 'd.rebate_paise',
+      'd.dps_paise', 'd.units', 'd.bill_basis', sql.raw<boolean>(st.overdue).as('is_overdue'), ...anomalyColumns(opts.thresholds),
+    ]);
+  if (opts.after) {
+    const [v, id] = decodeCursor(opts.after);
+    const value = o.col === 'd.balance_paise' ? sql`${/^-?\d{1,19}$/.test(v) ? BigInt(v) : 0n}::bigint` : o.col === 'd.due_key' ? sql`${v}::date` : sql`${v}`;
+    q = q.where(asc ? sql<SqlBool>`(${sql.ref(o.col)}, d.connection_id) > (${value}, ${id})` : sql<SqlBool>`(${sql.ref(o.col)}, d.connection_id) < (${value}, ${id})`);
+  }
+  const dir = asc ? 'asc' : 'desc';
+  const rows = await q.orderBy(o.col, dir).orderBy('d.connection_id', dir).limit(opts.limit + 1).execute();
+  const page = rows.slice(0, opts.limit);
+  const last = page[page.length - 1];
+  const keyOf = (r: (typeof rows)[number]) => (o.col === 'd.due_key' ? r.due_key : o.col === 'd.balance_paise' ? r.balance_paise.toString() : r.consumer_no);
+  let total = null;
+  if (opts.withTotal) {
+    const t = await duesQuery(db, scope, f, opts.today, opts.thresholds)
+      .select([sql<bigint>`count(*)`.as('n'), sql<bigint | null>`sum(greatest(d.balance_paise, 0))::bigint`.as('outstanding')])
+      .executeTakeFirstOrThrow();
+    total = { count: Number(t.n), outstandingPaise: (t.outstanding ?? 0n).toString() };
+  }
+  return {
+    rows: page.map((r) => ({
+      connectionId: r.connection_id.toString(),
+      discom: r.discom,
+      consumerNo: r.consumer_no,
+      name: r.name,
+      category: r.category,
+      division: { id: r.division_id.toString(), name: r.division_name, nameHi: r.division_name_hi },
+      office: r.office_id ? { id: r.office_id.toString(), code: r.office_code!, name: r.office_name! } : null,
+      connectionStatus: r.conn_status,
+      balancePaise: r.balance_paise.toString(),
+      status: r.balance_paise < 0n ? 'credit' : r.balance_paise === 0n ? 'clear' : r.is_overdue ? 'overdue' : 'due',
+      billMonth: r.bill_month,
+      dueDate: r.due_date,
+      netPayablePaise: r.net_payable_paise.toString(),
+      payableAfterDuePaise: r.payable_after_due_paise.toString(),
+      rebatePaise: r.rebate_paise.toString(),
+      dpsPaise: r.dps_paise.toString(),
+      units: r.units,
+      billBasis: r.bill_basis,
+      flags: flagList(r),
+    })),
+    next: rows.length > opts.limit && last ? Buffer.from(JSON.stringify([keyOf(last), last.connection_id.toString()])).toString('base64url') : null,
+    total,
+  };
+}
+
+/** Stores the ids the filter matches now; a payment later pays exactly these. */
+export async function createSelection(
+  db: Kysely<DB>,
+  scope: Scope,
+  userId: bigint,
+  f: DuesFilter,
+  today: string,
+  t: Thresholds,
+): Promise<{ id: string; count: number; outstandingPaise: string; expiresAt: string }> {
+  return db.transaction().execute(async (trx) => {
+    const sel = await trx
+      .insertInto('dues_selections')
+      .values({
+        org_id: scope.orgId, created_by: userId, count: 0, outstanding_paise: 0n, expires_at: sql<Date>`now() + interval '1 day'`,
+        filters: JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+      })
+      .returning(['id', 'expires_at'])
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('dues_selection_items')
+      .columns(['selection_id', 'connection_id'])
+      .expression(duesQuery(trx, scope, f, today, t).select([sql<bigint>`${sel.id}::bigint`.as('selection_id'), 'd.connection_id']))
+      .execute();
+    const agg = await trx
+      .selectFrom('dues_selection_items as i')
+      .innerJoin('connection_dues as d', 'd.connection_id', 'i.connection_id')
+      .select([sql<bigint>`count(*)`.as('n'), sql<bigint | null>`sum(greatest(d.balance_paise, 0))::bigint`.as('outstanding')])
+      .where('i.selection_id', '=', sel.id)
+      .executeTakeFirstOrThrow();
+    await trx.updateTable('dues_selections').set({ count: Number(agg.n), outstanding_paise: agg.outstanding ?? 0n }).where('id', '=', sel.id).execute();
+    return { id: sel.id.toString(), count: Number(agg.n), outstandingPaise: (agg.outstanding ?? 0n).toString(), expiresAt: sel.expires_at.toISOString() };
+  });
+}

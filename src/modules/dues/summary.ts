@@ -1,0 +1,228 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../platform/db/schema.ts';
+import { anomalySql, anyAnomalySql, duesQuery, NO_FILTER, statusSql, type Scope, type Thresholds } from './query.ts';
+
+/**
+ * An organisation's dues in one place: the headline figures, broken down by office, division
+ * and category, the dues by due date, and twelve months of billing. Computed in two SQL
+ * statements (one pass over the organisation's dues rows with grouping sets, one over its
+ * bills), then kept in dues_summary_cache until the organisation's dues version, the day or
+ * the thresholds change, so a dashboard of 1,00,000 connections answers from one row.
+ */
+
+export interface Figures {
+  connections: number;
+  outstandingPaise: string;
+  overduePaise: string;
+  overdueCount: number;
+  due7Paise: string;
+  due7Count: number;
+  dpsChargedPaise: string;
+  dpsRiskPaise: string;
+  rebatePaise: string;
+  advancePaise: string;
+  anomalies: number;
+}
+
+export interface Summary {
+  day: string;
+  totals: Figures;
+  anomalies: { deviation: number; zero: number; estimated: number; reading_break: number };
+  byOffice: (Figures & { id: string | null; code: string | null; name: string | null })[];
+  byDivision: (Figures & { id: string; name: string; nameHi: string })[];
+  byCategory: (Figures & { code: string; name: string; nameHi: string })[];
+  dueBuckets: { bucket: string; count: number; amountPaise: string }[];
+  months: { month: string; bills: number; billedPaise: string; units: string; paidBills: number }[];
+}
+
+export const BUCKETS = ['overdue_90', 'overdue_61_90', 'overdue_31_60', 'overdue_1_30', 'due_0_7', 'due_8_15', 'due_16_30', 'due_later'] as const;
+
+interface GroupRow {
+  g_office: number;
+  g_division: number;
+  g_category: number;
+  g_bucket: number;
+  office_id: bigint | null;
+  division_id: bigint | null;
+  category: string | null;
+  bucket: string | null;
+  n: bigint;
+  outstanding: bigint | null;
+  overdue: bigint | null;
+  overdue_n: bigint;
+  due7: bigint | null;
+  due7_n: bigint;
+  dps_charged: bigint | null;
+  dps_risk: bigint | null;
+  rebate: bigint | null;
+  advance: bigint | null;
+  anomalies: bigint;
+  a_deviation: bigint;
+  a_zero: bigint;
+  a_estimated: bigint;
+  a_reading_break: bigint;
+}
+
+const figures = (r: GroupRow): Figures => ({
+  connections: Number(r.n),
+  outstandingPaise: (r.outstanding ?? 0n).toString(),
+  overduePaise: (r.overdue ?? 0n).toString(),
+  overdueCount: Number(r.overdue_n),
+  due7Paise: (r.due7 ?? 0n).toString(),
+  due7Count: Number(r.due7_n),
+  dpsChargedPaise: (r.dps_charged ?? 0n).toString(),
+  dpsRiskPaise: (r.dps_risk ?? 0n).toString(),
+  rebatePaise: (r.rebate ?? 0n).toString(),
+  advancePaise: (r.advance ?? 0n).toString(),
+  anomalies: Number(r.anomalies),
+});
+
+export async function computeSummary(db: Kysely<DB>, scope: Scope, today: string, t: Thresholds): Promise<Summary> {
+  const st = statusSql(today);
+  const a = anomalySql(t);
+  const day = `DATE '${today}'`;
+  const upcoming = `(d.balance_paise > 0 AND d.due_key >= ${day})`;
+  const scoped = duesQuery(db, scope, NO_FILTER, today, t)
+    .select([
+      'd.connection_id', 'd.office_id', 'd.division_id', 'd.category', 'd.balance_paise', 'd.dps_paise', 'd.rebate_paise',
+      sql<bigint>`greatest(d.payable_after_due_paise - d.net_payable_paise - d.rebate_paise, 0)`.as('dps_next'),
+      sql.raw<boolean>(st.overdue).as('is_overdue'),
+      sql.raw<boolean>(st.due7).as('is_due7'),
+      sql.raw<boolean>(upcoming).as('is_upcoming'),
+      sql.raw<boolean>(anyAnomalySql(t)).as('is_anomaly'),
+      sql.raw<boolean>(a.deviation).as('is_deviation'),
+      sql.raw<boolean>(a.zero).as('is_zero'),
+      sql.raw<boolean>(a.estimated).as('is_estimated'),
+      sql.raw<boolean>(a.reading_break).as('is_reading_break'),
+      sql
+        .raw<string | null>(
+          `CASE WHEN d.balance_paise <= 0 THEN NULL
+                WHEN d.due_key < ${day} - 90 THEN 'overdue_90'
+                WHEN d.due_key < ${day} - 60 THEN 'overdue_61_90'
+                WHEN d.due_key < ${day} - 30 THEN 'overdue_31_60'
+                WHEN d.due_key < ${day} THEN 'overdue_1_30'
+                WHEN d.due_key <= ${day} + 7 THEN 'due_0_7'
+                WHEN d.due_key <= ${day} + 15 THEN 'due_8_15'
+                WHEN d.due_key <= ${day} + 30 THEN 'due_16_30'
+                ELSE 'due_later' END`,
+        )
+        .as('bucket'),
+    ]);
+  const { rows } = await sql<GroupRow>`
+    SELECT GROUPING(x.office_id) AS g_office, GROUPING(x.division_id) AS g_division,
+           GROUPING(x.category) AS g_category, GROUPING(x.bucket) AS g_bucket,
+           x.office_id, x.division_id, x.category, x.bucket,
+           count(*) AS n,
+           sum(greatest(x.balance_paise, 0))::bigint AS outstanding,
+           sum(x.balance_paise) FILTER (WHERE x.is_overdue)::bigint AS overdue,
+           count(*) FILTER (WHERE x.is_overdue) AS overdue_n,
+           sum(x.balance_paise) FILTER (WHERE x.is_due7)::bigint AS due7,
+           count(*) FILTER (WHERE x.is_due7) AS due7_n,
+           sum(x.dps_paise) FILTER (WHERE x.balance_paise > 0)::bigint AS dps_charged,
+           sum(x.dps_next) FILTER (WHERE x.is_upcoming)::bigint AS dps_risk,
+           sum(x.rebate_paise) FILTER (WHERE x.is_upcoming)::bigint AS rebate,
+           sum(-x.balance_paise) FILTER (WHERE x.balance_paise < 0)::bigint AS advance,
+           count(*) FILTER (WHERE x.is_anomaly) AS anomalies,
+           count(*) FILTER (WHERE x.is_deviation) AS a_deviation,
+           count(*) FILTER (WHERE x.is_zero) AS a_zero,
+           count(*) FILTER (WHERE x.is_estimated) AS a_estimated,
+           count(*) FILTER (WHERE x.is_reading_break) AS a_reading_break
+      FROM (${scoped}) x
+     GROUP BY GROUPING SETS ((), (x.office_id), (x.division_id), (x.category), (x.bucket))`.execute(db);
+
+  const months = await sql<{ month: string; bills: bigint; billed: bigint; units: bigint; paid: bigint }>`
+    SELECT b.bill_month AS month, count(*) AS bills, sum(b.current_demand_paise)::bigint AS billed,
+           sum(b.units)::bigint AS units, count(*) FILTER (WHERE b.status = 'paid') AS paid
+      FROM (${duesQuery(db, scope, NO_FILTER, today, t).select('d.connection_id')}) x
+      JOIN bills b ON b.connection_id = x.connection_id
+     WHERE b.bill_month > (date_trunc('month', ${sql.raw(day)}) - interval '12 months')::date
+     GROUP BY b.bill_month ORDER BY b.bill_month`.execute(db);
+
+  const officeIds = rows.filter((r) => r.g_office === 0 && r.office_id !== null).map((r) => r.office_id!);
+  const divisionIds = rows.filter((r) => r.g_division === 0 && r.division_id !== null).map((r) => r.division_id!);
+  const [offices, divisions, categories] = await Promise.all([
+    officeIds.length ? db.selectFrom('offices').select(['id', 'code', 'name']).where('id', 'in', officeIds).execute() : [],
+    divisionIds.length ? db.selectFrom('divisions').select(['id', 'name', 'name_hi']).where('id', 'in', divisionIds).execute() : [],
+    db.selectFrom('tariff_categories').select(['code', 'name', 'name_hi']).execute(),
+  ]);
+  const officeOf = new Map(offices.map((o) => [o.id, o]));
+  const divisionOf = new Map(divisions.map((d) => [d.id, d]));
+  const categoryOf = new Map(categories.map((c) => [c.code, c]));
+
+  const byAmount = <T extends Figures>(xs: T[]) => xs.sort((p, q) => (BigInt(q.outstandingPaise) > BigInt(p.outstandingPaise) ? 1 : -1));
+  const total = rows.find((r) => r.g_office && r.g_division && r.g_category && r.g_bucket);
+  const empty: GroupRow = {
+    g_office: 1, g_division: 1, g_category: 1, g_bucket: 1, office_id: null, division_id: null, category: null, bucket: null, n: 0n,
+    outstanding: 0n, overdue: 0n, overdue_n: 0n, due7: 0n, due7_n: 0n, dps_charged: 0n, dps_risk: 0n, rebate: 0n, advance: 0n,
+    anomalies: 0n, a_deviation: 0n, a_zero: 0n, a_estimated: 0n, a_reading_break: 0n,
+  };
+  const tot = total ?? empty;
+  return {
+    day: today,
+    totals: figures(tot),
+    anomalies: { deviation: Number(tot.a_deviation), zero: Number(tot.a_zero), estimated: Number(tot.a_estimated), reading_break: Number(tot.a_reading_break) },
+    byOffice: byAmount(
+      rows
+        .filter((r) => r.g_office === 0)
+        .map((r) => {
+          const o = r.office_id === null ? undefined : officeOf.get(r.office_id);
+          return { ...figures(r), id: r.office_id?.toString() ?? null, code: o?.code ?? null, name: o?.name ?? null };
+        }),
+    ),
+    byDivision: byAmount(
+      rows
+        .filter((r) => r.g_division === 0)
+        .map((r) => {
+          const d = divisionOf.get(r.division_id!);
+          return { ...figures(r), id: r.division_id!.toString(), name: d?.name ?? '', nameHi: d?.name_hi ?? '' };
+        }),
+    ),
+    byCategory: byAmount(
+      rows
+        .filter((r) => r.g_category === 0)
+        .map((r) => {
+          const c = categoryOf.get(r.category!);
+          return { ...figures(r), code: r.category!, name: c?.name ?? r.category!, nameHi: c?.name_hi ?? r.category! };
+        }),
+    ),
+    dueBuckets: BUCKETS.map((bucket) => {
+      const r = rows.find((x) => x.g_bucket === 0 && x.bucket === bucket);
+      return { bucket, count: r ? Number(r.n) : 0, amountPaise: (r?.outstanding ?? 0n).toString() };
+    }),
+    months: months.rows.map((m) => ({ month: m.month, bills: Number(m.bills), billedPaise: m.billed.toString(), units: m.units.toString(), paidBills: Number(m.paid) })),
+  };
+}
+
+/** The summary from the cache when the organisation's dues, the day and the thresholds are as they were. */
+export async function getSummary(
+  db: Kysely<DB>,
+  scope: Scope,
+  today: string,
+  t: Thresholds,
+): Promise<{ summary: Summary; computedAt: Date; cached: boolean }> {
+  const key = scope.officePath ?? '';
+  const settings = `${t.lowPct}/${t.highPct}`;
+  const v = await db.selectFrom('dues_versions').select('version').where('org_id', '=', scope.orgId).executeTakeFirst();
+  const version = v?.version ?? 0n;
+  const hit = await db
+    .selectFrom('dues_summary_cache')
+    .select(['body', 'computed_at'])
+    .where('org_id', '=', scope.orgId)
+    .where('scope', '=', key)
+    .where('day', '=', today)
+    .where('version', '=', version)
+    .where('settings', '=', settings)
+    .executeTakeFirst();
+  if (hit) return { summary: hit.body as Summary, computedAt: hit.computed_at, cached: true };
+  const summary = await computeSummary(db, scope, today, t);
+  const row = await db
+    .insertInto('dues_summary_cache')
+    .values({ org_id: scope.orgId, scope: key, day: today, version, settings, body: JSON.stringify(summary) })
+    .onConflict((oc) => oc.columns(['org_id', 'scope']).doUpdateSet((eb) => ({
+      day: eb.ref('excluded.day'), version: eb.ref('excluded.version'), settings: eb.ref('excluded.settings'),
+      body: eb.ref('excluded.body'), computed_at: sql<Date>`now()`,
+    })))
+    .returning('computed_at')
+    .executeTakeFirstOrThrow();
+  return { summary, computedAt: row.computed_at, cached: false };
+}

@@ -1,0 +1,149 @@
+import { createRequire } from 'node:module';
+import PDFDocument from 'pdfkit';
+
+/**
+ * PDFs in English and Hindi. Noto Sans (Latin) and Noto Sans Devanagari come from npm
+ * (@fontsource), embedded and subset by pdfkit, which shapes Devanagari (conjuncts, matras)
+ * through fontkit. Each font covers one script, so text is written in runs: Devanagari letters,
+ * signs and ₹ in the Devanagari font, everything else in the Latin one.
+ */
+
+const require = createRequire(import.meta.url);
+const FONTS = {
+  latin: require.resolve('@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff'),
+  'latin-bold': require.resolve('@fontsource/noto-sans/files/noto-sans-latin-700-normal.woff'),
+  deva: require.resolve('@fontsource/noto-sans-devanagari/files/noto-sans-devanagari-devanagari-400-normal.woff'),
+  'deva-bold': require.resolve('@fontsource/noto-sans-devanagari/files/noto-sans-devanagari-devanagari-700-normal.woff'),
+};
+
+export type Doc = PDFKit.PDFDocument;
+
+export function newDoc(opts: { title: string; landscape?: boolean }): Doc {
+  const doc = new PDFDocument({
+    size: 'A4',
+    layout: opts.landscape ? 'landscape' : 'portrait',
+    margin: 36,
+    bufferPages: true,
+    info: { Title: opts.title, Producer: 'Sangrahan', Creator: 'Sangrahan' },
+    lang: 'en-IN',
+  });
+  for (const [name, file] of Object.entries(FONTS)) doc.registerFont(name, file);
+  doc.font('latin');
+  return doc;
+}
+
+// Devanagari block, Vedic extensions, Devanagari extended, ZWNJ/ZWJ, ₹.
+// eslint-disable-next-line no-misleading-character-class -- code points tested one at a time
+const DEVA = /[\u0900-\u097F\u1CD0-\u1CFF\uA8E0-\uA8FF\u200C\u200D\u20B9]/u;
+
+/** Splits text into runs of one script; spaces and punctuation stay with the Latin font. */
+export function runs(text: string): { deva: boolean; text: string }[] {
+  const out: { deva: boolean; text: string }[] = [];
+  for (const ch of text) {
+    // Spaces between two Devanagari words stay in the Devanagari run (it has a space glyph).
+    const deva = DEVA.test(ch) || (ch === ' ' && out.at(-1)?.deva === true);
+    const last = out.at(-1);
+    if (last && last.deva === deva) last.text += ch;
+    else out.push({ deva, text: ch });
+  }
+  return out;
+}
+
+export interface TextOpts {
+  x?: number;
+  y?: number;
+  width?: number;
+  align?: 'left' | 'right' | 'center';
+  bold?: boolean;
+  size?: number;
+  color?: string;
+  lineBreak?: boolean;
+}
+
+/** Writes text (any mix of English and Hindi) at x, y or at the cursor. */
+export function write(doc: Doc, text: string, o: TextOpts = {}): void {
+  const parts = runs(text);
+  if (o.size) doc.fontSize(o.size);
+  doc.fillColor(o.color ?? '#111111');
+  const base: PDFKit.Mixins.TextOptions = { width: o.width, align: o.align ?? 'left', lineBreak: o.lineBreak ?? true };
+  if (!parts.length) parts.push({ deva: false, text: '' });
+  parts.forEach((p, i) => {
+    doc.font(`${p.deva ? 'deva' : 'latin'}${o.bold ? '-bold' : ''}`);
+    const continued = i < parts.length - 1;
+    if (i === 0 && o.x !== undefined && o.y !== undefined) doc.text(p.text, o.x, o.y, { ...base, continued });
+    else doc.text(p.text, { ...base, continued });
+  });
+}
+
+export interface Column {
+  header: string;
+  width: number;
+  align?: 'left' | 'right';
+}
+
+/** A table that breaks across pages, repeating its header; cells are one line, cut to fit. */
+export function table(doc: Doc, columns: Column[], rows: Iterable<string[]>, opts: { size?: number } = {}): void {
+  const size = opts.size ?? 8;
+  const rowH = size * 1.9;
+  const left = doc.page.margins.left;
+  const bottom = () => doc.page.height - doc.page.margins.bottom - rowH;
+  const header = () => {
+    let x = left;
+    const y = doc.y;
+    doc.rect(left, y - 2, columns.reduce((s, c) => s + c.width, 0), rowH).fill('#e8edf3');
+    for (const c of columns) {
+      write(doc, c.header, { x: x + 3, y: y + 1, width: c.width - 6, align: c.align ?? 'left', bold: true, size, lineBreak: false });
+      x += c.width;
+    }
+    doc.y = y + rowH;
+  };
+  header();
+  let n = 0;
+  for (const r of rows) {
+    if (doc.y > bottom()) {
+      doc.addPage();
+      header();
+    }
+    const y = doc.y;
+    if (n++ % 2 === 1) doc.rect(left, y - 2, columns.reduce((s, c) => s + c.width, 0), rowH).fill('#f6f8fa');
+    let x = left;
+    columns.forEach((c, i) => {
+      const v = fit(doc, r[i] ?? '', c.width - 6, size);
+      write(doc, v, { x: x + 3, y: y + 1, width: c.width - 6, align: c.align ?? 'left', size, lineBreak: false });
+      x += c.width;
+    });
+    doc.y = y + rowH;
+  }
+}
+
+function fit(doc: Doc, text: string, width: number, size: number): string {
+  doc.fontSize(size).font('latin');
+  if (doc.widthOfString(text) <= width) return text;
+  let t = text;
+  while (t.length > 1 && doc.widthOfString(`${t}…`) > width) t = t.slice(0, -1);
+  return `${t}…`;
+}
+
+/** Page numbers ("page 2 of 5" / "पृष्ठ 2 / 5") and a footer line on every page. */
+export function footer(doc: Doc, text: (page: number, pages: number) => string): void {
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i);
+    const m = doc.page.margins;
+    const bottomMargin = m.bottom;
+    m.bottom = 0; // writing in the margin must not start a new page
+    write(doc, text(i + 1, range.count), { x: m.left, y: doc.page.height - 24, width: doc.page.width - m.left - m.right, align: 'center', size: 7, color: '#555555', lineBreak: false });
+    m.bottom = bottomMargin;
+  }
+}
+
+/** The finished document as a Buffer. */
+export function finish(doc: Doc): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+    doc.end();
+  });
+}

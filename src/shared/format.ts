@@ -1,0 +1,47 @@
+/**
+ * Money and dates for people, in the browser and in PDFs and messages: rupees with Indian digit
+ * grouping (₹1,23,45,678.00), computed from integer paise with BigInt so no float touches money;
+ * dates and times in IST.
+ */
+
+const locale = (lang: string) => (lang === 'hi' ? 'hi-IN' : 'en-IN');
+
+export function formatPaise(paise: string | bigint, lang: string): string {
+  const p = typeof paise === 'bigint' ? paise : BigInt(paise);
+  const neg = p < 0n;
+  const abs = neg ? -p : p;
+  const rupees = new Intl.NumberFormat(locale(lang), { numberingSystem: 'latn' }).format(abs / 100n);
+  return `${neg ? '−' : ''}₹${rupees}.${(abs % 100n).toString().padStart(2, '0')}`;
+}
+
+export function formatNumber(n: number, lang: string): string {
+  return new Intl.NumberFormat(locale(lang), { numberingSystem: 'latn' }).format(n);
+}
+
+/** Basis points as a percentage: 150 → '1.5%'. */
+export function formatBp(bp: number, lang: string): string {
+  return `${new Intl.NumberFormat(locale(lang), { maximumFractionDigits: 2, numberingSystem: 'latn' }).format(bp / 100)}%`;
+}
+
+export function formatDateTime(iso: string, lang: string): string {
+  return new Intl.DateTimeFormat(locale(lang), {
+    timeZone: 'Asia/Kolkata',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    numberingSystem: 'latn',
+  }).format(new Date(iso)) + ' IST';
+}
+
+export function formatDate(isoDate: string, lang: string): string {
+  return new Intl.DateTimeFormat(locale(lang), { timeZone: 'Asia/Kolkata', day: 'numeric', month: 'short', year: 'numeric', numberingSystem: 'latn' }).format(
+    new Date(`${isoDate}T00:00:00+05:30`),
+  );
+}
+
+/** A bill month ('2026-01-01') as people write it: 'Jan 2026' / 'जन॰ 2026'. */
+export function formatMonth(isoMonth: string, lang: string): string {
+  return new Intl.DateTimeFormat(locale(lang), { timeZone: 'UTC', month: 'short', year: 'numeric', numberingSystem: 'latn' }).format(new Date(`${isoMonth.slice(0, 7)}-01T00:00:00Z`));
+}

@@ -1,0 +1,264 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useSearchParams } from 'react-router';
+import { send, type Office } from '../api';
+import { Async, TableWrap } from '../components';
+import { Field, FormError, SelectField, formValues } from '../forms';
+import { formatDate, formatDateTime, formatMonth, formatNumber, formatPaise } from '../format';
+import { hasRole, useSession } from '../session';
+import { useApi } from '../useApi';
+import type { Figures } from './Dues';
+
+export interface DuesRow {
+  connectionId: string;
+  discom: string;
+  consumerNo: string;
+  name: string;
+  category: string;
+  division: { id: string; name: string; nameHi: string };
+  office: { id: string; code: string; name: string } | null;
+  balancePaise: string;
+  status: 'overdue' | 'due' | 'clear' | 'credit';
+  billMonth: string | null;
+  dueDate: string | null;
+  netPayablePaise: string;
+  rebatePaise: string;
+  units: number;
+  billBasis: string | null;
+  flags: string[];
+}
+
+interface Page {
+  day: string;
+  rows: DuesRow[];
+  next: string | null;
+  total: { count: number; outstandingPaise: string } | null;
+}
+
+interface SummaryLite {
+  byDivision: (Figures & { id: string; name: string; nameHi: string })[];
+  byCategory: (Figures & { code: string; name: string; nameHi: string })[];
+}
+
+const FILTERS = ['officeId', 'status', 'dueFrom', 'dueTo', 'minRupees', 'maxRupees', 'category', 'divisionId', 'anomaly', 'q'] as const;
+const PAGE = 50;
+
+/**
+ * The dues table: filters, sort and paging all on the server (keyset), 50 rows at a time, so an
+ * organisation with 1,00,000 connections pages as fast as one with 100. "Select all N matching"
+ * stores the selection on the server for a payment.
+ */
+export function DuesTable() {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const { session } = useSession();
+  const canSelect = hasRole(session, 'org_admin', 'maker', 'approver');
+  const [params, setParams] = useSearchParams();
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [selection, setSelection] = useState<{ id: string; count: number; outstandingPaise: string; expiresAt: string } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const filter = new URLSearchParams();
+  for (const k of FILTERS) {
+    const v = params.get(k);
+    if (v) filter.set(k, v);
+  }
+  const sort = params.get('sort') ?? 'due';
+  const desc = params.get('desc') === 'true';
+  const query = `${filter.toString()}&sort=${sort}&desc=${desc}`;
+  const after = cursors[cursors.length - 1];
+  const [page, reload] = useApi<Page>(`/api/v1/org/dues?limit=${PAGE}&total=true&${query}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+  const [summary] = useApi<SummaryLite>('/api/v1/org/dues/summary');
+  const [offices] = useApi<{ offices: Office[] }>('/api/v1/org/offices');
+
+  const apply = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const v = formValues(e.currentTarget);
+    const p = new URLSearchParams();
+    for (const k of [...FILTERS, 'sort', 'desc']) if (v[k]?.trim()) p.set(k, v[k].trim());
+    setCursors([]);
+    setSelection(null);
+    setParams(p);
+  };
+  const clear = () => {
+    setCursors([]);
+    setSelection(null);
+    setParams(new URLSearchParams());
+  };
+  const selectAll = () => {
+    setBusy(true);
+    setError(null);
+    const body: Record<string, string> = {};
+    filter.forEach((v, k) => (body[k] = v));
+    send<{ id: string; count: number; outstandingPaise: string; expiresAt: string }>('POST', '/api/v1/org/dues/selections', body)
+      .then(setSelection, setError)
+      .finally(() => setBusy(false));
+  };
+  const exportHref = (format: string) => `/api/v1/org/dues/export?${query}&format=${format}&lang=${lang === 'hi' ? 'hi' : 'en'}`;
+  const hi = lang === 'hi';
+
+  return (
+    <>
+      <h1>{t('duesTable.title')}</h1>
+      <p className="actions">
+        <Link to="/org/dues">{t('duesTable.backToSummary')}</Link>
+      </p>
+      <form className="grid-form" role="search" aria-label={t('duesTable.filters')} onSubmit={apply} key={params.toString()}>
+        <Field label={t('connections.search')} name="q" hint={t('connections.searchHint')} defaultValue={params.get('q') ?? ''} maxLength={60} />
+        <SelectField label={t('duesTable.status')} name="status" defaultValue={params.get('status') ?? ''}>
+          <option value="">{t('duesTable.any')}</option>
+          {['overdue', 'due7', 'due', 'clear', 'credit'].map((s) => (
+            <option key={s} value={s}>
+              {t(`dueStatus.${s}`)}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label={t('tag.office')} name="officeId" defaultValue={params.get('officeId') ?? ''}>
+          <option value="">{t('connections.allOffices')}</option>
+          {offices.state === 'ready' &&
+            offices.data.offices.map((o) => (
+              <option key={o.id} value={o.id}>
+                {'\u00a0'.repeat(o.depth * 2)}
+                {o.name} ({o.code})
+              </option>
+            ))}
+        </SelectField>
+        <SelectField label={t('duesTable.division')} name="divisionId" defaultValue={params.get('divisionId') ?? ''}>
+          <option value="">{t('duesTable.any')}</option>
+          {summary.state === 'ready' &&
+            [...summary.data.byDivision].sort((a, b) => a.name.localeCompare(b.name)).map((d) => (
+              <option key={d.id} value={d.id}>
+                {hi ? d.nameHi : d.name}
+              </option>
+            ))}
+        </SelectField>
+        <SelectField label={t('tag.category')} name="category" defaultValue={params.get('category') ?? ''}>
+          <option value="">{t('duesTable.any')}</option>
+          {summary.state === 'ready' &&
+            summary.data.byCategory.map((c) => (
+              <option key={c.code} value={c.code}>
+                {c.code} · {hi ? c.nameHi : c.name}
+              </option>
+            ))}
+        </SelectField>
+        <SelectField label={t('duesTable.anomaly')} name="anomaly" defaultValue={params.get('anomaly') ?? ''}>
+          <option value="">{t('duesTable.any')}</option>
+          {['any', 'deviation', 'zero', 'estimated', 'reading_break'].map((a) => (
+            <option key={a} value={a}>
+              {t(`flag.${a}`)}
+            </option>
+          ))}
+        </SelectField>
+        <Field label={t('duesTable.dueFrom')} name="dueFrom" type="date" defaultValue={params.get('dueFrom') ?? ''} />
+        <Field label={t('duesTable.dueTo')} name="dueTo" type="date" defaultValue={params.get('dueTo') ?? ''} />
+        <Field label={t('duesTable.minRupees')} name="minRupees" inputMode="decimal" pattern="[0-9]{1,12}(\.[0-9]{1,2})?" defaultValue={params.get('minRupees') ?? ''} />
+        <Field label={t('duesTable.maxRupees')} name="maxRupees" inputMode="decimal" pattern="[0-9]{1,12}(\.[0-9]{1,2})?" defaultValue={params.get('maxRupees') ?? ''} />
+        <SelectField label={t('duesTable.sort')} name="sort" defaultValue={sort}>
+          <option value="due">{t('duesTable.sortDue')}</option>
+          <option value="amount">{t('duesTable.sortAmount')}</option>
+          <option value="consumer">{t('duesTable.sortConsumer')}</option>
+        </SelectField>
+        <SelectField label={t('duesTable.order')} name="desc" defaultValue={desc ? 'true' : ''}>
+          <option value="">{t('duesTable.natural')}</option>
+          <option value="true">{t('duesTable.reversed')}</option>
+        </SelectField>
+        <div className="actions">
+          <button type="submit" className="primary">
+            {t('duesTable.apply')}
+          </button>
+          <button type="button" onClick={clear}>
+            {t('duesTable.clear')}
+          </button>
+        </div>
+      </form>
+      <FormError error={error} />
+      <Async value={page} retry={reload}>
+        {(d) => (
+          <>
+            <div className="table-head">
+              <p role="status">
+                {t('duesTable.matching', { count: d.total?.count ?? 0, n: formatNumber(d.total?.count ?? 0, lang), amount: formatPaise(d.total?.outstandingPaise ?? '0', lang) })}
+              </p>
+              <p className="actions">
+                {canSelect && (d.total?.count ?? 0) > 0 && (
+                  <button type="button" onClick={selectAll} disabled={busy}>
+                    {t('duesTable.selectAll', { n: formatNumber(d.total?.count ?? 0, lang) })}
+                  </button>
+                )}
+                <a href={exportHref('csv')} download>CSV</a>
+                <a href={exportHref('xlsx')} download>XLSX</a>
+                {(d.total?.count ?? 0) <= 5000 && (
+                  <a href={exportHref('pdf')} download>PDF</a>
+                )}
+              </p>
+            </div>
+            {selection && (
+              <p className="state state-ok" role="status">
+                {t('duesTable.selected', { id: selection.id, n: formatNumber(selection.count, lang), amount: formatPaise(selection.outstandingPaise, lang), until: formatDateTime(selection.expiresAt, lang) })}
+              </p>
+            )}
+            {d.rows.length === 0 ? (
+              <p className="empty">{filter.size ? t('duesTable.noneMatch') : t('dues.noConnections')}</p>
+            ) : (
+              <TableWrap label={t('duesTable.title')}>
+                <table className="data">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('tag.consumerNo')}</th>
+                      <th scope="col">{t('tag.name')}</th>
+                      <th scope="col">{t('tag.office')}</th>
+                      <th scope="col">{t('tag.category')}</th>
+                      <th scope="col">{t('duesTable.billMonth')}</th>
+                      <th scope="col">{t('duesTable.dueDate')}</th>
+                      <th scope="col" className="num">{t('dues.outstanding')}</th>
+                      <th scope="col">{t('duesTable.status')}</th>
+                      <th scope="col">{t('duesTable.flags')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.rows.map((r) => (
+                      <tr key={r.connectionId}>
+                        <td className="nowrap">
+                          <Link to={`/org/dues/connections/${r.connectionId}`}>{r.consumerNo}</Link>
+                          <span className="muted small"> {r.discom}</span>
+                        </td>
+                        <td>{r.name}</td>
+                        <td>{r.office ? r.office.code : '—'}</td>
+                        <td>{r.category}</td>
+                        <td className="nowrap">{r.billMonth ? formatMonth(r.billMonth, lang) : '—'}</td>
+                        <td className="nowrap">{r.dueDate ? formatDate(r.dueDate, lang) : '—'}</td>
+                        <td className="num nowrap">{formatPaise(r.balancePaise, lang)}</td>
+                        <td>
+                          <span className={`badge badge-${r.status}`}>{t(`dueStatus.${r.status}`)}</span>
+                        </td>
+                        <td>
+                          {r.flags.length === 0
+                            ? ''
+                            : r.flags.map((f) => (
+                                <span key={f} className="badge badge-flag">
+                                  {t(`flag.${f}`)}
+                                </span>
+                              ))}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+            )}
+            <nav className="pager" aria-label={t('duesTable.pages')}>
+              <button type="button" disabled={!cursors.length} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                {t('connections.previous')}
+              </button>
+              <span className="muted">{t('duesTable.pageOf', { page: formatNumber(cursors.length + 1, lang), pages: formatNumber(Math.max(1, Math.ceil((d.total?.count ?? 0) / PAGE)), lang) })}</span>
+              <button type="button" disabled={!d.next} onClick={() => d.next && setCursors((c) => [...c, d.next!])}>
+                {t('connections.next')}
+              </button>
+            </nav>
+          </>
+        )}
+      </Async>
+    </>
+  );
+}
