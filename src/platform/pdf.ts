@@ -14,6 +14,9 @@ const FONTS = {
   'latin-bold': require.resolve('@fontsource/noto-sans/files/noto-sans-latin-700-normal.woff'),
   deva: require.resolve('@fontsource/noto-sans-devanagari/files/noto-sans-devanagari-devanagari-400-normal.woff'),
   'deva-bold': require.resolve('@fontsource/noto-sans-devanagari/files/noto-sans-devanagari-devanagari-700-normal.woff'),
+  // Currency signs (₹) from Noto Sans itself, so they sit on the Latin baseline.
+  sym: require.resolve('@fontsource/noto-sans/files/noto-sans-latin-ext-400-normal.woff'),
+  'sym-bold': require.resolve('@fontsource/noto-sans/files/noto-sans-latin-ext-700-normal.woff'),
 };
 
 export type Doc = PDFKit.PDFDocument;
@@ -32,19 +35,22 @@ export function newDoc(opts: { title: string; landscape?: boolean }): Doc {
   return doc;
 }
 
-// Devanagari block, Vedic extensions, Devanagari extended, ZWNJ/ZWJ, ₹.
+// Devanagari block, Vedic extensions, Devanagari extended, ZWNJ/ZWJ.
 // eslint-disable-next-line no-misleading-character-class -- code points tested one at a time
-const DEVA = /[\u0900-\u097F\u1CD0-\u1CFF\uA8E0-\uA8FF\u200C\u200D\u20B9]/u;
+const DEVA = /[\u0900-\u097F\u1CD0-\u1CFF\uA8E0-\uA8FF\u200C\u200D]/u;
+const SYM = /[\u20A0-\u20C0]/u;
 
-/** Splits text into runs of one script; spaces and punctuation stay with the Latin font. */
-export function runs(text: string): { deva: boolean; text: string }[] {
-  const out: { deva: boolean; text: string }[] = [];
+export type Face = 'latin' | 'deva' | 'sym';
+
+/** Splits text into runs of one font; spaces and punctuation stay with the Latin font. */
+export function runs(text: string): { face: Face; text: string }[] {
+  const out: { face: Face; text: string }[] = [];
   for (const ch of text) {
     // Spaces between two Devanagari words stay in the Devanagari run (it has a space glyph).
-    const deva = DEVA.test(ch) || (ch === ' ' && out.at(-1)?.deva === true);
+    const face: Face = DEVA.test(ch) || (ch === ' ' && out.at(-1)?.face === 'deva') ? 'deva' : SYM.test(ch) ? 'sym' : 'latin';
     const last = out.at(-1);
-    if (last && last.deva === deva) last.text += ch;
-    else out.push({ deva, text: ch });
+    if (last && last.face === face) last.text += ch;
+    else out.push({ face, text: ch });
   }
   return out;
 }
@@ -60,19 +66,43 @@ export interface TextOpts {
   lineBreak?: boolean;
 }
 
-/** Writes text (any mix of English and Hindi) at x, y or at the cursor. */
+/**
+ * Writes text (any mix of English and Hindi) at x, y or at the cursor. One line
+ * (`lineBreak: false`) is laid out run by run, so right and centre alignment hold for mixed
+ * scripts; flowing text wraps within `width`, its runs continued left to right.
+ */
 export function write(doc: Doc, text: string, o: TextOpts = {}): void {
   const parts = runs(text);
+  if (!parts.length) parts.push({ face: 'latin', text: '' });
   if (o.size) doc.fontSize(o.size);
   doc.fillColor(o.color ?? '#111111');
-  const base: PDFKit.Mixins.TextOptions = { width: o.width, align: o.align ?? 'left', lineBreak: o.lineBreak ?? true };
-  if (!parts.length) parts.push({ deva: false, text: '' });
+  const fontOf = (p: { face: Face }) => `${p.face}${o.bold ? '-bold' : ''}`;
+  const x = o.x ?? doc.x;
+  const y = o.y ?? doc.y;
+  // The scripts' fonts have different ascenders: every run is placed by its baseline, the
+  // Latin font's, so a line of mixed text sits on one line.
+  const ascent = ((doc.font('latin') as unknown as { _font: { ascender: number } })._font.ascender / 1000) * (doc as unknown as { _fontSize: number })._fontSize;
+  if (o.lineBreak === false) {
+    const widths = parts.map((p) => doc.font(fontOf(p)).widthOfString(p.text));
+    const total = widths.reduce((a, b) => a + b, 0);
+    const room = o.width ?? total;
+    let cx = o.align === 'right' ? x + room - total : o.align === 'center' ? x + (room - total) / 2 : x;
+    parts.forEach((p, i) => {
+      doc.font(fontOf(p)).text(p.text, cx, y + ascent, { lineBreak: false, baseline: 'alphabetic' });
+      cx += widths[i]!;
+    });
+    doc.x = x;
+    doc.y = y + doc.font('latin').currentLineHeight(true);
+    return;
+  }
+  const base: PDFKit.Mixins.TextOptions = { width: o.width, align: parts.length > 1 ? 'left' : (o.align ?? 'left'), baseline: 'alphabetic' };
   parts.forEach((p, i) => {
-    doc.font(`${p.deva ? 'deva' : 'latin'}${o.bold ? '-bold' : ''}`);
+    doc.font(fontOf(p));
     const continued = i < parts.length - 1;
-    if (i === 0 && o.x !== undefined && o.y !== undefined) doc.text(p.text, o.x, o.y, { ...base, continued });
+    if (i === 0) doc.text(p.text, x, y + ascent, { ...base, continued });
     else doc.text(p.text, { ...base, continued });
   });
+  doc.x = x;
 }
 
 export interface Column {
@@ -92,7 +122,7 @@ export function table(doc: Doc, columns: Column[], rows: Iterable<string[]>, opt
     const y = doc.y;
     doc.rect(left, y - 2, columns.reduce((s, c) => s + c.width, 0), rowH).fill('#e8edf3');
     for (const c of columns) {
-      write(doc, c.header, { x: x + 3, y: y + 1, width: c.width - 6, align: c.align ?? 'left', bold: true, size, lineBreak: false });
+      write(doc, fit(doc, c.header, c.width - 6, size, true), { x: x + 3, y: y + 1, width: c.width - 6, align: c.align ?? 'left', bold: true, size, lineBreak: false });
       x += c.width;
     }
     doc.y = y + rowH;
@@ -116,12 +146,17 @@ export function table(doc: Doc, columns: Column[], rows: Iterable<string[]>, opt
   }
 }
 
-function fit(doc: Doc, text: string, width: number, size: number): string {
-  doc.fontSize(size).font('latin');
-  if (doc.widthOfString(text) <= width) return text;
-  let t = text;
-  while (t.length > 1 && doc.widthOfString(`${t}…`) > width) t = t.slice(0, -1);
-  return `${t}…`;
+/** Width of mixed-script text, each run in its own font. */
+export function widthOf(doc: Doc, text: string, size: number, bold = false): number {
+  doc.fontSize(size);
+  return runs(text).reduce((w, p) => w + doc.font(`${p.face}${bold ? '-bold' : ''}`).widthOfString(p.text), 0);
+}
+
+function fit(doc: Doc, text: string, width: number, size: number, bold = false): string {
+  if (widthOf(doc, text, size, bold) <= width) return text;
+  const chars = [...text];
+  while (chars.length > 1 && widthOf(doc, `${chars.join('')}…`, size, bold) > width) chars.pop();
+  return `${chars.join('')}…`;
 }
 
 /** Page numbers ("page 2 of 5" / "पृष्ठ 2 / 5") and a footer line on every page. */

@@ -45,3 +45,10 @@ export function formatDate(isoDate: string, lang: string): string {
 export function formatMonth(isoMonth: string, lang: string): string {
   return new Intl.DateTimeFormat(locale(lang), { timeZone: 'UTC', month: 'short', year: 'numeric', numberingSystem: 'latn' }).format(new Date(`${isoMonth.slice(0, 7)}-01T00:00:00Z`));
 }
+
+/** The month alone, for chart axes: 'Jan' / 'जन॰'; January also names its year ('Jan 26'). */
+export function formatMonthShort(isoMonth: string, lang: string): string {
+  const d = new Date(`${isoMonth.slice(0, 7)}-01T00:00:00Z`);
+  const opts: Intl.DateTimeFormatOptions = d.getUTCMonth() === 0 ? { month: 'short', year: '2-digit' } : { month: 'short' };
+  return new Intl.DateTimeFormat(locale(lang), { timeZone: 'UTC', numberingSystem: 'latn', ...opts }).format(d);
+}

@@ -12,6 +12,8 @@ export interface Bar {
   value: number;
   /** The exact figure, as shown in the table and the tooltip. */
   display: string;
+  /** Short label under the bar (the full label is in the tooltip and the table). */
+  axis?: string;
   /** Second line in the table (e.g. a count). */
   note?: string;
   tone?: 'alert' | 'ok' | 'muted';
@@ -43,7 +45,7 @@ export function BarChart({ title, description, bars, valueHeader, noteHeader, ta
                 <title>{`${b.label}: ${b.display}`}</title>
               </rect>
               <text x={x + barW / 2} y={H - bottom + 16} textAnchor="middle" className="axis">
-                {b.label.length > 12 ? `${b.label.slice(0, 11)}…` : b.label}
+                {b.axis ?? b.label}
               </text>
             </g>
           );

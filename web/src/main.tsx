@@ -1,6 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
+// Devanagari served with the app, so Hindi reads the same on every machine (unicode-range: fetched only for Hindi text).
+import '@fontsource/noto-sans-devanagari/400.css';
+import '@fontsource/noto-sans-devanagari/700.css';
 import './i18n';
 import './styles.css';
 import { Layout } from './Layout';
@@ -29,7 +32,12 @@ import { Register } from './pages/Register';
 import { Users } from './pages/Users';
 import { SessionProvider } from './session';
 
-createRoot(document.getElementById('root')!).render(
+// Text first painted before the Devanagari face arrives can stay as empty boxes in Chromium
+// (seen in the header), so the app waits for both weights (~100 KB, cached after) — at most 2 s.
+const devanagari = Promise.all(['400', '700'].map((w) => document.fonts.load(`${w} 1em "Noto Sans Devanagari"`, 'कि')));
+const fontsOrTimeout = Promise.race([devanagari, new Promise((resolve) => setTimeout(resolve, 2000))]).catch(() => undefined);
+
+void fontsOrTimeout.then(() => createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <SessionProvider>
       <BrowserRouter>
@@ -64,4 +72,4 @@ createRoot(document.getElementById('root')!).render(
       </BrowserRouter>
     </SessionProvider>
   </StrictMode>,
-);
+));

@@ -157,11 +157,14 @@ export class DemoGenerator {
     this.subs = DISCOMS.map(subdivisionsOf);
     this.seedMix = mix32(opts.seed ^ 0x5a17);
     const asOf = opts.asOf;
-    // The month's bill is out once every cycle day (up to the 10th) has passed.
+    // Billing cycles run on every day from the 1st to the 28th (by subdivision), so at any date
+    // some bills are overdue and some are still to fall due, as in a real discom. A connection's
+    // latest bill is this month's once its cycle day has passed, else last month's: the months
+    // hold one more than a connection needs, and each takes the window that ends at its bill.
     const y = asOf.getUTCFullYear();
-    const m = asOf.getUTCMonth() - (asOf.getUTCDate() <= 10 ? 1 : 0);
+    const m = asOf.getUTCMonth();
     this.months = [];
-    for (let k = (opts.months ?? 12) - 1; k >= 0; k--) this.months.push(new Date(Date.UTC(y, m - k, 1)));
+    for (let k = opts.months ?? 12; k >= 0; k--) this.months.push(new Date(Date.UTC(y, m - k, 1)));
     this.monthIso = this.months.map(iso);
     this.yymm = this.months.map((d) => `${pad(d.getUTCFullYear() % 100, 2)}${pad(d.getUTCMonth() + 1, 2)}`);
   }
@@ -268,7 +271,8 @@ export class DemoGenerator {
     behaviour: Behaviour,
   ): { records: BillRecord[]; balance: bigint } {
     const asOfDay = Math.floor(this.opts.asOf.getTime() / 86_400_000);
-    const cycleDay = 1 + (Number(sub.code) % 10);
+    const cycleDay = 1 + (Number(sub.code) % 28);
+    const first = cycleDay <= this.opts.asOf.getUTCDate() ? 1 : 0;
     const base = rng.int(tariff.units[0], tariff.units[1]);
     const bp = (x: number, rate: number) => Math.floor((x * rate + 5000) / 10000);
     let reading = ht ? rng.int(100_000, 5_000_000) : rng.int(1_000, 60_000);
@@ -278,7 +282,7 @@ export class DemoGenerator {
     const history: number[] = [];
     const records: BillRecord[] = [];
 
-    for (let mi = 0; mi < this.months.length; mi++) {
+    for (let mi = first; mi < first + this.months.length - 1; mi++) {
       const month = this.months[mi]!;
       const dates = this.dates(mi, cycleDay, ht);
       const season = 1 + (SEASON[month.getUTCMonth()]! - 1) * tariff.seasonal;

@@ -60,13 +60,14 @@ function header(doc: Doc, title: string, lines: string[]): void {
   doc.moveDown(0.6);
 }
 
+/** Label–value lines in a column; a long value wraps and pushes the next line down. */
 function pairs(doc: Doc, items: [string, string][], x: number, width: number): number {
-  const y0 = doc.y;
-  let y = y0;
+  let y = doc.y;
   for (const [k, v] of items) {
-    write(doc, k, { x, y, width: width * 0.5, size: 9, color: '#444444', lineBreak: false });
-    write(doc, v, { x: x + width * 0.5, y, width: width * 0.5, size: 9, lineBreak: false });
-    y += 14;
+    write(doc, k, { x, y, width: width * 0.45 - 4, size: 9, color: '#444444' });
+    const below = doc.y;
+    write(doc, v, { x: x + width * 0.45, y, width: width * 0.55, size: 9 });
+    y = Math.max(y + 14, below + 2, doc.y + 2);
   }
   return y;
 }
@@ -98,7 +99,7 @@ export async function billPdf(c: ConnectionView, b: BillView, lang: Lang, now: D
   table(doc, cols, [
     [t.energy, rupees(b.energyChargePaise, lang)], [t.fixed, rupees(b.fixedChargePaise, lang)], [t.fuel, rupees(b.fuelSurchargePaise, lang)],
     [t.duty, rupees(b.electricityDutyPaise, lang)], [t.rent, rupees(b.meterRentPaise, lang)], [t.demand, rupees(b.currentDemandPaise, lang)],
-    [t.arrears, rupees(b.arrearsPaise, lang)], [t.dps, rupees(b.dpsPaise, lang)], [t.advance, `−${rupees(b.advanceCreditPaise, lang)}`],
+    [t.arrears, rupees(b.arrearsPaise, lang)], [t.dps, rupees(b.dpsPaise, lang)], [t.advance, b.advanceCreditPaise === '0' ? rupees(0n, lang) : `−${rupees(b.advanceCreditPaise, lang)}`],
     [t.rebate, rupees(b.rebatePaise, lang)], [t.net, rupees(b.netPayablePaise, lang)], [t.after, rupees(b.payableAfterDuePaise, lang)],
   ], { size: 10 });
   doc.moveDown(0.8);
@@ -324,10 +325,10 @@ export async function exportStatement(
   table(
     doc,
     [
-      { header: t.consumerNo, width: 70 }, { header: t.name, width: 120 }, { header: t.month, width: 50 }, { header: t.billNo, width: 75 },
-      { header: t.dueDate, width: 58 }, { header: t.units, width: 45, align: 'right' }, { header: t.demand, width: 68, align: 'right' },
-      { header: t.arrears, width: 68, align: 'right' }, { header: 'DPS', width: 52, align: 'right' }, { header: t.net, width: 68, align: 'right' },
-      { header: t.lastPay, width: 96 },
+      { header: t.consumerNo, width: 62 }, { header: t.name, width: 110 }, { header: t.month, width: 56 }, { header: t.billNo, width: 78 },
+      { header: t.dueDate, width: 62 }, { header: t.units, width: 42, align: 'right' }, { header: t.demand, width: 66, align: 'right' },
+      { header: t.arrears, width: 66, align: 'right' }, { header: 'DPS', width: 50, align: 'right' }, { header: t.net, width: 76, align: 'right' },
+      { header: t.lastPay, width: 128 },
     ],
     rows,
   );

@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import { BarChart } from '../charts';
 import { Async, TableWrap } from '../components';
 import { Field, SelectField, formValues } from '../forms';
-import { formatDateTime, formatMonth, formatNumber, formatPaise } from '../format';
+import { formatDateTime, formatMonth, formatMonthShort, formatNumber, formatPaise } from '../format';
 import { useApi } from '../useApi';
 
 export interface Figures {
@@ -189,7 +189,7 @@ export function Dues() {
                       noteHeader={t('dues.connections')}
                       tableLabel={t('dues.asTable')}
                       bars={s.dueBuckets.map((b) => ({
-                        label: t(`bucket.${b.bucket}`), value: rupeesOf(b.amountPaise), display: formatPaise(b.amountPaise, lang),
+                        label: t(`bucket.${b.bucket}`), axis: t(`bucketShort.${b.bucket}`), value: rupeesOf(b.amountPaise), display: formatPaise(b.amountPaise, lang),
                         note: formatNumber(b.count, lang), tone: b.bucket.startsWith('overdue') ? 'alert' : 'ok',
                       }))}
                     />
@@ -199,11 +199,11 @@ export function Dues() {
                       valueHeader={t('dues.billed')}
                       noteHeader={t('dues.billsCount')}
                       tableLabel={t('dues.asTable')}
-                      bars={s.months.map((m) => ({ label: formatMonth(m.month, lang), value: rupeesOf(m.billedPaise), display: formatPaise(m.billedPaise, lang), note: formatNumber(m.bills, lang) }))}
+                      bars={s.months.map((m) => ({ label: formatMonth(m.month, lang), axis: formatMonthShort(m.month, lang), value: rupeesOf(m.billedPaise), display: formatPaise(m.billedPaise, lang), note: formatNumber(m.bills, lang) }))}
                     />
                   </div>
                   <h2>{t('dues.breakdowns')}</h2>
-                  <div className="cards">
+                  <div className="stack">
                     <Breakdown
                       title={t('dues.byOffice')}
                       rows={s.byOffice.map((o) => ({ key: o.id ?? 'none', label: o.name ? `${o.name} (${o.code})` : t('dues.noOffice'), f: o }))}

@@ -2,7 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { BarChart } from '../charts';
 import { Async, TableWrap } from '../components';
-import { formatDate, formatDateTime, formatMonth, formatNumber, formatPaise } from '../format';
+import { formatDate, formatDateTime, formatMonth, formatMonthShort, formatNumber, formatPaise } from '../format';
 import { useApi } from '../useApi';
 
 interface Bill {
@@ -169,7 +169,7 @@ export function DuesConnection() {
                   noteHeader={t('conn.billed')}
                   tableLabel={t('dues.asTable')}
                   bars={[...c.bills].reverse().map((x) => ({
-                    label: formatMonth(x.billMonth, lang), value: x.units, display: formatNumber(x.units, lang), note: money(x.currentDemandPaise),
+                    label: formatMonth(x.billMonth, lang), axis: formatMonthShort(x.billMonth, lang), value: x.units, display: formatNumber(x.units, lang), note: money(x.currentDemandPaise),
                     tone: x.flags.length ? 'alert' : 'ok',
                   }))}
                 />
