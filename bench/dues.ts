@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import { BillingSimulator } from '../src/adapters/billing-system/simulator.ts';
+import { DEMO_PASSWORD } from '../src/modules/demo/people.ts';
+import { seedDemo } from '../src/modules/demo/seed.ts';
+import { loadConfig } from '../src/platform/config.ts';
+import { openDatabase, type Database } from '../src/platform/db/database.ts';
+import { migrate } from '../src/platform/db/migrate.ts';
+import { buildApp } from '../src/server.ts';
+import { adminUrl, withDatabase } from '../test/helpers/pg.ts';
+import { PG_BASE, machine, seconds } from './lib.ts';
+
+/**
+ * The dues dashboard at scale: an organisation with 1,00,000 tagged connections among
+ * 20,00,000 connections with 12 months of bills (24 million bills). Requests go over real HTTP
+ * (the server listening on loopback, fetch with keep-alive), repeated for p50 and p95:
+ *
+ *   A. the summary and the first page of the table, as the dashboard asks for them (in
+ *      parallel; the time until both have answered): warm (the summary from its cache) and
+ *      cold (the cache emptied before each request, so the summary is computed);
+ *   B. a filtered, sorted page of the table with its total.
+ *
+ * The baseline, in the same process on the same data, is raw SQL over connection_dues
+ * through the same driver: one aggregate of the organisation's headline figures and the
+ * first page with its count (A); the filtered page with its count (B).
+ *
+ * The data set is kept between runs (--keep: PostgreSQL database `sangrahan_bench_dues`, PGlite
+ * folder /tmp/sangrahan-bench-dues-pglite) because loading it takes most of the time.
+ */
+
+const { values } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '2000000' },
+    tagged: { type: 'string', default: '100000' },
+    engines: { type: 'string', default: 'postgres,pglite' },
+    requests: { type: 'string', default: '200' },
+    cold: { type: 'string', default: '20' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const connections = Number(values.connections);
+const tagged = Number(values.tagged);
+const reps = Number(values.requests);
+const coldReps = Number(values.cold);
+const AS_OF = new Date('2026-11-20T06:30:00Z');
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms`;
+
+async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+async function openData(engine: 'postgres' | 'pglite'): Promise<{ database: Database; fresh: boolean }> {
+  if (engine === 'pglite') {
+    const dir = values.keep ? '/tmp/sangrahan-bench-dues-pglite' : fs.mkdtempSync('/tmp/sangrahan-bench-dues-');
+    const fresh = !fs.existsSync(`${dir}/PG_VERSION`);
+    const database = await openDatabase({ dataDir: dir });
+    await migrate(database);
+    return { database, fresh };
+  }
+  const name = values.keep ? 'sangrahan_bench_dues' : `sangrahan_bench_dues_${process.pid}`;
+  const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
+  const exists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${name}`.execute(admin.db);
+  if (!exists.rows[0]!.n) await admin.withClient((c) => c.exec(`CREATE DATABASE ${name}`));
+  await admin.close();
+  const database = await openDatabase({ databaseUrl: withDatabase(PG_BASE, name), poolMax: 8 });
+  await migrate(database);
+  const has = await database.db.selectFrom('connections').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+  return { database, fresh: has.n === 0 };
+}
+
+async function run(engine: 'postgres' | 'pglite'): Promise<void> {
+  const { database, fresh } = await openData(engine);
+  try {
+    const { db } = database;
+    if (fresh) {
+      const t0 = Date.now();
+      await seedDemo(database, { seed: 11, connections, asOf: AS_OF, chunkSize: 20000 });
+      console.log(`  ${engine}: ${connections.toLocaleString('en-IN')} connections with 12 months of bills loaded in ${seconds(Date.now() - t0)}`);
+      // The Education Department holds `tagged` of its own connections, spread over its offices.
+      const t1 = Date.now();
+      await sql`
+        WITH offs AS (SELECT org_id, array_agg(id ORDER BY path) AS ids FROM offices GROUP BY org_id),
+             cand AS (SELECT c.id, o.id AS org_id, row_number() OVER (ORDER BY c.id) AS rn
+                        FROM connections c JOIN organisations o ON o.department_code = 'BR-EDU' AND c.owner_dept_code = o.department_code)
+        INSERT INTO tags (org_id, connection_id, office_id, status, method, source, activated_at)
+        SELECT c.org_id, c.id, f.ids[1 + (c.rn % cardinality(f.ids))], 'active', 'owner_match', 'upload', now()
+          FROM cand c JOIN offs f ON f.org_id = c.org_id WHERE c.rn <= ${tagged}`.execute(db);
+      await database.withClient((c) => c.exec('ANALYZE'));
+      console.log(`  ${engine}: ${tagged.toLocaleString('en-IN')} connections tagged in ${seconds(Date.now() - t1)}`);
+    }
+    const org = await db.selectFrom('organisations').select('id').where('department_code', '=', 'BR-EDU').executeTakeFirstOrThrow();
+    const held = await db.selectFrom('connection_dues').select(sql<number>`count(*)::int`.as('n')).where('org_id', '=', org.id).executeTakeFirstOrThrow();
+    const bills = await db.selectFrom('bills').select(sql<string>`count(*)::text`.as('n')).executeTakeFirstOrThrow();
+    const total = await db.selectFrom('connections').select(sql<string>`count(*)::text`.as('n')).executeTakeFirstOrThrow();
+    console.log(`  ${engine}: ${Number(total.n).toLocaleString('en-IN')} connections, ${Number(bills.n).toLocaleString('en-IN')} bills; the organisation holds ${held.n.toLocaleString('en-IN')}`);
+
+    const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DEMO_SEED: 'false' }), database, billing: new BillingSimulator(database), clock: () => AS_OF });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ loginId: 'edu.admin', password: DEMO_PASSWORD }) });
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const get = async (path: string) => {
+      const r = await fetch(url + path, { headers: { cookie } });
+      if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      return r.json();
+    };
+    const dashboard = () => Promise.all([get('/api/v1/org/dues/summary'), get('/api/v1/org/dues?limit=50&total=true')]);
+    const filters = [
+      '/api/v1/org/dues?limit=50&total=true&status=overdue&sort=amount',
+      '/api/v1/org/dues?limit=50&total=true&category=NDS-II&minRupees=1000&maxRupees=100000&sort=due',
+      '/api/v1/org/dues?limit=50&total=true&anomaly=any&sort=amount',
+      '/api/v1/org/dues?limit=50&total=true&q=govt%20middle&sort=consumer',
+    ];
+    let fi = 0;
+    const filtered = () => get(filters[fi++ % filters.length]!);
+    const emptyCache = () => db.deleteFrom('dues_summary_cache').where('org_id', '=', org.id).execute();
+
+    // Warm-up: the first summary fills the cache; a few of each request warm the buffers.
+    await emptyCache();
+    const t0 = performance.now();
+    await dashboard();
+    const firstMs = performance.now() - t0;
+    for (let i = 0; i < 10; i++) {
+      await dashboard();
+      await filtered();
+    }
+    const warm = await timed(reps, dashboard);
+    const cold: number[] = [];
+    for (let i = 0; i < coldReps; i++) {
+      await emptyCache();
+      const t = performance.now();
+      await dashboard();
+      cold.push(performance.now() - t);
+    }
+    const filt = await timed(reps, filtered);
+
+    // Baselines: raw SQL through the same driver.
+    const o = org.id.toString();
+    const baseA = await database.withClient((c) =>
+      timed(reps, async () => {
+        await c.query(
+          `SELECT count(*), sum(greatest(balance_paise, 0)), sum(balance_paise) FILTER (WHERE balance_paise > 0 AND due_key < $2::date),
+                  count(*) FILTER (WHERE balance_paise > 0 AND due_key < $2::date), sum(balance_paise) FILTER (WHERE balance_paise > 0 AND due_key BETWEEN $2::date AND $2::date + 7),
+                  sum(dps_paise) FILTER (WHERE balance_paise > 0), sum(rebate_paise) FILTER (WHERE balance_paise > 0 AND due_key >= $2::date),
+                  sum(-balance_paise) FILTER (WHERE balance_paise < 0)
+             FROM connection_dues WHERE org_id = $1`,
+          [o, '2026-11-20'],
+        );
+        await c.query(`SELECT * FROM connection_dues WHERE org_id = $1 ORDER BY due_key, connection_id LIMIT 51`, [o]);
+        await c.query(`SELECT count(*), sum(greatest(balance_paise, 0)) FROM connection_dues WHERE org_id = $1`, [o]);
+      }),
+    );
+    const baseB = await database.withClient((c) =>
+      timed(reps, async () => {
+        const w = `org_id = $1 AND balance_paise > 0 AND due_key < $2::date`;
+        await c.query(`SELECT * FROM connection_dues WHERE ${w} ORDER BY balance_paise DESC, connection_id DESC LIMIT 51`, [o, '2026-11-20']);
+        await c.query(`SELECT count(*), sum(greatest(balance_paise, 0)) FROM connection_dues WHERE ${w}`, [o, '2026-11-20']);
+      }),
+    );
+    await app.close();
+    const ratio = (a: number[], b: number[]) => (pct(a, 95) / pct(b, 95)).toFixed(2);
+    console.log(
+      `  ${engine}: first dashboard (summary computed and cached) ${firstMs.toFixed(0)} ms\n` +
+        `    A. summary + first page, warm: ${fmt(warm)} | baseline ${fmt(baseA)} | ratio (p95) ${ratio(warm, baseA)}×\n` +
+        `    A. summary + first page, cold (${coldReps}×): ${fmt(cold)} | ratio (p95) ${ratio(cold, baseA)}×\n` +
+        `    B. filtered page (4 filters in turn): ${fmt(filt)} | baseline (overdue by amount) ${fmt(baseB)} | ratio (p95) ${ratio(filt, baseB)}×`,
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+console.log(`Dues dashboard benchmark; ${machine()}`);
+for (const engine of values.engines.split(',') as ('postgres' | 'pglite')[]) await run(engine);
