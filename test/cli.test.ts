@@ -69,6 +69,20 @@ describe('command line', () => {
     expect(ok.out).toContain('Imported 1 connection(s) and 0 bill(s)');
   });
 
+  it('seeds with demo tags, then sends the day’s alerts once', async () => {
+    const data = path.join(dir, 'alerts-data');
+    const seeded = await cli(['seed', '--seed', '3', '--connections', '400', '--tag'], { DATA_DIR: data });
+    expect(seeded.code, seeded.out).toBe(0);
+    expect(seeded.out).toMatch(/Tagged [\d,]+ connections to the demo organisations/);
+    const first = await cli(['alerts', '--force'], { DATA_DIR: data, RISK_THRESHOLD_RUPEES: '1' });
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toMatch(/Alerts for \d{4}-\d{2}-\d{2}: [\d,]+ alert\(s\) for [\d,]+ office\(s\), [\d,]+ message\(s\) queued/);
+    expect(first.out).not.toMatch(/: 0 alert/);
+    const again = await cli(['alerts', '--force'], { DATA_DIR: data });
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toMatch(/were already sent/);
+  });
+
   it('verifies the audit log, and names the entry that was changed', async () => {
     const data = path.join(dir, 'data');
     // The CLI keys the chain with the key file beside the embedded database; so do we here.

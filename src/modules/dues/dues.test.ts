@@ -14,6 +14,7 @@ import type { Database } from '../../platform/db/database.ts';
 import { buildApp } from '../../server.ts';
 import { DEMO_PASSWORD } from '../demo/people.ts';
 import { seedDemo, tagDemoConnections } from '../demo/seed.ts';
+import { syncFromBillingSystem } from '../connections/index.ts';
 import { runDailyAlerts } from './alerts.ts';
 import { listDues } from './listing.ts';
 import { NO_FILTER } from './query.ts';
@@ -182,6 +183,22 @@ describe(`dues dashboard on ${engineName}`, () => {
       .values({ org_id: eduOrg, connection_id: t.connection_id, status: 'active', method: 'owner_match', source: 'single', activated_at: new Date() })
       .execute();
     expect((await edu.get('/api/v1/org/dues/summary')).json().totals.connections).toBe(before.totals.connections);
+  });
+
+  it('shows what an incremental sync brought from the billing system, and when it ran', async () => {
+    const before = (await edu.get('/api/v1/org/dues/summary')).json();
+    const [r] = (await edu.get('/api/v1/org/dues?limit=1&sort=amount')).json<Page>().rows;
+    const c = await database.db.selectFrom('connections as c').innerJoin('discoms as d', 'd.id', 'c.discom_id').select(['d.code', 'c.consumer_no']).where('c.id', '=', BigInt(r!.connectionId)).executeTakeFirstOrThrow();
+    // The discom's billing system records a payment of the whole balance.
+    await sql`UPDATE billing_sim.consumers SET balance_paise = 0, changed_at = clock_timestamp() WHERE discom_code = ${c.code} AND consumer_no = ${c.consumer_no}`.execute(database.db);
+    const sync = await syncFromBillingSystem(database, new BillingSimulator(database));
+    expect(sync.ran).toBe(true);
+    const after = (await edu.get('/api/v1/org/dues/summary')).json();
+    expect(BigInt(after.totals.outstandingPaise)).toBe(BigInt(before.totals.outstandingPaise) - BigInt(r!.balancePaise));
+    expect(Date.parse(after.freshness.lastSyncedAt)).toBeGreaterThan(Date.parse(before.freshness.lastSyncedAt));
+    const row = (await all(edu, `&q=${c.consumer_no}`)).find((x) => x.connectionId === r!.connectionId)!;
+    expect(row.balancePaise).toBe('0');
+    expect(row.status).toBe('clear');
   });
 
   it('pages the whole list by keyset in every sort order, without gaps or repeats', async () => {

@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+
+/**
+ * Runs every benchmark in turn, each beside its raw-SQL baseline, and prints their reports.
+ * `--quick` runs small sizes (a check that they work, figures not for the docs).
+ * Figures in docs/benchmarks.md come from the full sizes, run one benchmark at a time.
+ */
+
+const quick = process.argv.includes('--quick');
+const runs: [string, string[]][] = quick
+  ? [
+      ['seed', ['--connections', '20000']],
+      ['mass-tag', ['--connections', '50000', '--rows', '5000']],
+      ['dues', ['--connections', '50000', '--tagged', '5000', '--requests', '50', '--cold', '5']],
+    ]
+  : [
+      ['seed', ['--connections', '1000000', '--engines', 'postgres']],
+      ['mass-tag', []],
+      ['dues', []],
+    ];
+
+let failed = 0;
+for (const [name, args] of runs) {
+  console.log(`\n== ${name} ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
