@@ -122,13 +122,17 @@ export async function runDailyAlerts(db: Kysely<DB>, settings: AlertSettings, no
       perOffice.set(officeId, n);
     }
     await queueMessages(trx, messages);
+    // An office nobody would hear from is not marked as alerted: its bills are alerted on the
+    // first day someone is there to receive them.
+    const unheard = [...perOffice].filter(([, n]) => n === 0).map(([id]) => id.toString());
+    if (unheard.length) await sql`DELETE FROM alerts_sent WHERE run_day = ${day}::date AND office_id = ANY(${unheard}::bigint[])`.execute(trx);
     await sql`
       UPDATE alerts_sent a SET message_count = v.n
         FROM unnest(${[...perOffice.keys()].map(String)}::bigint[], ${[...perOffice.values()]}::int[]) AS v(office_id, n)
        WHERE a.run_day = ${day}::date AND a.office_id = v.office_id`.execute(trx);
-    const alerts = groups.reduce((s, g) => s + Number(g.n), 0);
+    const alerts = groups.filter((g) => perOffice.get(g.office_id)! > 0).reduce((s, g) => s + Number(g.n), 0);
     await trx.updateTable('alert_runs').set({ finished_at: sql<Date>`now()`, alerts, messages: messages.length }).where('day', '=', day).execute();
-    return { ran: true, day, alerts, offices: officeIds.length, messages: messages.length };
+    return { ran: true, day, alerts, offices: officeIds.length - unheard.length, messages: messages.length };
   });
 }
 

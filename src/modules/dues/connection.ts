@@ -99,7 +99,7 @@ export async function billsWithFlags(db: Kysely<DB>, connectionId: bigint, month
   );
 }
 
-export async function connectionView(db: Kysely<DB>, scope: Scope, connectionId: bigint, today: string, t: Thresholds): Promise<ConnectionView> {
+export async function connectionView(db: Kysely<DB>, scope: Scope, connectionId: bigint, today: string, t: Thresholds, months = 12): Promise<ConnectionView> {
   await held(db, scope, connectionId, today, t);
   const c = await db
     .selectFrom('connections as c')
@@ -117,7 +117,7 @@ export async function connectionView(db: Kysely<DB>, scope: Scope, connectionId:
     ])
     .where('c.id', '=', connectionId)
     .executeTakeFirstOrThrow();
-  const bills = await billsWithFlags(db, connectionId, 12, t);
+  const bills = await billsWithFlags(db, connectionId, months, t);
   // Each bill carries the last payment before it: together, the payments the billing system has.
   const seen = new Set<string>();
   const payments: ConnectionView['payments'] = [];

@@ -446,6 +446,54 @@ describe(`dues dashboard on ${engineName}`, () => {
     expect(log.length).toBe(1);
   });
 
+  it('refuses a cursor of another order, a forged cursor and year 0000 with 400, and survives huge HT units', async () => {
+    const byConsumer = (await edu.get('/api/v1/org/dues?limit=5&sort=consumer')).json<Page>();
+    const wrong = await edu.get(`/api/v1/org/dues?limit=5&sort=due&after=${byConsumer.next}`);
+    expect(wrong.statusCode).toBe(400);
+    const forged = Buffer.from(JSON.stringify(['amount', false, '99999999999999999999', '1'])).toString('base64url');
+    expect((await edu.get(`/api/v1/org/dues?sort=amount&after=${forged}`)).statusCode).toBe(400);
+    const badDay = Buffer.from(JSON.stringify(['due', true, '2026-13-45', '1'])).toString('base64url');
+    expect((await edu.get(`/api/v1/org/dues?sort=due&after=${badDay}`)).statusCode).toBe(400);
+    expect((await edu.get('/api/v1/org/dues?dueFrom=0000-01-01')).statusCode).toBe(400);
+    expect((await edu.get('/api/v1/org/dues/statement?from=0000-01-01&to=2026-01-01')).statusCode).toBe(400);
+    // An HT bill of 3 crore units: the anomaly rule must not overflow.
+    const [r] = (await edu.get('/api/v1/org/dues?limit=1')).json<Page>().rows;
+    await sql`UPDATE bills SET units = 30000000 WHERE id = (SELECT bill_id FROM connection_dues WHERE connection_id = ${BigInt(r!.connectionId)})`.execute(database.db);
+    await sql`SELECT refresh_connection_dues(ARRAY[${BigInt(r!.connectionId)}]::bigint[])`.execute(database.db);
+    const flagged = await edu.get('/api/v1/org/dues?anomaly=deviation&limit=500');
+    expect(flagged.statusCode, flagged.body.slice(0, 200)).toBe(200);
+    expect(flagged.json<Page>().rows.some((x) => x.connectionId === r!.connectionId)).toBe(true);
+    expect((await edu.get('/api/v1/org/dues/summary')).statusCode).toBe(200);
+    expect((await edu.get(`/api/v1/org/dues/connections/${r!.connectionId}`)).statusCode).toBe(200);
+  });
+
+  it('recomputes the cached summary when an older bill is revised', async () => {
+    const before = (await edu.get('/api/v1/org/dues/summary')).json();
+    const old = await sql<{ id: bigint }>`
+      SELECT b.id FROM bills b JOIN connection_dues d ON d.connection_id = b.connection_id
+       WHERE d.org_id = ${eduOrg} AND b.id <> d.bill_id ORDER BY b.bill_month LIMIT 1`.execute(database.db);
+    await sql`UPDATE bills SET status = 'paid' WHERE id = ${old.rows[0]!.id} AND status <> 'paid'`.execute(database.db);
+    await sql`UPDATE bills SET status = 'unpaid' WHERE id = ${old.rows[0]!.id}`.execute(database.db);
+    const after = (await edu.get('/api/v1/org/dues/summary')).json();
+    expect(after.computedAt).not.toBe(before.computedAt);
+  });
+
+  it.skipIf(engineName !== 'postgres')('keeps the new holder when a refresh from the billing system waits on an untag', async () => {
+    const t = await database.db.selectFrom('tags').select(['id', 'connection_id']).where('org_id', '=', eduOrg).where('status', '=', 'active').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    let refreshed: Promise<unknown> = Promise.resolve();
+    await database.withClient(async (a) => {
+      await a.exec('BEGIN');
+      await a.query(`UPDATE tags SET status = 'untagged', ended_at = now(), end_reason = 'race test' WHERE id = $1`, [t.id.toString()]);
+      // The refresh starts while the untag holds the dues row, and waits for it.
+      refreshed = database.withClient((b) => b.query('SELECT refresh_connection_dues(ARRAY[$1]::bigint[])', [t.connection_id.toString()]));
+      await new Promise((r) => setTimeout(r, 300));
+      await a.exec('COMMIT');
+    });
+    await refreshed;
+    const d = await database.db.selectFrom('connection_dues').select('org_id').where('connection_id', '=', t.connection_id).executeTakeFirstOrThrow();
+    expect(d.org_id).toBeNull();
+  });
+
   it('refuses callers without a session, and discom staff have no organisation dues', async () => {
     const anon = new Client(app, '10.0.0.9');
     expect((await anon.get('/api/v1/org/dues/summary')).statusCode).toBe(401);

@@ -37,14 +37,26 @@ const ORDER: Record<Sort, { col: 'd.due_key' | 'd.balance_paise' | 'd.consumer_n
   consumer: { col: 'd.consumer_no', asc: true },
 };
 
-function decodeCursor(cursor: string): [string, bigint] {
+const badCursor = () =>
+  new AppError('VALIDATION_FAILED', [{ path: 'query.after', problem: 'invalid', message: { en: 'is not a page cursor from this list and order', hi: 'इस सूची और क्रम का पृष्ठ संकेतक नहीं है' } }]);
+
+/** A cursor names its sort and direction, and holds the last row's sort value (checked for its column) and id. */
+function decodeCursor(cursor: string, sort: Sort, asc: boolean): [string, bigint] {
+  let parts: unknown;
   try {
-    const [v, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof v !== 'string' || typeof id !== 'string' || !/^\d{1,18}$/.test(id)) throw new Error('shape');
-    return [v, BigInt(id)];
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new AppError('VALIDATION_FAILED', [{ path: 'query.after', problem: 'invalid', message: { en: 'is not a page cursor from this list', hi: 'इस सूची का पृष्ठ संकेतक नहीं है' } }]);
+    throw badCursor();
   }
+  if (!Array.isArray(parts) || parts.length !== 4) throw badCursor();
+  const [s, a, v, id] = parts as unknown[];
+  if (s !== sort || a !== asc || typeof v !== 'string' || typeof id !== 'string' || !/^\d{1,18}$/.test(id)) throw badCursor();
+  const ok =
+    sort === 'due' ? /^\d{4}-\d{2}-\d{2}$/.test(v) && v >= '0001-01-01' && !Number.isNaN(Date.parse(`${v}T00:00:00Z`))
+    : sort === 'amount' ? /^-?\d{1,18}$/.test(v)
+    : v.length <= 20;
+  if (!ok) throw badCursor();
+  return [v, BigInt(id)];
 }
 
 export async function listDues(
@@ -67,8 +79,8 @@ export async function listDues(
       'd.dps_paise', 'd.units', 'd.bill_basis', sql.raw<boolean>(st.overdue).as('is_overdue'), ...anomalyColumns(opts.thresholds),
     ]);
   if (opts.after) {
-    const [v, id] = decodeCursor(opts.after);
-    const value = o.col === 'd.balance_paise' ? sql`${/^-?\d{1,19}$/.test(v) ? BigInt(v) : 0n}::bigint` : o.col === 'd.due_key' ? sql`${v}::date` : sql`${v}`;
+    const [v, id] = decodeCursor(opts.after, opts.sort, asc);
+    const value = o.col === 'd.balance_paise' ? sql`${BigInt(v)}::bigint` : o.col === 'd.due_key' ? sql`${v}::date` : sql`${v}`;
     q = q.where(asc ? sql<SqlBool>`(${sql.ref(o.col)}, d.connection_id) > (${value}, ${id})` : sql<SqlBool>`(${sql.ref(o.col)}, d.connection_id) < (${value}, ${id})`);
   }
   const dir = asc ? 'asc' : 'desc';
@@ -105,7 +117,7 @@ export async function listDues(
       billBasis: r.bill_basis,
       flags: flagList(r),
     })),
-    next: rows.length > opts.limit && last ? Buffer.from(JSON.stringify([keyOf(last), last.connection_id.toString()])).toString('base64url') : null,
+    next: rows.length > opts.limit && last ? Buffer.from(JSON.stringify([opts.sort, asc, keyOf(last), last.connection_id.toString()])).toString('base64url') : null,
     total,
   };
 }

@@ -54,8 +54,9 @@ export function addDays(day: string, n: number): string {
 
 // ---- rules, as SQL over connection_dues aliased d -------------------------------------------
 
+// Numeric arithmetic: an HT bill's units times 100 would overflow an integer.
 const out = (avg: string, v: string, t: Thresholds) =>
-  `(d.${avg} IS NOT NULL AND (d.${v} * 100 < d.${avg} * ${100 - t.lowPct} OR d.${v} * 100 > d.${avg} * ${100 + t.highPct}))`;
+  `(d.${avg} IS NOT NULL AND (d.${v}::numeric * 100 < d.${avg} * ${100 - t.lowPct} OR d.${v}::numeric * 100 > d.${avg} * ${100 + t.highPct}))`;
 
 /** SQL text of each anomaly of the latest bill (thresholds are validated integers). */
 export function anomalySql(t: Thresholds): Record<Exclude<Anomaly, 'any'>, string> {
@@ -91,7 +92,13 @@ export function duesQuery(db: Kysely<DB>, scope: Scope, f: DuesFilter, today: st
   let q = db.selectFrom('connection_dues as d').where('d.org_id', '=', scope.orgId);
   const inSubtree = (path: Expression<string>) =>
     sql<SqlBool>`d.office_id IN (SELECT o.id FROM offices o WHERE o.org_id = ${scope.orgId} AND o.path LIKE ${path} || '%')`;
-  if (scope.officePath) q = q.where(inSubtree(sql.val(scope.officePath)));
+  // A user of the head office (the root of the tree) also sees connections tagged without an
+  // office: they count under the head office, as the alerts do.
+  const officePath = scope.officePath;
+  if (officePath) {
+    const root = /^\/\d+\/$/.test(officePath);
+    q = q.where((eb) => (root ? eb.or([inSubtree(sql.val(officePath)), eb('d.office_id', 'is', null)]) : inSubtree(sql.val(officePath))));
+  }
   if (f.officeId) {
     q = q.where(inSubtree(sql<string>`(SELECT p.path FROM offices p WHERE p.id = ${f.officeId} AND p.org_id = ${scope.orgId})`));
   }

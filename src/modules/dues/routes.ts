@@ -14,7 +14,8 @@ import { getSummary } from './summary.ts';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
 const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
-const Day = Type.String({ format: 'date' });
+// Years 1900–2099: PostgreSQL refuses year 0000, which the date format allows.
+const Day = Type.String({ format: 'date', pattern: '^(19|20)[0-9]{2}-' });
 const Rupees = Type.String({ pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' });
 const Lang = Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')]));
 const tags = ['dues'];
@@ -212,6 +213,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
         .where('id', '=', BigInt(req.params.selectionId))
         .where('org_id', '=', orgOf(req))
         .where('created_by', '=', userOf(req).userId)
+        .where('expires_at', '>', sql<Date>`now()`)
         .executeTakeFirst();
       if (!s) throw new AppError('NOT_FOUND');
       return { id: s.id.toString(), count: s.count, outstandingPaise: s.outstanding_paise.toString(), expiresAt: s.expires_at.toISOString(), filters: s.filters };
@@ -234,7 +236,8 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
       schema: { tags, summary: 'A bill of the connection as a PDF, in English or Hindi', params: Type.Object({ connectionId: IdStr, billId: IdStr }), querystring: Type.Object({ lang: Lang }) },
     },
     async (req, reply) => {
-      const c = await connectionView(db, scopeOf(req), BigInt(req.params.connectionId), today(), thresholds);
+      // Any bill of the connection (a statement lists bills older than the page's twelve).
+      const c = await connectionView(db, scopeOf(req), BigInt(req.params.connectionId), today(), thresholds, 240);
       const b = c.bills.find((x) => x.billId === req.params.billId);
       if (!b) throw new AppError('NOT_FOUND');
       const pdf = await billPdf(c, b, req.query.lang ?? 'en', ctx.clock());

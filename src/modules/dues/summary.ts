@@ -213,7 +213,7 @@ export async function getSummary(
     .where('version', '=', version)
     .where('settings', '=', settings)
     .executeTakeFirst();
-  if (hit) return { summary: hit.body as Summary, computedAt: hit.computed_at, cached: true };
+  if (hit) return { summary: await withOfficeNames(db, hit.body as Summary), computedAt: hit.computed_at, cached: true };
   const summary = await computeSummary(db, scope, today, t);
   const row = await db
     .insertInto('dues_summary_cache')
@@ -225,4 +225,13 @@ export async function getSummary(
     .returning('computed_at')
     .executeTakeFirstOrThrow();
   return { summary, computedAt: row.computed_at, cached: false };
+}
+
+/** Office names as they are now (an office renamed after the summary was cached). */
+async function withOfficeNames(db: Kysely<DB>, s: Summary): Promise<Summary> {
+  const ids = s.byOffice.filter((o) => o.id !== null).map((o) => BigInt(o.id!));
+  if (!ids.length) return s;
+  const rows = await db.selectFrom('offices').select(['id', 'code', 'name']).where('id', 'in', ids).execute();
+  const of = new Map(rows.map((r) => [r.id.toString(), r]));
+  return { ...s, byOffice: s.byOffice.map((o) => (o.id && of.has(o.id) ? { ...o, code: of.get(o.id)!.code, name: of.get(o.id)!.name } : o)) };
 }

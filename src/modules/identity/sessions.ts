@@ -87,7 +87,7 @@ export async function revokeUserSessions(db: Kysely<DB>, userId: bigint, exceptI
 }
 
 /** Housekeeping: sessions ended more than a day ago, and throttle buckets long quiet. */
-export async function purgeExpired(db: Kysely<DB>): Promise<{ sessions: number; throttles: number }> {
+export async function purgeExpired(db: Kysely<DB>): Promise<{ sessions: number; throttles: number; selections: number }> {
   const s = await db
     .deleteFrom('sessions')
     .where((eb) => eb.or([eb('expires_at', '<', sql<Date>`now() - interval '1 day'`), eb('revoked_at', '<', sql<Date>`now() - interval '1 day'`)]))
@@ -97,5 +97,7 @@ export async function purgeExpired(db: Kysely<DB>): Promise<{ sessions: number; 
     .where('window_started_at', '<', sql<Date>`now() - interval '1 day'`)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
     .executeTakeFirst();
-  return { sessions: Number(s.numDeletedRows), throttles: Number(t.numDeletedRows) };
+  // "Select all N matching" selections live a day (their items go with them).
+  const sel = await db.deleteFrom('dues_selections').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).executeTakeFirst();
+  return { sessions: Number(s.numDeletedRows), throttles: Number(t.numDeletedRows), selections: Number(sel.numDeletedRows) };
 }

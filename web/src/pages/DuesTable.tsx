@@ -54,7 +54,8 @@ export function DuesTable() {
   const { session } = useSession();
   const canSelect = hasRole(session, 'org_admin', 'maker', 'approver');
   const [params, setParams] = useSearchParams();
-  const [cursors, setCursors] = useState<string[]>([]);
+  // Page cursors belong to one filter and order: another one (a new filter, Back) starts at page 1.
+  const [paging, setPaging] = useState<{ query: string; cursors: string[] }>({ query: '', cursors: [] });
   const [selection, setSelection] = useState<{ id: string; count: number; outstandingPaise: string; expiresAt: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -67,6 +68,8 @@ export function DuesTable() {
   const sort = params.get('sort') ?? 'due';
   const desc = params.get('desc') === 'true';
   const query = `${filter.toString()}&sort=${sort}&desc=${desc}`;
+  const cursors = paging.query === query ? paging.cursors : [];
+  const setCursors = (f: (c: string[]) => string[]) => setPaging({ query, cursors: f(cursors) });
   const after = cursors[cursors.length - 1];
   const [page, reload] = useApi<Page>(`/api/v1/org/dues?limit=${PAGE}&total=true&${query}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
   const [summary] = useApi<SummaryLite>('/api/v1/org/dues/summary');
@@ -77,12 +80,10 @@ export function DuesTable() {
     const v = formValues(e.currentTarget);
     const p = new URLSearchParams();
     for (const k of [...FILTERS, 'sort', 'desc']) if (v[k]?.trim()) p.set(k, v[k].trim());
-    setCursors([]);
     setSelection(null);
     setParams(p);
   };
   const clear = () => {
-    setCursors([]);
     setSelection(null);
     setParams(new URLSearchParams());
   };
