@@ -494,6 +494,26 @@ describe(`dues dashboard on ${engineName}`, () => {
     expect(d.org_id).toBeNull();
   });
 
+  it('keeps every organisation’s monthly sums equal to the bills of the connections it holds, after all of the above', async () => {
+    const got = await sql<{ org_id: bigint; month: string; bills: bigint; billed: bigint; units: bigint; paid: bigint }>`
+      SELECT org_id, month, bills, billed_paise AS billed, units, paid_bills AS paid FROM dues_org_months WHERE bills <> 0 ORDER BY org_id, month`.execute(database.db);
+    const want = await sql<{ org_id: bigint; month: string; bills: bigint; billed: bigint; units: bigint; paid: bigint }>`
+      SELECT t.org_id, b.bill_month AS month, count(*) AS bills, sum(b.current_demand_paise)::bigint AS billed, sum(b.units)::bigint AS units,
+             count(*) FILTER (WHERE b.status = 'paid') AS paid
+        FROM tags t JOIN LATERAL (SELECT * FROM bills x WHERE x.connection_id = t.connection_id ORDER BY x.bill_month DESC LIMIT 12) b ON true
+       WHERE t.status = 'active' GROUP BY t.org_id, b.bill_month ORDER BY t.org_id, b.bill_month`.execute(database.db);
+    expect(got.rows.length).toBeGreaterThan(12);
+    expect(got.rows).toEqual(want.rows);
+    // An office's chart (from its rows' histories) matches its bills too.
+    const patna = (await eduPatna.get('/api/v1/org/dues/summary')).json();
+    const bills = await sql<{ n: bigint }>`
+      SELECT count(*) AS n FROM bills b JOIN connection_dues d ON d.connection_id = b.connection_id
+        JOIN offices o ON o.id = d.office_id
+       WHERE d.org_id = ${eduOrg} AND o.path LIKE (SELECT path FROM offices WHERE org_id = ${eduOrg} AND code = 'PATNA') || '%'
+         AND b.bill_month >= DATE '2025-12-01'`.execute(database.db);
+    expect(patna.months.reduce((a: number, m: { bills: number }) => a + m.bills, 0)).toBe(Number(bills.rows[0]!.n));
+  });
+
   it('refuses callers without a session, and discom staff have no organisation dues', async () => {
     const anon = new Client(app, '10.0.0.9');
     expect((await anon.get('/api/v1/org/dues/summary')).statusCode).toBe(401);

@@ -130,13 +130,19 @@ export async function computeSummary(db: Kysely<DB>, scope: Scope, today: string
       FROM (${scoped}) x
      GROUP BY GROUPING SETS ((), (x.office_id), (x.division_id), (x.category), (x.bucket))`.execute(db);
 
-  const months = await sql<{ month: string; bills: bigint; billed: bigint; units: bigint; paid: bigint }>`
-    SELECT b.bill_month AS month, count(*) AS bills, sum(b.current_demand_paise)::bigint AS billed,
-           sum(b.units)::bigint AS units, count(*) FILTER (WHERE b.status = 'paid') AS paid
-      FROM (${duesQuery(db, scope, NO_FILTER, today, t).select('d.connection_id')}) x
-      JOIN bills b ON b.connection_id = x.connection_id
-     WHERE b.bill_month > (date_trunc('month', ${sql.raw(day)}) - interval '12 months')::date
-     GROUP BY b.bill_month ORDER BY b.bill_month`.execute(db);
+  // Twelve months of billing: the organisation's monthly sums (kept by a trigger), or for an
+  // office's subtree the sum of its rows' bill histories.
+  const since = sql.raw(`(date_trunc('month', ${day}) - interval '11 months')::date`);
+  const months = scope.officePath
+    ? await sql<{ month: string; bills: bigint; billed: bigint; units: bigint; paid: bigint }>`
+        SELECT x.month, count(*) AS bills, sum(x.billed)::bigint AS billed, sum(x.units)::bigint AS units, count(*) FILTER (WHERE x.paid) AS paid
+          FROM (${duesQuery(db, scope, NO_FILTER, today, t).select(['d.hist_months', 'd.hist_billed_paise', 'd.hist_units', 'd.hist_paid'])}) h,
+               unnest(h.hist_months, h.hist_billed_paise, h.hist_units, h.hist_paid) AS x(month, billed, units, paid)
+         WHERE x.month >= ${since}
+         GROUP BY x.month ORDER BY x.month`.execute(db)
+    : await sql<{ month: string; bills: bigint; billed: bigint; units: bigint; paid: bigint }>`
+        SELECT month, bills, billed_paise AS billed, units, paid_bills AS paid FROM dues_org_months
+         WHERE org_id = ${scope.orgId} AND month >= ${since} AND bills > 0 ORDER BY month`.execute(db);
 
   const officeIds = rows.filter((r) => r.g_office === 0 && r.office_id !== null).map((r) => r.office_id!);
   const divisionIds = rows.filter((r) => r.g_division === 0 && r.division_id !== null).map((r) => r.division_id!);

@@ -404,7 +404,20 @@ export interface ConnectionDuesTable {
   avg_units: string | null;
   avg_demand_paise: string | null;
   reading_break: boolean;
+  hist_months: string[] | null;
+  hist_billed_paise: string[] | null;
+  hist_units: string[] | null;
+  hist_paid: boolean[] | null;
   refreshed_at: Timestamp;
+}
+
+export interface DuesOrgMonthsTable {
+  org_id: Big;
+  month: string;
+  bills: Big;
+  billed_paise: Big;
+  units: Big;
+  paid_bills: Big;
 }
 
 export interface DuesVersionsTable {
@@ -506,6 +519,7 @@ export interface DB {
   tag_job_rows: TagJobRowsTable;
   connection_dues: ConnectionDuesTable;
   dues_versions: DuesVersionsTable;
+  dues_org_months: DuesOrgMonthsTable;
   dues_summary_cache: DuesSummaryCacheTable;
   dues_selections: DuesSelectionsTable;
   dues_selection_items: DuesSelectionItemsTable;
