@@ -71,7 +71,11 @@ export function DuesTable() {
   const cursors = paging.query === query ? paging.cursors : [];
   const setCursors = (f: (c: string[]) => string[]) => setPaging({ query, cursors: f(cursors) });
   const after = cursors[cursors.length - 1];
-  const [page, reload] = useApi<Page>(`/api/v1/org/dues?limit=${PAGE}&total=true&${query}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+  // The count of matching rows is asked for with the first page only, and kept while paging.
+  const [page, reload] = useApi<Page>(`/api/v1/org/dues?limit=${PAGE}&${query}${after ? `&after=${encodeURIComponent(after)}` : '&total=true'}`);
+  const [totals, setTotals] = useState<{ query: string; total: Page['total'] }>({ query: '', total: null });
+  if (page.state === 'ready' && page.data.total && (totals.query !== query || totals.total !== page.data.total)) setTotals({ query, total: page.data.total });
+  const total = totals.query === query ? totals.total : null;
   const [summary] = useApi<SummaryLite>('/api/v1/org/dues/summary');
   const [offices] = useApi<{ offices: Office[] }>('/api/v1/org/offices');
 
@@ -179,17 +183,17 @@ export function DuesTable() {
           <>
             <div className="table-head">
               <p role="status">
-                {t('duesTable.matching', { count: d.total?.count ?? 0, n: formatNumber(d.total?.count ?? 0, lang), amount: formatPaise(d.total?.outstandingPaise ?? '0', lang) })}
+                {t('duesTable.matching', { count: total?.count ?? 0, n: formatNumber(total?.count ?? 0, lang), amount: formatPaise(total?.outstandingPaise ?? '0', lang) })}
               </p>
               <p className="actions">
-                {canSelect && (d.total?.count ?? 0) > 0 && (
+                {canSelect && (total?.count ?? 0) > 0 && (
                   <button type="button" onClick={selectAll} disabled={busy}>
-                    {t('duesTable.selectAll', { n: formatNumber(d.total?.count ?? 0, lang) })}
+                    {t('duesTable.selectAll', { n: formatNumber(total?.count ?? 0, lang) })}
                   </button>
                 )}
                 <a href={exportHref('csv')} download>CSV</a>
                 <a href={exportHref('xlsx')} download>XLSX</a>
-                {(d.total?.count ?? 0) <= 5000 && (
+                {(total?.count ?? 0) <= 5000 && (
                   <a href={exportHref('pdf')} download>PDF</a>
                 )}
               </p>
@@ -252,7 +256,7 @@ export function DuesTable() {
               <button type="button" disabled={!cursors.length} onClick={() => setCursors((c) => c.slice(0, -1))}>
                 {t('connections.previous')}
               </button>
-              <span className="muted">{t('duesTable.pageOf', { page: formatNumber(cursors.length + 1, lang), pages: formatNumber(Math.max(1, Math.ceil((d.total?.count ?? 0) / PAGE)), lang) })}</span>
+              <span className="muted">{t('duesTable.pageOf', { page: formatNumber(cursors.length + 1, lang), pages: formatNumber(Math.max(1, Math.ceil((total?.count ?? 0) / PAGE)), lang) })}</span>
               <button type="button" disabled={!d.next} onClick={() => d.next && setCursors((c) => [...c, d.next!])}>
                 {t('connections.next')}
               </button>
