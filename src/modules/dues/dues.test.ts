@@ -215,6 +215,11 @@ describe(`dues dashboard on ${engineName}`, () => {
         else expect(a <= b, `${q} at ${i}`).toBe(true);
       }
     }
+    // Unfiltered, the count and outstanding come from the summary: the same as counting the rows.
+    const unfiltered = (await edu.get('/api/v1/org/dues?limit=1&total=true')).json<Page>().total!;
+    expect(unfiltered.count).toBe(n);
+    const rows = await independent();
+    expect(unfiltered.outstandingPaise).toBe(rows.reduce((a, r) => a + (r.balance > 0n ? r.balance : 0n), 0n).toString());
     const bad = await edu.get('/api/v1/org/dues?after=not-a-cursor');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details[0].path).toBe('query.after');

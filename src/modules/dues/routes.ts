@@ -168,9 +168,17 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
     async (req) => {
       const q = req.query;
       const day = today();
-      const r = await listDues(db, scopeOf(req), filterOf(q), {
-        sort: q.sort ?? 'due', desc: q.desc ?? false, after: q.after ?? null, limit: q.limit ?? 50, today: day, thresholds, withTotal: q.total ?? false,
+      const scope = scopeOf(req);
+      const f = filterOf(q);
+      // Without a filter, the count and outstanding are the summary's (usually from its cache).
+      const unfiltered = Object.values(f).every((v) => v === null);
+      const r = await listDues(db, scope, f, {
+        sort: q.sort ?? 'due', desc: q.desc ?? false, after: q.after ?? null, limit: q.limit ?? 50, today: day, thresholds, withTotal: (q.total ?? false) && !unfiltered,
       });
+      if (q.total && unfiltered) {
+        const { totals } = (await getSummary(db, scope, day, thresholds)).summary;
+        return { day, ...r, total: { count: totals.connections, outstandingPaise: totals.outstandingPaise } };
+      }
       return { day, ...r };
     },
   );
