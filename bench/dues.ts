@@ -102,7 +102,10 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     }
     // Steady state, as autovacuum leaves it: a migration or load that rewrote every dues row
     // clears the visibility map, and index-only scans fall back to the heap until a vacuum.
-    await database.withClient((c) => c.exec('VACUUM (ANALYZE) connection_dues; VACUUM (ANALYZE) dues_org_months'));
+    await database.withClient(async (c) => {
+      await c.exec('VACUUM (ANALYZE) connection_dues');
+      await c.exec('VACUUM (ANALYZE) dues_org_months');
+    });
     const org = await db.selectFrom('organisations').select('id').where('department_code', '=', 'BR-EDU').executeTakeFirstOrThrow();
     const held = await db.selectFrom('connection_dues').select(sql<number>`count(*)::int`.as('n')).where('org_id', '=', org.id).executeTakeFirstOrThrow();
     const bills = await db.selectFrom('bills').select(sql<string>`count(*)::text`.as('n')).executeTakeFirstOrThrow();
