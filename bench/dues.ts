@@ -86,7 +86,14 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     const { db } = database;
     if (fresh) {
       const t0 = Date.now();
-      await seedDemo(database, { seed: 11, connections, asOf: AS_OF, chunkSize: 20000 });
+      let shown = 0;
+      const onProgress = (done: number) => {
+        if (done - shown >= 100_000) {
+          shown = done;
+          console.log(`    ${engine}: ${done.toLocaleString('en-IN')} loaded after ${seconds(Date.now() - t0)}`);
+        }
+      };
+      await seedDemo(database, { seed: 11, connections, asOf: AS_OF, chunkSize: 20000, onProgress });
       console.log(`  ${engine}: ${connections.toLocaleString('en-IN')} connections with 12 months of bills loaded in ${seconds(Date.now() - t0)}`);
       // The Education Department holds `tagged` of its own connections, spread over its offices.
       const t1 = Date.now();
