@@ -53,6 +53,16 @@ export function OrgHome() {
             <dt>{t('org.users')}</dt>
             <dd>{o.users}</dd>
           </dl>
+          <ul className="link-cards">
+            <li>
+              <Link to="/org/dues">{t('nav.dues')}</Link>
+              <p>{t('org.duesText')}</p>
+            </li>
+            <li>
+              <Link to="/org/alerts">{t('nav.alerts')}</Link>
+              <p>{t('org.alertsText')}</p>
+            </li>
+          </ul>
           {admin && (
             <ul className="link-cards">
               <li>
