@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from './api';
+import { ApiError, type Office } from './api';
 import type { Loadable } from './useApi';
 
 export function Loading() {
@@ -41,5 +41,19 @@ export function TableWrap({ label, children }: { label: string; children: ReactN
     <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
       {children}
     </div>
+  );
+}
+
+/** An organisation's offices as select options, indented by depth (none until they have loaded). */
+export function OfficeOptions({ offices }: { offices: readonly Office[] | null }) {
+  return (
+    <>
+      {offices?.map((o) => (
+        <option key={o.id} value={o.id}>
+          {'\u00a0'.repeat(o.depth * 2)}
+          {o.name} ({o.code})
+        </option>
+      ))}
+    </>
   );
 }

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { getJson } from './api';
 
-export type Loadable<T> = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; data: T };
+/** `path` of a ready value: the request it answers (the hook's path may have moved on). */
+export type Loadable<T> = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; data: T; path: string };
 
 /** GETs a path (none when null); `reload` fetches again. A newer request cancels an older one. */
 export function useApi<T>(path: string | null): [Loadable<T>, () => void] {
@@ -12,7 +13,7 @@ export function useApi<T>(path: string | null): [Loadable<T>, () => void] {
     const ctl = new AbortController();
     setResult({ state: 'loading' });
     getJson<T>(path, ctl.signal).then(
-      (data) => setResult({ state: 'ready', data }),
+      (data) => setResult({ state: 'ready', data, path }),
       (error: unknown) => {
         if (!ctl.signal.aborted) setResult({ state: 'error', error });
       },

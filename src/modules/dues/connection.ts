@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
+import type { BillView, ConnectionView } from '../../shared/dues.ts';
 import { anomalyColumns, duesQuery, flagList, NO_FILTER, type Scope, type Thresholds } from './query.ts';
 
 /**
@@ -9,54 +10,7 @@ import { anomalyColumns, duesQuery, flagList, NO_FILTER, type Scope, type Thresh
  * before it), and the payments the billing system recorded.
  */
 
-export interface BillView {
-  billId: string;
-  billNo: string;
-  billMonth: string;
-  billDate: string;
-  dueDate: string;
-  prevReading: number | null;
-  currReading: number | null;
-  units: number;
-  billBasis: string;
-  energyChargePaise: string;
-  fixedChargePaise: string;
-  fuelSurchargePaise: string;
-  electricityDutyPaise: string;
-  meterRentPaise: string;
-  currentDemandPaise: string;
-  arrearsPaise: string;
-  dpsPaise: string;
-  rebatePaise: string;
-  advanceCreditPaise: string;
-  netPayablePaise: string;
-  payableAfterDuePaise: string;
-  lastPaymentPaise: string | null;
-  lastPaymentDate: string | null;
-  status: string;
-  flags: string[];
-  avgUnits: number | null;
-}
-
-export interface ConnectionView {
-  connectionId: string;
-  discom: { code: string; name: string; nameHi: string };
-  consumerNo: string;
-  name: string;
-  address: string;
-  category: { code: string; name: string; nameHi: string };
-  supplyType: string;
-  sanctionedLoadVa: number;
-  meterNo: string | null;
-  status: string;
-  division: { name: string; nameHi: string };
-  subdivision: { name: string; nameHi: string };
-  office: { id: string; code: string; name: string } | null;
-  balancePaise: string;
-  syncedAt: string;
-  bills: BillView[];
-  payments: { date: string; amountPaise: string; stage: 'posted'; source: 'billing_system' }[];
-}
+export type { BillView, ConnectionView } from '../../shared/dues.ts';
 
 /** The connection if the scope holds it; 404 otherwise (another organisation's looks the same as none). */
 async function held(db: Kysely<DB>, scope: Scope, connectionId: bigint, today: string, t: Thresholds) {

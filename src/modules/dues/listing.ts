@@ -1,6 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
+import type { DuesRow } from '../../shared/dues.ts';
 import { anomalyColumns, duesQuery, flagList, statusSql, type DuesFilter, type Scope, type Sort, type Thresholds } from './query.ts';
 
 /**
@@ -9,27 +10,7 @@ import { anomalyColumns, duesQuery, flagList, statusSql, type DuesFilter, type S
  * the filter matched (set-based, one INSERT … SELECT) for a payment to use.
  */
 
-export interface DuesRow {
-  connectionId: string;
-  discom: string;
-  consumerNo: string;
-  name: string;
-  category: string;
-  division: { id: string; name: string; nameHi: string };
-  office: { id: string; code: string; name: string } | null;
-  connectionStatus: string;
-  balancePaise: string;
-  status: 'overdue' | 'due' | 'clear' | 'credit';
-  billMonth: string | null;
-  dueDate: string | null;
-  netPayablePaise: string;
-  payableAfterDuePaise: string;
-  rebatePaise: string;
-  dpsPaise: string;
-  units: number;
-  billBasis: string | null;
-  flags: string[];
-}
+export type { DuesRow } from '../../shared/dues.ts';
 
 const ORDER: Record<Sort, { col: 'd.due_key' | 'd.balance_paise' | 'd.consumer_no'; asc: boolean }> = {
   due: { col: 'd.due_key', asc: true },

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
+import type { Figures, Summary } from '../../shared/dues.ts';
 import { anomalySql, anyAnomalySql, duesQuery, NO_FILTER, statusSql, type Scope, type Thresholds } from './query.ts';
 
 /**
@@ -10,30 +11,7 @@ import { anomalySql, anyAnomalySql, duesQuery, NO_FILTER, statusSql, type Scope,
  * the thresholds change, so a dashboard of 1,00,000 connections answers from one row.
  */
 
-export interface Figures {
-  connections: number;
-  outstandingPaise: string;
-  overduePaise: string;
-  overdueCount: number;
-  due7Paise: string;
-  due7Count: number;
-  dpsChargedPaise: string;
-  dpsRiskPaise: string;
-  rebatePaise: string;
-  advancePaise: string;
-  anomalies: number;
-}
-
-export interface Summary {
-  day: string;
-  totals: Figures;
-  anomalies: { deviation: number; zero: number; estimated: number; reading_break: number };
-  byOffice: (Figures & { id: string | null; code: string | null; name: string | null })[];
-  byDivision: (Figures & { id: string; name: string; nameHi: string })[];
-  byCategory: (Figures & { code: string; name: string; nameHi: string })[];
-  dueBuckets: { bucket: string; count: number; amountPaise: string }[];
-  months: { month: string; bills: number; billedPaise: string; units: string; paidBills: number }[];
-}
+export type { Figures, Summary } from '../../shared/dues.ts';
 
 export const BUCKETS = ['overdue_90', 'overdue_61_90', 'overdue_31_60', 'overdue_1_30', 'due_0_7', 'due_8_15', 'due_16_30', 'due_later'] as const;
 

@@ -6,34 +6,7 @@ import { Async, TableWrap } from '../components';
 import { Field, SelectField, formValues } from '../forms';
 import { formatDateTime, formatMonth, formatMonthShort, formatNumber, formatPaise } from '../format';
 import { useApi } from '../useApi';
-
-export interface Figures {
-  connections: number;
-  outstandingPaise: string;
-  overduePaise: string;
-  overdueCount: number;
-  due7Paise: string;
-  due7Count: number;
-  dpsChargedPaise: string;
-  dpsRiskPaise: string;
-  rebatePaise: string;
-  advancePaise: string;
-  anomalies: number;
-}
-
-interface Summary {
-  day: string;
-  computedAt: string;
-  thresholds: { lowPct: number; highPct: number };
-  freshness: { lastSyncedAt: string | null; lastStartedAt: string | null; lastError: string | null };
-  totals: Figures;
-  anomalies: Record<'deviation' | 'zero' | 'estimated' | 'reading_break', number>;
-  byOffice: (Figures & { id: string | null; code: string | null; name: string | null })[];
-  byDivision: (Figures & { id: string; name: string; nameHi: string })[];
-  byCategory: (Figures & { code: string; name: string; nameHi: string })[];
-  dueBuckets: { bucket: string; count: number; amountPaise: string }[];
-  months: { month: string; bills: number; billedPaise: string; units: string; paidBills: number }[];
-}
+import type { Figures, SummaryResponse as Summary } from '../../../src/shared/dues.ts';
 
 /** When the data last came from the billing system; said plainly, with a warning if the last sync failed. */
 export function Freshness({ f }: { f: Summary['freshness'] }) {

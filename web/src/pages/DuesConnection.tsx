@@ -4,55 +4,7 @@ import { BarChart } from '../charts';
 import { Async, TableWrap } from '../components';
 import { formatDate, formatDateTime, formatMonth, formatMonthShort, formatNumber, formatPaise } from '../format';
 import { useApi } from '../useApi';
-
-interface Bill {
-  billId: string;
-  billNo: string;
-  billMonth: string;
-  billDate: string;
-  dueDate: string;
-  prevReading: number | null;
-  currReading: number | null;
-  units: number;
-  billBasis: string;
-  energyChargePaise: string;
-  fixedChargePaise: string;
-  fuelSurchargePaise: string;
-  electricityDutyPaise: string;
-  meterRentPaise: string;
-  currentDemandPaise: string;
-  arrearsPaise: string;
-  dpsPaise: string;
-  rebatePaise: string;
-  advanceCreditPaise: string;
-  netPayablePaise: string;
-  payableAfterDuePaise: string;
-  lastPaymentPaise: string | null;
-  lastPaymentDate: string | null;
-  status: string;
-  flags: string[];
-  avgUnits: number | null;
-}
-
-interface ConnectionView {
-  connectionId: string;
-  discom: { code: string; name: string; nameHi: string };
-  consumerNo: string;
-  name: string;
-  address: string;
-  category: { code: string; name: string; nameHi: string };
-  supplyType: string;
-  sanctionedLoadVa: number;
-  meterNo: string | null;
-  status: string;
-  division: { name: string; nameHi: string };
-  subdivision: { name: string; nameHi: string };
-  office: { id: string; code: string; name: string } | null;
-  balancePaise: string;
-  syncedAt: string;
-  bills: Bill[];
-  payments: { date: string; amountPaise: string; stage: string; source: string }[];
-}
+import type { ConnectionView } from '../../../src/shared/dues.ts';
 
 const STAGES = ['initiated', 'received', 'posted', 'receipt'] as const;
 

@@ -2,31 +2,12 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { send, type Office } from '../api';
-import { Async, TableWrap } from '../components';
+import { Async, OfficeOptions, TableWrap } from '../components';
 import { Field, FormError, SelectField, formValues } from '../forms';
 import { formatDate, formatDateTime, formatMonth, formatNumber, formatPaise } from '../format';
 import { hasRole, useSession } from '../session';
 import { useApi } from '../useApi';
-import type { Figures } from './Dues';
-
-export interface DuesRow {
-  connectionId: string;
-  discom: string;
-  consumerNo: string;
-  name: string;
-  category: string;
-  division: { id: string; name: string; nameHi: string };
-  office: { id: string; code: string; name: string } | null;
-  balancePaise: string;
-  status: 'overdue' | 'due' | 'clear' | 'credit';
-  billMonth: string | null;
-  dueDate: string | null;
-  netPayablePaise: string;
-  rebatePaise: string;
-  units: number;
-  billBasis: string | null;
-  flags: string[];
-}
+import type { DuesRow, Figures } from '../../../src/shared/dues.ts';
 
 interface Page {
   day: string;
@@ -72,9 +53,13 @@ export function DuesTable() {
   const setCursors = (f: (c: string[]) => string[]) => setPaging({ query, cursors: f(cursors) });
   const after = cursors[cursors.length - 1];
   // The count of matching rows is asked for with the first page only, and kept while paging.
-  const [page, reload] = useApi<Page>(`/api/v1/org/dues?limit=${PAGE}&${query}${after ? `&after=${encodeURIComponent(after)}` : '&total=true'}`);
+  const path = `/api/v1/org/dues?limit=${PAGE}&${query}${after ? `&after=${encodeURIComponent(after)}` : '&total=true'}`;
+  const [page, reload] = useApi<Page>(path);
   const [totals, setTotals] = useState<{ query: string; total: Page['total'] }>({ query: '', total: null });
-  if (page.state === 'ready' && page.data.total && (totals.query !== query || totals.total !== page.data.total)) setTotals({ query, total: page.data.total });
+  // Only an answer to this very request counts (the previous filter's answer shows until the new one comes).
+  if (page.state === 'ready' && page.path === path && page.data.total && (totals.query !== query || totals.total !== page.data.total)) {
+    setTotals({ query, total: page.data.total });
+  }
   const total = totals.query === query ? totals.total : null;
   const [summary] = useApi<SummaryLite>('/api/v1/org/dues/summary');
   const [offices] = useApi<{ offices: Office[] }>('/api/v1/org/offices');
@@ -121,13 +106,7 @@ export function DuesTable() {
         </SelectField>
         <SelectField label={t('tag.office')} name="officeId" defaultValue={params.get('officeId') ?? ''}>
           <option value="">{t('connections.allOffices')}</option>
-          {offices.state === 'ready' &&
-            offices.data.offices.map((o) => (
-              <option key={o.id} value={o.id}>
-                {'\u00a0'.repeat(o.depth * 2)}
-                {o.name} ({o.code})
-              </option>
-            ))}
+          <OfficeOptions offices={offices.state === 'ready' ? offices.data.offices : null} />
         </SelectField>
         <SelectField label={t('duesTable.division')} name="divisionId" defaultValue={params.get('divisionId') ?? ''}>
           <option value="">{t('duesTable.any')}</option>
@@ -183,7 +162,7 @@ export function DuesTable() {
           <>
             <div className="table-head">
               <p role="status">
-                {t('duesTable.matching', { count: total?.count ?? 0, n: formatNumber(total?.count ?? 0, lang), amount: formatPaise(total?.outstandingPaise ?? '0', lang) })}
+                {total && t('duesTable.matching', { count: total.count, n: formatNumber(total.count, lang), amount: formatPaise(total.outstandingPaise, lang) })}
               </p>
               <p className="actions">
                 {canSelect && (total?.count ?? 0) > 0 && (

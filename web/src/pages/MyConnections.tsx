@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { send, type Office, type TaggedConnection } from '../api';
-import { Async, TableWrap } from '../components';
+import { Async, OfficeOptions, TableWrap } from '../components';
 import { Field, FormError, SelectField, formValues } from '../forms';
 import { formatDateTime, formatPaise } from '../format';
 import { hasRole, useSession } from '../session';
@@ -62,13 +62,7 @@ export function MyConnections() {
         </SelectField>
         <SelectField label={t('tag.office')} name="officeId" defaultValue="">
           <option value="">{t('connections.allOffices')}</option>
-          {offices.state === 'ready' &&
-            offices.data.offices.map((o) => (
-              <option key={o.id} value={o.id}>
-                {'\u00a0'.repeat(o.depth * 2)}
-                {o.name} ({o.code})
-              </option>
-            ))}
+          <OfficeOptions offices={offices.state === 'ready' ? offices.data.offices : null} />
         </SelectField>
         <Field label={t('connections.search')} name="q" hint={t('connections.searchHint')} />
         <div>

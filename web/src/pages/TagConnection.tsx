@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { send, type LookupConnection, type Office } from '../api';
 import { Field, FormError, SelectField, fieldErrors, formValues } from '../forms';
+import { OfficeOptions } from '../components';
 import { useApi } from '../useApi';
 
 type ProofType = 'bill_number' | 'bill_amount' | 'otp';
@@ -29,13 +30,7 @@ export function TagConnection() {
   const officeSelect = (
     <SelectField label={t('tag.office')} name="officeId" errors={errors} defaultValue="">
       <option value="">{t('tag.myOffice')}</option>
-      {offices.state === 'ready' &&
-        offices.data.offices.map((o) => (
-          <option key={o.id} value={o.id}>
-            {'\u00a0'.repeat(o.depth * 2)}
-            {o.name} ({o.code})
-          </option>
-        ))}
+      <OfficeOptions offices={offices.state === 'ready' ? offices.data.offices : null} />
     </SelectField>
   );
 

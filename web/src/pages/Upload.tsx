@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { getJson, send, sendFile, type Office, type TagJob, type TagJobRow } from '../api';
-import { Async, TableWrap } from '../components';
+import { Async, OfficeOptions, TableWrap } from '../components';
 import { Field, FormError, SelectField, formValues } from '../forms';
 import { formatDateTime, formatNumber } from '../format';
 import { useApi } from '../useApi';
@@ -56,13 +56,7 @@ export function Upload() {
         {kind === 'tag' && (
           <SelectField label={t('upload.defaultOffice')} name="officeId" defaultValue="">
             <option value="">{t('tag.myOffice')}</option>
-            {offices.state === 'ready' &&
-              offices.data.offices.map((o) => (
-                <option key={o.id} value={o.id}>
-                  {'\u00a0'.repeat(o.depth * 2)}
-                  {o.name} ({o.code})
-                </option>
-              ))}
+            <OfficeOptions offices={offices.state === 'ready' ? offices.data.offices : null} />
           </SelectField>
         )}
         <button type="submit" className="primary" disabled={busy}>

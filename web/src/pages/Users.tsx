@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { send, type Office, type Role, type User } from '../api';
-import { Async, TableWrap } from '../components';
+import { Async, OfficeOptions, TableWrap } from '../components';
 import { Field, FormError, SelectField, fieldErrors, formValues } from '../forms';
 import { formatDateTime } from '../format';
 import { useSession } from '../session';
@@ -117,12 +117,7 @@ export function Users({ scope }: { scope: 'org' | 'discom' }) {
                                 onChange={(e) => void act(() => send('PATCH', `${base}/${u.id}`, { officeId: e.target.value || null }), t('users.officeChanged'))}
                               >
                                 <option value="">{t('users.wholeOrg')}</option>
-                                {officeList.map((o) => (
-                                  <option key={o.id} value={o.id}>
-                                    {'\u00a0'.repeat(o.depth * 2)}
-                                    {o.name} ({o.code})
-                                  </option>
-                                ))}
+                                <OfficeOptions offices={officeList} />
                               </select>
                             ) : (
                               (u.office?.name ?? t('users.wholeOrg'))
@@ -184,12 +179,7 @@ export function Users({ scope }: { scope: 'org' | 'discom' }) {
             {scope === 'org' && (
               <SelectField label={t('account.office')} name="officeId" errors={errors} defaultValue="">
                 <option value="">{t('users.wholeOrg')}</option>
-                {officeList.map((o) => (
-                  <option key={o.id} value={o.id}>
-                    {'\u00a0'.repeat(o.depth * 2)}
-                    {o.name} ({o.code})
-                  </option>
-                ))}
+                <OfficeOptions offices={officeList} />
               </SelectField>
             )}
             <div>
