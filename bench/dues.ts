@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { BillingSimulator } from '../src/adapters/billing-system/simulator.ts';
 import { DEMO_PASSWORD } from '../src/modules/demo/people.ts';
-import { seedDemo } from '../src/modules/demo/seed.ts';
+import { seedDemo, tagDemoConnections } from '../src/modules/demo/seed.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import { openDatabase, type Database } from '../src/platform/db/database.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
@@ -61,23 +61,35 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
   return out;
 }
 
+/** The data set; without --keep, `close` also deletes it. */
 async function openData(engine: 'postgres' | 'pglite'): Promise<{ database: Database; fresh: boolean }> {
   if (engine === 'pglite') {
     const dir = values.keep ? '/tmp/sangrahan-bench-dues-pglite' : fs.mkdtempSync('/tmp/sangrahan-bench-dues-');
     const fresh = !fs.existsSync(`${dir}/PG_VERSION`);
-    const database = await openDatabase({ dataDir: dir });
-    await migrate(database);
-    return { database, fresh };
+    const opened = await openDatabase({ dataDir: dir });
+    await migrate(opened);
+    const close = async () => {
+      await opened.close();
+      if (!values.keep) fs.rmSync(dir, { recursive: true, force: true });
+    };
+    return { database: { ...opened, close }, fresh };
   }
   const name = values.keep ? 'sangrahan_bench_dues' : `sangrahan_bench_dues_${process.pid}`;
   const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
   const exists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${name}`.execute(admin.db);
   if (!exists.rows[0]!.n) await admin.withClient((c) => c.exec(`CREATE DATABASE ${name}`));
   await admin.close();
-  const database = await openDatabase({ databaseUrl: withDatabase(PG_BASE, name), poolMax: 8 });
-  await migrate(database);
-  const has = await database.db.selectFrom('connections').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
-  return { database, fresh: has.n === 0 };
+  const opened = await openDatabase({ databaseUrl: withDatabase(PG_BASE, name), poolMax: 8 });
+  await migrate(opened);
+  const has = await opened.db.selectFrom('connections').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+  const close = async () => {
+    await opened.close();
+    if (values.keep) return;
+    const drop = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
+    await drop.withClient((c) => c.exec(`DROP DATABASE ${name}`));
+    await drop.close();
+  };
+  return { database: { ...opened, close }, fresh: has.n === 0 };
 }
 
 async function run(engine: 'postgres' | 'pglite'): Promise<void> {
@@ -97,13 +109,7 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
       console.log(`  ${engine}: ${connections.toLocaleString('en-IN')} connections with 12 months of bills loaded in ${seconds(Date.now() - t0)}`);
       // The Education Department holds `tagged` of its own connections, spread over its offices.
       const t1 = Date.now();
-      await sql`
-        WITH offs AS (SELECT org_id, array_agg(id ORDER BY path) AS ids FROM offices GROUP BY org_id),
-             cand AS (SELECT c.id, o.id AS org_id, row_number() OVER (ORDER BY c.id) AS rn
-                        FROM connections c JOIN organisations o ON o.department_code = 'BR-EDU' AND c.owner_dept_code = o.department_code)
-        INSERT INTO tags (org_id, connection_id, office_id, status, method, source, activated_at)
-        SELECT c.org_id, c.id, f.ids[1 + (c.rn % cardinality(f.ids))], 'active', 'owner_match', 'upload', now()
-          FROM cand c JOIN offs f ON f.org_id = c.org_id WHERE c.rn <= ${tagged}`.execute(db);
+      await tagDemoConnections(database, { departmentCode: 'BR-EDU', count: tagged });
       await database.withClient((c) => c.exec('ANALYZE'));
       console.log(`  ${engine}: ${tagged.toLocaleString('en-IN')} connections tagged in ${seconds(Date.now() - t1)}`);
     }

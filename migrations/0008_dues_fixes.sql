@@ -13,9 +13,9 @@
 --    keeps the organisation's sums per month, moved by a statement trigger on connection_dues
 --    with the difference between the old and new rows (holder changes included), in the same
 --    transaction. An office's chart sums the arrays of its rows.
--- 3. Any change to bills refreshes the dues rows of its connections (a trigger), so no path
---    that writes bills can leave the dashboard behind; the ingest refreshes rows of the
---    connections it changed.
+-- 3. Any change to connections or bills refreshes the dues rows of their connections (statement
+--    triggers), so no path that writes them can leave the dashboard behind; the ingest no
+--    longer refreshes them itself.
 -- 4. Versions are bumped in organisation order, so concurrent bumps cannot deadlock.
 
 ALTER TABLE connection_dues
@@ -132,15 +132,25 @@ BEGIN
   RETURN n;
 END $$;
 
-CREATE FUNCTION dues_follow_bills() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Any write to connections or bills, by any path (sync, import, seed, a payment's settlement),
+-- refreshes the dues rows of the connections it touched, in its own transaction.
+CREATE FUNCTION dues_follow_source() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM refresh_connection_dues(array(SELECT DISTINCT connection_id FROM new_rows ORDER BY connection_id));
+  IF TG_TABLE_NAME = 'connections' THEN
+    PERFORM refresh_connection_dues(array(SELECT id FROM new_rows ORDER BY id));
+  ELSE
+    PERFORM refresh_connection_dues(array(SELECT DISTINCT connection_id FROM new_rows ORDER BY connection_id));
+  END IF;
   RETURN NULL;
 END $$;
+CREATE TRIGGER connections_dues_ins AFTER INSERT ON connections
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dues_follow_source();
+CREATE TRIGGER connections_dues_upd AFTER UPDATE ON connections
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dues_follow_source();
 CREATE TRIGGER bills_dues_ins AFTER INSERT ON bills
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dues_follow_bills();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dues_follow_source();
 CREATE TRIGGER bills_dues_upd AFTER UPDATE ON bills
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dues_follow_bills();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dues_follow_source();
 
 -- Existing rows get their histories (and organisations their monthly sums, by the trigger).
 SELECT refresh_connection_dues(array(SELECT id FROM connections));

@@ -197,13 +197,6 @@ const APPLY_BILLS = `
       AND (${BILL_CONTENT.map((c) => `bills.${c}`).join(', ')})
           IS DISTINCT FROM (${BILL_CONTENT.map((c) => `EXCLUDED.${c}`).join(', ')})`;
 
-// The dashboard's rows (connection_dues) of the connections in this input (the function skips
-// rows whose content did not change). Bills refresh their connections' rows by a trigger.
-const REFRESH_DUES = `
-  SELECT refresh_connection_dues(array(
-    SELECT c.id FROM stage_connections s JOIN discoms d ON d.code = s.discom_code
-      JOIN connections c ON c.discom_id = d.id AND c.consumer_no = s.consumer_no ORDER BY c.id))`;
-
 const INTO_SIMULATOR = [
   `INSERT INTO billing_sim.consumers (${CONNECTION_COLUMNS.join(', ')})
    SELECT ${CONNECTION_COLUMNS.join(', ')} FROM stage_connections`,
@@ -312,7 +305,6 @@ async function applyStaged(c: RawClient, staged: IngestResult['staged'], opts: I
   const result = { connections: 0, bills: 0, staged, problems, problemCount, rejected };
   if ((problemCount && !opts.quarantine) || opts.dryRun) return result;
   result.connections = (await c.query(APPLY_CONNECTIONS)).rowCount;
-  if (result.connections) await c.query(REFRESH_DUES);
   result.bills = (await c.query(APPLY_BILLS)).rowCount;
   if (opts.intoSimulator) for (const stmt of INTO_SIMULATOR) await c.query(stmt);
   return result;

@@ -214,16 +214,17 @@ async function* workerChunks(opts: GeneratorOptions, chunk: number): AsyncGenera
  * Tags four in five of each approved demo organisation's own connections (those whose owner
  * PAN or department code is the organisation's) to it, spread over its offices, so the demo's
  * dues pages have something to show; the fifth stays untagged for trying the tagging pages.
- * Set-based, in one transaction, with one audit entry per organisation.
+ * With `departmentCode`, only that organisation, and its first `count` own connections (the
+ * dues benchmark). Set-based, in one transaction, with one audit entry per organisation.
  */
-export async function tagDemoConnections(database: Database): Promise<number> {
+export async function tagDemoConnections(database: Database, only?: { departmentCode: string; count: number }): Promise<number> {
   return database.db.transaction().execute(async (trx) => {
     const { rows } = await sql<{ org_id: bigint; n: bigint }>`
       WITH cand AS (
         SELECT c.id AS connection_id, o.id AS org_id, row_number() OVER (PARTITION BY o.id ORDER BY c.id) AS rn
           FROM organisations o
           JOIN connections c ON (o.pan IS NOT NULL AND c.owner_pan = o.pan) OR (o.department_code IS NOT NULL AND c.owner_dept_code = o.department_code)
-         WHERE o.status = 'approved'
+         WHERE o.status = 'approved' AND (${only?.departmentCode ?? null}::text IS NULL OR o.department_code = ${only?.departmentCode ?? null})
            AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.connection_id = c.id AND t.status IN ('active', 'requested'))
       ), offs AS (
         SELECT org_id, array_agg(id ORDER BY path) AS ids FROM offices GROUP BY org_id
@@ -231,7 +232,7 @@ export async function tagDemoConnections(database: Database): Promise<number> {
         INSERT INTO tags (org_id, connection_id, office_id, status, method, source, requested_at, activated_at)
         SELECT c.org_id, c.connection_id, f.ids[1 + (c.rn % cardinality(f.ids))], 'active', 'owner_match', 'upload', now(), now()
           FROM cand c JOIN offs f ON f.org_id = c.org_id
-         WHERE c.rn % 5 <> 0
+         WHERE (${only?.count ?? null}::int IS NULL AND c.rn % 5 <> 0) OR c.rn <= ${only?.count ?? null}::int
         RETURNING org_id
       )
       SELECT org_id, count(*) AS n FROM tagged GROUP BY org_id ORDER BY org_id`.execute(trx);

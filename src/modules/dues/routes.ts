@@ -10,7 +10,7 @@ import { billPdf, exportDues, exportStatement } from './documents.ts';
 import { connectionView } from './connection.ts';
 import { createSelection, listDues } from './listing.ts';
 import { ANOMALIES, DUE_STATUSES, istDay, SORTS, type DuesFilter, type Scope, type Thresholds } from './query.ts';
-import { getSummary } from './summary.ts';
+import { getSummary, withOfficeNames } from './summary.ts';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
 const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
@@ -124,7 +124,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
       },
     },
     async (req) => {
-      const [{ summary, computedAt }, sync] = await Promise.all([
+      const [{ summary, computedAt, cached }, sync] = await Promise.all([
         getSummary(db, scopeOf(req), today(), thresholds),
         db
           .selectFrom('billing_sync_state')
@@ -132,7 +132,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
           .executeTakeFirst(),
       ]);
       return {
-        ...summary,
+        ...(cached ? await withOfficeNames(db, summary) : summary),
         computedAt: computedAt.toISOString(),
         thresholds,
         freshness: { lastSyncedAt: sync?.finished?.toISOString() ?? null, lastStartedAt: sync?.started?.toISOString() ?? null, lastError: sync?.error ?? null },

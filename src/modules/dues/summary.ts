@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import type { Figures, Summary } from '../../shared/dues.ts';
 import { anomalySql, anyAnomalySql, duesQuery, NO_FILTER, statusSql, type Scope, type Thresholds } from './query.ts';
@@ -186,18 +186,21 @@ export async function getSummary(
 ): Promise<{ summary: Summary; computedAt: Date; cached: boolean }> {
   const key = scope.officePath ?? '';
   const settings = `${t.lowPct}/${t.highPct}`;
+  // One round trip when the cache is current (the usual case).
+  const hit = await db
+    .selectFrom('dues_summary_cache as c')
+    .leftJoin('dues_versions as v', 'v.org_id', 'c.org_id')
+    .select(['c.body', 'c.computed_at'])
+    .where('c.org_id', '=', scope.orgId)
+    .where('c.scope', '=', key)
+    .where('c.day', '=', today)
+    .where('c.settings', '=', settings)
+    .where(sql<SqlBool>`c.version = coalesce(v.version, 0)`)
+    .executeTakeFirst();
+  if (hit) return { summary: hit.body as Summary, computedAt: hit.computed_at, cached: true };
+  // The version is read before computing: a change made meanwhile leaves the row stale, not wrong.
   const v = await db.selectFrom('dues_versions').select('version').where('org_id', '=', scope.orgId).executeTakeFirst();
   const version = v?.version ?? 0n;
-  const hit = await db
-    .selectFrom('dues_summary_cache')
-    .select(['body', 'computed_at'])
-    .where('org_id', '=', scope.orgId)
-    .where('scope', '=', key)
-    .where('day', '=', today)
-    .where('version', '=', version)
-    .where('settings', '=', settings)
-    .executeTakeFirst();
-  if (hit) return { summary: await withOfficeNames(db, hit.body as Summary), computedAt: hit.computed_at, cached: true };
   const summary = await computeSummary(db, scope, today, t);
   const row = await db
     .insertInto('dues_summary_cache')
@@ -212,7 +215,7 @@ export async function getSummary(
 }
 
 /** Office names as they are now (an office renamed after the summary was cached). */
-async function withOfficeNames(db: Kysely<DB>, s: Summary): Promise<Summary> {
+export async function withOfficeNames(db: Kysely<DB>, s: Summary): Promise<Summary> {
   const ids = s.byOffice.filter((o) => o.id !== null).map((o) => BigInt(o.id!));
   if (!ids.length) return s;
   const rows = await db.selectFrom('offices').select(['id', 'code', 'name']).where('id', 'in', ids).execute();
