@@ -20,6 +20,15 @@ export function LoadError({ error, onRetry }: { error: unknown; onRetry: () => v
     <div className="state state-error" role="alert">
       <p>{t('state.error')}</p>
       {message && <p>{message}</p>}
+      {body && body.error.details.length > 0 && (
+        <ul>
+          {body.error.details.map((d, i) => (
+            <li key={i}>
+              <code>{d.path.split('.').pop()}</code> {d.message[i18n.language === 'hi' ? 'hi' : 'en']}
+            </li>
+          ))}
+        </ul>
+      )}
       {body && <p className="muted">{t('state.requestId', { id: body.error.requestId })}</p>}
       <button type="button" onClick={onRetry}>
         {t('state.retry')}

@@ -136,8 +136,8 @@ export function DuesTable() {
         </SelectField>
         <Field label={t('duesTable.dueFrom')} name="dueFrom" type="date" defaultValue={params.get('dueFrom') ?? ''} />
         <Field label={t('duesTable.dueTo')} name="dueTo" type="date" defaultValue={params.get('dueTo') ?? ''} />
-        <Field label={t('duesTable.minRupees')} name="minRupees" inputMode="decimal" pattern="[0-9]{1,12}(\.[0-9]{1,2})?" defaultValue={params.get('minRupees') ?? ''} />
-        <Field label={t('duesTable.maxRupees')} name="maxRupees" inputMode="decimal" pattern="[0-9]{1,12}(\.[0-9]{1,2})?" defaultValue={params.get('maxRupees') ?? ''} />
+        <Field label={t('duesTable.minRupees')} name="minRupees" hint={t('duesTable.rupeesHint')} inputMode="decimal" pattern="[0-9]{1,12}(\.[0-9]{1,2})?" defaultValue={params.get('minRupees') ?? ''} />
+        <Field label={t('duesTable.maxRupees')} name="maxRupees" hint={t('duesTable.rupeesHint')} inputMode="decimal" pattern="[0-9]{1,12}(\.[0-9]{1,2})?" defaultValue={params.get('maxRupees') ?? ''} />
         <SelectField label={t('duesTable.sort')} name="sort" defaultValue={sort}>
           <option value="due">{t('duesTable.sortDue')}</option>
           <option value="amount">{t('duesTable.sortAmount')}</option>
