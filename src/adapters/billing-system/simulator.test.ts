@@ -76,10 +76,14 @@ describe(`billing-system simulator on ${engineName}`, () => {
     const [first] = await sim.postPayments([p]);
     expect(first).toMatchObject({ postingId: 'PST-0001', status: 'accepted' });
     const receipt = first!.status === 'accepted' ? first!.billingReceiptNo : '';
+    const appliedAt = first!.status === 'accepted' ? first!.appliedAt : '';
     expect(await balance('sim')).toBe(before - 50_000n);
+    // The consumer's change is stamped with the time the posting reports as applied.
+    const page = await sim.fetchChanges(new Date(Date.parse(appliedAt) - 1).toISOString(), null, 1000);
+    expect(page.connections.find((c) => c.consumerNo === p.consumerNo)?.changedAt).toBe(appliedAt);
 
     const [again] = await sim.postPayments([p]);
-    expect(again).toEqual({ postingId: 'PST-0001', status: 'duplicate', billingReceiptNo: receipt });
+    expect(again).toEqual({ postingId: 'PST-0001', status: 'duplicate', billingReceiptNo: receipt, appliedAt });
     expect(await balance('sim')).toBe(before - 50_000n);
 
     const [reused] = await sim.postPayments([{ ...p, amountPaise: 1n }]);

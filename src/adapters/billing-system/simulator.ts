@@ -114,7 +114,8 @@ const toBill = (r: BillRow): BillRecord => ({
 
 const EPOCH = '1970-01-01T00:00:00Z';
 // Change times leave at full (µs) precision: a JS Date would cut them to ms and lose order.
-const ISO_CHANGED = `to_char(t.changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS changed_at`;
+const ISO_US = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const ISO_CHANGED = `${ISO_US('t.changed_at')} AS changed_at`;
 const CONSUMER_FIELDS = CONNECTION_COLUMNS.filter((c) => c !== 'changed_at').map((c) => `t.${c}`).join(', ');
 const BILL_FIELDS = BILL_COLUMNS.filter((c) => c !== 'changed_at').map((c) => `t.${c}`).join(', ');
 
@@ -221,12 +222,21 @@ export class BillingSimulator implements BillingSystem {
                   amount_paise bigint, paid_at timestamptz, mode text, reference text)`,
           [input],
         );
+        // The consumers are locked first, then one time is read: every change of theirs committed
+        // before it is older, every later one newer, so a balance stamped at or after it includes
+        // these postings (the portal relies on that to know what its mirror shows).
+        await c.query(
+          `SELECT 1 FROM billing_sim.consumers k
+            WHERE (k.discom_code, k.consumer_no) IN (SELECT discom_code, consumer_no FROM incoming)
+            ORDER BY k.discom_code, k.consumer_no FOR UPDATE`,
+        );
+        await c.query(`CREATE TEMP TABLE stamp ON COMMIT DROP AS SELECT clock_timestamp() AS t`);
         // New postings for known consumers: recorded with a receipt number, then applied to balances.
         await c.query(
           `WITH fresh AS (
-             INSERT INTO billing_sim.payments (posting_id, discom_code, consumer_no, amount_paise, paid_at, mode, reference, sim_receipt_no)
+             INSERT INTO billing_sim.payments (posting_id, discom_code, consumer_no, amount_paise, paid_at, mode, reference, sim_receipt_no, applied_at)
              SELECT i.posting_id, i.discom_code, i.consumer_no, i.amount_paise, i.paid_at, i.mode, i.reference,
-                    'SIMR' || lpad(nextval('billing_sim.receipt_seq')::text, 10, '0')
+                    'SIMR' || lpad(nextval('billing_sim.receipt_seq')::text, 10, '0'), (SELECT t FROM stamp)
                FROM incoming i
                JOIN billing_sim.consumers k ON k.discom_code = i.discom_code AND k.consumer_no = i.consumer_no
              ON CONFLICT (posting_id) DO NOTHING
@@ -234,19 +244,19 @@ export class BillingSimulator implements BillingSystem {
            per_consumer AS (
              SELECT discom_code, consumer_no, sum(amount_paise) AS paid FROM fresh GROUP BY 1, 2),
            consumers AS (
-             UPDATE billing_sim.consumers k SET balance_paise = k.balance_paise - p.paid, changed_at = clock_timestamp()
+             UPDATE billing_sim.consumers k SET balance_paise = k.balance_paise - p.paid, changed_at = (SELECT t FROM stamp)
                FROM per_consumer p
               WHERE k.discom_code = p.discom_code AND k.consumer_no = p.consumer_no
              RETURNING k.discom_code, k.consumer_no, k.balance_paise)
            UPDATE billing_sim.bills b
-              SET status = CASE WHEN k.balance_paise <= 0 THEN 'paid' ELSE 'part_paid' END, changed_at = clock_timestamp()
+              SET status = CASE WHEN k.balance_paise <= 0 THEN 'paid' ELSE 'part_paid' END, changed_at = (SELECT t FROM stamp)
              FROM consumers k
             WHERE b.discom_code = k.discom_code AND b.consumer_no = k.consumer_no
               AND b.bill_month = (SELECT max(bill_month) FROM billing_sim.bills x
                                    WHERE x.discom_code = k.discom_code AND x.consumer_no = k.consumer_no)`,
         );
-        const { rows } = await c.query<{ posting_id: string; sim_receipt_no: string | null; same: boolean | null; known: boolean; fresh: boolean }>(
-          `SELECT i.posting_id, p.sim_receipt_no,
+        const { rows } = await c.query<{ posting_id: string; sim_receipt_no: string | null; applied_at: string | null; same: boolean | null; known: boolean; fresh: boolean }>(
+          `SELECT i.posting_id, p.sim_receipt_no, ${ISO_US('p.applied_at')} AS applied_at,
                   (p.discom_code, p.consumer_no, p.amount_paise, p.paid_at, p.mode, p.reference)
                     IS NOT DISTINCT FROM (i.discom_code, i.consumer_no, i.amount_paise, i.paid_at, i.mode, i.reference) AS same,
                   k.consumer_no IS NOT NULL AS known,
@@ -261,7 +271,7 @@ export class BillingSimulator implements BillingSystem {
             const id = r.posting_id;
             if (!r.sim_receipt_no) return [id, { postingId: id, status: 'rejected', reason: r.known ? 'not recorded' : 'unknown consumer' }];
             if (!r.same) return [id, { postingId: id, status: 'rejected', reason: 'posting id already used for a different payment' }];
-            return [id, { postingId: id, status: r.fresh ? 'accepted' : 'duplicate', billingReceiptNo: r.sim_receipt_no }];
+            return [id, { postingId: id, status: r.fresh ? 'accepted' : 'duplicate', billingReceiptNo: r.sim_receipt_no, appliedAt: r.applied_at! }];
           }),
         );
       } catch (e) {

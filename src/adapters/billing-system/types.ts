@@ -80,7 +80,8 @@ export interface PaymentPosting {
 }
 
 export type PostingAck =
-  | { postingId: string; status: 'accepted' | 'duplicate'; billingReceiptNo: string }
+  /** appliedAt: the billing system's time of applying it (ISO 8601, as changedAt): a balance changed at or after it includes it. */
+  | { postingId: string; status: 'accepted' | 'duplicate'; billingReceiptNo: string; appliedAt: string }
   | { postingId: string; status: 'rejected'; reason: string };
 
 export interface BillingSystem {

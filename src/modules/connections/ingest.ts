@@ -155,8 +155,12 @@ const BILL_CHECKS = `
 
 const CONNECTION_CONTENT = [
   'subdivision_id', 'name', 'address', 'category', 'supply_type', 'sanctioned_load_va', 'meter_no', 'registered_mobile',
-  'owner_pan', 'owner_dept_code', 'status', 'balance_paise',
+  'owner_pan', 'owner_dept_code', 'status',
 ];
+
+// The billing system's balance less what the portal has settled that this balance does not
+// include yet (postings not applied, or applied after the balance was stamped).
+const IN_FLIGHT = 'in_flight_of(connections.id, EXCLUDED.source_updated_at)';
 
 const APPLY_CONNECTIONS = `
   INSERT INTO connections (discom_id, consumer_no, subdivision_id, name, address, category, supply_type,
@@ -171,10 +175,13 @@ const APPLY_CONNECTIONS = `
    ORDER BY s.row_no
   ON CONFLICT (discom_id, consumer_no) DO UPDATE SET
       ${CONNECTION_CONTENT.map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
+      balance_paise = EXCLUDED.balance_paise - ${IN_FLIGHT}, in_flight_paise = ${IN_FLIGHT},
       source_updated_at = EXCLUDED.source_updated_at, synced_at = EXCLUDED.synced_at
     WHERE connections.source_updated_at <= EXCLUDED.source_updated_at
-      AND (${CONNECTION_CONTENT.map((c) => `connections.${c}`).join(', ')})
-          IS DISTINCT FROM (${CONNECTION_CONTENT.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+      AND ((${CONNECTION_CONTENT.map((c) => `connections.${c}`).join(', ')})
+            IS DISTINCT FROM (${CONNECTION_CONTENT.map((c) => `EXCLUDED.${c}`).join(', ')})
+           OR connections.balance_paise + connections.in_flight_paise <> EXCLUDED.balance_paise
+           OR connections.in_flight_paise <> ${IN_FLIGHT})`;
 
 const BILL_CONTENT = [
   'bill_no', 'bill_date', 'due_date', 'prev_reading', 'curr_reading', 'units', 'bill_basis', 'energy_charge_paise',

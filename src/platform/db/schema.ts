@@ -74,6 +74,7 @@ export interface ConnectionsTable {
   owner_dept_code: string | null;
   status: 'active' | 'disconnected' | 'closed';
   balance_paise: Paise;
+  in_flight_paise: Generated<bigint>;
   source_updated_at: Timestamp;
   synced_at: Generated<Date>;
 }
@@ -150,6 +151,7 @@ export interface OrganisationsTable {
   decision_reason: string | null;
   decided_by: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
   decided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  approval_threshold_paise: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
 }
 
 export type OrgRole = 'org_admin' | 'maker' | 'approver' | 'viewer';
@@ -483,6 +485,211 @@ export interface AlertRunsTable {
   messages: number | null;
 }
 
+type NullableTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type NullableText = ColumnType<string | null, string | null | undefined, string | null>;
+type NullableId = ColumnType<bigint | null, bigint | number | null | undefined, bigint | number | null>;
+
+export type BatchStatus = 'pending_approval' | 'ready' | 'payment_pending' | 'unknown' | 'paid' | 'rejected' | 'cancelled';
+export type PostingStatus = 'pending' | 'acknowledged' | 'rejected';
+
+export interface StateTransitionsTable {
+  machine: string;
+  from_state: string;
+  to_state: string;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response: ColumnType<unknown, string | null, string | null>;
+  created_at: Generated<Date>;
+}
+
+export interface PaymentBatchesTable {
+  id: Id;
+  org_id: Big;
+  reference: string;
+  status: BatchStatus;
+  mode: Generated<'online' | 'rtgs_neft'>;
+  office_id: NullableId;
+  created_by: NullableId;
+  created_by_key: NullableId;
+  created_by_label: string;
+  item_count: number;
+  total_paise: Paise;
+  outstanding_paise: Paise;
+  rebate_paise: Generated<bigint>;
+  dps_avoided_paise: Generated<bigint>;
+  anomaly_count: Generated<number>;
+  budget_head: NullableText;
+  sanction_ref: NullableText;
+  requires_approval: boolean;
+  decided_by: NullableId;
+  decided_at: NullableTime;
+  decision_reason: NullableText;
+  paid_paise: Generated<bigint>;
+  settled_at: NullableTime;
+  status_changed_at: Generated<Date>;
+  created_at: Generated<Date>;
+}
+
+export interface PaymentBatchItemsTable {
+  batch_id: Big;
+  connection_id: Big;
+  org_id: Big;
+  discom_id: Big;
+  consumer_no: string;
+  bill_id: NullableId;
+  bill_month: string | null;
+  due_date: string | null;
+  outstanding_paise: Paise;
+  rebate_paise: Generated<bigint>;
+  dps_avoided_paise: Generated<bigint>;
+  amount_paise: Paise;
+  flags: Generated<string[]>;
+  open: Generated<boolean>;
+}
+
+export interface PaymentAttemptsTable {
+  id: Id;
+  batch_id: Big;
+  org_id: Big;
+  gateway: string;
+  order_id: string;
+  receipt: string;
+  amount_paise: Paise;
+  status: Generated<'created' | 'paid'>;
+  created_at: Generated<Date>;
+  last_checked_at: NullableTime;
+}
+
+export interface PaymentsTable {
+  id: Id;
+  org_id: Big;
+  batch_id: Big;
+  attempt_id: Big;
+  gateway: string;
+  gateway_payment_id: string;
+  amount_paise: Paise;
+  method: NullableText;
+  status: 'captured' | 'failed';
+  captured_at: NullableTime;
+  error_code: NullableText;
+  error_description: NullableText;
+  confirmed_by: 'webhook' | 'callback' | 'status_query';
+  settled_at: NullableTime;
+  created_at: Generated<Date>;
+}
+
+export interface AllocationsTable {
+  id: Id;
+  payment_id: Big;
+  batch_id: Big;
+  org_id: Big;
+  connection_id: NullableId;
+  kind: 'dues' | 'advance' | 'suspense';
+  amount_paise: Paise;
+  created_at: Generated<Date>;
+}
+
+export interface ReceiptSeriesTable {
+  discom_id: Big;
+  fy: string;
+  last_no: Generated<bigint>;
+}
+
+export interface ReceiptsTable {
+  id: Id;
+  discom_id: Big;
+  fy: string;
+  seq: Big;
+  receipt_no: string;
+  payment_id: Big;
+  batch_id: Big;
+  org_id: Big;
+  connection_id: Big;
+  consumer_no: string;
+  amount_paise: Paise;
+  advance_paise: Generated<bigint>;
+  rebate_paise: Generated<bigint>;
+  balance_before_paise: Paise;
+  balance_after_paise: Paise;
+  issued_at: Timestamp;
+}
+
+export interface LedgerTransactionsTable {
+  id: Id;
+  kind: string;
+  org_id: NullableId;
+  payment_id: NullableId;
+  batch_id: NullableId;
+  memo: NullableText;
+  at: Generated<Date>;
+}
+
+export type LedgerAccount = 'gateway_clearing' | 'bank' | 'consumer_receivable' | 'rebate_expense' | 'suspense' | 'fees';
+
+export interface LedgerEntriesTable {
+  id: Id;
+  txn_id: Big;
+  account: LedgerAccount;
+  connection_id: NullableId;
+  amount_paise: Paise;
+}
+
+export interface PostingsTable {
+  id: Id;
+  payment_id: Big;
+  receipt_id: Big;
+  batch_id: Big;
+  org_id: Big;
+  connection_id: Big;
+  discom_id: Big;
+  consumer_no: string;
+  kind: 'payment' | 'rebate';
+  amount_paise: Paise;
+  paid_at: Timestamp;
+  reference: string;
+  status: Generated<PostingStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  last_error: NullableText;
+  billing_receipt_no: NullableText;
+  applied_at: NullableTime;
+  acknowledged_at: NullableTime;
+  reflected: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface WebhookEventsTable {
+  id: Id;
+  provider: string;
+  event_id: NullableText;
+  event_type: NullableText;
+  order_id: NullableText;
+  gateway_payment_id: NullableText;
+  raw_body: Buffer;
+  headers: ColumnType<unknown, string, string>;
+  verified: boolean;
+  status: Generated<'received' | 'processed' | 'ignored' | 'failed'>;
+  outcome: NullableText;
+  received_at: Generated<Date>;
+  processed_at: NullableTime;
+  duplicates: Generated<number>;
+}
+
+export interface PaymentExceptionsTable {
+  id: Id;
+  payment_id: Big;
+  org_id: Big;
+  reason: 'batch_closed' | 'duplicate_payment' | 'amount_mismatch';
+  amount_paise: Paise;
+  status: Generated<'open' | 'refunded' | 'resolved'>;
+  created_at: Generated<Date>;
+}
+
 export interface SchemaMigrationsTable {
   version: string;
   name: string;
@@ -526,4 +733,18 @@ export interface DB {
   alert_preferences: AlertPreferencesTable;
   alerts_sent: AlertsSentTable;
   alert_runs: AlertRunsTable;
+  state_transitions: StateTransitionsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  payment_batches: PaymentBatchesTable;
+  payment_batch_items: PaymentBatchItemsTable;
+  payment_attempts: PaymentAttemptsTable;
+  payments: PaymentsTable;
+  allocations: AllocationsTable;
+  receipt_series: ReceiptSeriesTable;
+  receipts: ReceiptsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  postings: PostingsTable;
+  webhook_events: WebhookEventsTable;
+  payment_exceptions: PaymentExceptionsTable;
 }
