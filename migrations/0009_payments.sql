@@ -199,6 +199,8 @@ CREATE TABLE receipts (
   org_id                bigint NOT NULL,
   connection_id         bigint NOT NULL,
   consumer_no           text NOT NULL,
+  -- The bill paid (the latest when the money arrived); its rebate is earned once.
+  bill_id               bigint,
   amount_paise          bigint NOT NULL CHECK (amount_paise > 0),
   advance_paise         bigint NOT NULL DEFAULT 0 CHECK (advance_paise >= 0),
   rebate_paise          bigint NOT NULL DEFAULT 0 CHECK (rebate_paise >= 0),
@@ -211,6 +213,7 @@ CREATE TABLE receipts (
 );
 CREATE INDEX receipts_batch ON receipts (batch_id, connection_id);
 CREATE INDEX receipts_connection ON receipts (connection_id, issued_at DESC);
+CREATE UNIQUE INDEX receipts_bill_rebate ON receipts (bill_id) WHERE rebate_paise > 0;
 
 -- Append-only double entry. Amounts are signed: debit positive, credit negative. Every
 -- transaction's entries are written by one statement and sum to zero (checked after it).
@@ -292,11 +295,12 @@ CREATE INDEX postings_problems ON postings (status, attempts) WHERE status = 're
 CREATE TRIGGER postings_transition BEFORE UPDATE OF status ON postings
   FOR EACH ROW EXECUTE FUNCTION check_transition('posting');
 
--- What the portal owes: the billing balance less what is in flight. Recomputed for the given
--- connections (after settling, or when a posting is acknowledged).
+-- What is in flight for a connection whose mirrored balance was stamped at mirrored_at: postings
+-- not refused and not inside that balance. connections.in_flight_paise always equals it.
 CREATE FUNCTION in_flight_of(cid bigint, mirrored_at timestamptz) RETURNS bigint LANGUAGE sql STABLE AS $$
   SELECT coalesce(sum(p.amount_paise), 0)::bigint FROM postings p
-   WHERE p.connection_id = cid AND NOT p.reflected AND (p.applied_at IS NULL OR p.applied_at > mirrored_at)
+   WHERE p.connection_id = cid AND NOT p.reflected AND p.status <> 'rejected'
+     AND (p.applied_at IS NULL OR p.applied_at > mirrored_at)
 $$;
 
 -- The inbox of webhooks, raw as received. A verified event is stored once per event id.

@@ -15,6 +15,8 @@ import { devRoutes } from './modules/dev/routes.ts';
 import { describeAccess, identityRoutes, installAccess } from './modules/identity/index.ts';
 import { organisationRoutes } from './modules/organisations/index.ts';
 import { taggingRoutes } from './modules/tagging/index.ts';
+import { buildGateway, paymentRoutes, SANDBOX_PREFIX } from './modules/payments/index.ts';
+import { sandboxRoutes } from './adapters/gateway/sandbox-routes.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/errors.ts';
 import { healthRoutes } from './platform/http/health.ts';
@@ -43,7 +45,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<App> {
+export async function buildApp(given: AppContext, opts: BuildOptions = {}): Promise<App> {
+  const ctx: AppContext = { ...given, payments: given.payments ?? (await buildGateway(given.config, given.database.db)) };
   const app = Fastify({
     logger: opts.logger ?? {
       level: ctx.config.logLevel,
@@ -101,6 +104,11 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     return reply.status(appErr.status).send(errorBody(appErr, req.id));
   });
 
+  // Browsers post forms (the gateway's checkout callback) as application/x-www-form-urlencoded.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
   registerMetrics(app);
   await app.register(cookie);
   await app.register(helmet, {
@@ -113,7 +121,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
         scriptSrc: ["'self'"],
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
-        formAction: ["'self'"],
+        // The hosted checkout is a form posted to the gateway.
+        formAction: ["'self'", ...(ctx.config.paymentGateway === 'razorpay' ? [new URL(ctx.config.razorpayCheckoutUrl).origin] : [])],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         upgradeInsecureRequests: null,
@@ -143,6 +152,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
         { name: 'audit', description: 'The hash-chained audit log' },
         { name: 'tagging', description: 'Tagging connections with proof, mass uploads, transfers, the discom’s approvals' },
         { name: 'discoms', description: 'Discoms, their hierarchy and overview counts' },
+        { name: 'payments', description: 'Consolidated payments: batches, approval, online checkout, webhooks, receipts, postings' },
         { name: 'dev', description: 'Developer tools of a demo install' },
         { name: 'system', description: 'Health and readiness' },
       ],
@@ -164,6 +174,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(auditRoutes, { ctx });
   await app.register(taggingRoutes, { ctx });
   await app.register(duesRoutes, { ctx });
+  await app.register(paymentRoutes, { ctx });
+  if (ctx.payments?.sandbox) await app.register(sandboxRoutes, { sandbox: ctx.payments.sandbox, devTools: ctx.config.devTools });
   if (ctx.config.devTools) await app.register(devRoutes, { ctx });
 
   const index = path.join(ctx.config.webDist, 'index.html');
@@ -171,7 +183,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   if (haveWeb) await app.register(fastifyStatic, { root: ctx.config.webDist, wildcard: false, index: false });
 
   app.setNotFoundHandler((req, reply) => {
-    const isApi = req.url.startsWith('/api/') || req.url === '/metrics';
+    const isApi = req.url.startsWith('/api/') || req.url === '/metrics' || req.url.startsWith(SANDBOX_PREFIX);
     if (req.method === 'GET' && !isApi) {
       // The web app routes in the browser: every page URL gets index.html.
       if (haveWeb) return reply.type('text/html').sendFile('index.html');

@@ -63,11 +63,13 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
     expect(upload.statusCode).toBe(202);
     const selection = await aAdmin.post('/api/v1/org/dues/selections', {});
     expect(selection.statusCode).toBe(201);
+    const batch = await aAdmin.req('POST', '/api/v1/org/payments/batches', { items: [{ connectionId: owned.id.toString(), amountPaise: '50000' }] }, { 'idempotency-key': 'tenant-isolation-a-1' });
+    expect(batch.statusCode, batch.body).toBe(201);
     const bill = await db.selectFrom('bills').select('id').where('connection_id', '=', owned.id).orderBy('bill_month', 'desc').executeTakeFirstOrThrow();
     Object.assign(ids, {
       selectionId: selection.json().id, billId: bill.id.toString(),
       orgId: a.id.toString(), userId: aUser.id.toString(), officeId: aOffice.id.toString(), keyId: aKey.id, code: 'NBPDCL',
-      connectionId: owned.id.toString(), tagId: tag.json().tagId, jobId: upload.json().id,
+      connectionId: owned.id.toString(), tagId: tag.json().tagId, jobId: upload.json().id, batchId: batch.json().id,
     });
     markers.push(owned.consumer_no);
     markers.push(a.name, 'edu.admin', 'edu.viewer', 'edu.maker', 'DDO, Patna Sadar', aKey.prefix);
@@ -221,14 +223,17 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
 
   async function snapshot() {
     const { db } = database;
-    const [users, offices, keys, orgs, tags, jobs] = await Promise.all([
+    const [users, offices, keys, orgs, tags, jobs, batches, attempts, payments] = await Promise.all([
       db.selectFrom('users').select(['id', 'role', 'status', 'office_id', 'name', 'password_hash']).orderBy('id').execute(),
       db.selectFrom('offices').select(['id', 'name', 'code']).orderBy('id').execute(),
       db.selectFrom('api_keys').select(['id', 'revoked_at']).orderBy('id').execute(),
       db.selectFrom('organisations').select(['id', 'status']).orderBy('id').execute(),
       db.selectFrom('tags').select(['id', 'status', 'org_id']).orderBy('id').execute(),
       db.selectFrom('tag_jobs').select(['id', 'status']).orderBy('id').execute(),
+      db.selectFrom('payment_batches').select(['id', 'status', 'org_id']).orderBy('id').execute(),
+      db.selectFrom('payment_attempts').select(['id', 'batch_id']).orderBy('id').execute(),
+      db.selectFrom('payments').select(['id', 'status']).orderBy('id').execute(),
     ]);
-    return { users, offices, keys, orgs, tags, jobs };
+    return { users, offices, keys, orgs, tags, jobs, batches, attempts, payments };
   }
 });

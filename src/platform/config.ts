@@ -42,6 +42,16 @@ export interface Config {
   riskThresholdPaise: bigint;
   /** Hour of the day (IST) the daily alerts run starts. */
   alertHourIst: number;
+  /** The address people and gateways reach this portal at (callbacks, webhooks). */
+  publicUrl: string | undefined;
+  paymentGateway: 'sandbox' | 'razorpay';
+  razorpayKeyId: string | undefined;
+  razorpayKeySecret: string | undefined;
+  razorpayWebhookSecret: string | undefined;
+  razorpayApiUrl: string;
+  razorpayCheckoutUrl: string;
+  /** A batch waiting on the gateway this long gets a status query from the janitor. */
+  paymentPendingMinutes: number;
 }
 
 type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; want: string };
@@ -107,6 +117,13 @@ const optionalSecret: Parser<string | undefined> = (raw) => {
   return raw.length >= 32 ? { ok: true, value: raw } : { ok: false, want: 'at least 32 characters' };
 };
 
+const optionalText: Parser<string | undefined> = (raw) => ({ ok: true, value: raw.trim() || undefined });
+
+const requiredUrl: Parser<string> = (raw) => {
+  const r = optionalUrl(['http:', 'https:'], 'https://api.razorpay.com')(raw);
+  return r.ok && r.value ? { ok: true, value: r.value.replace(/\/$/, '') } : { ok: false, want: 'a URL such as https://api.razorpay.com' };
+};
+
 const autoBool: Parser<boolean | 'auto'> = (raw) => (raw.trim() === 'auto' ? { ok: true, value: 'auto' } : bool(raw));
 
 const rupees: Parser<bigint> = (raw) =>
@@ -155,6 +172,14 @@ export const configSpec = [
   { env: 'ANOMALY_HIGH_PCT', key: 'anomalyHighPct', doc: 'Flag a bill whose units or amount is this many percent above its 6-month average', default: '10', parse: int(1, 1000) },
   { env: 'RISK_THRESHOLD_RUPEES', key: 'riskThresholdPaise', doc: 'Arrears (₹) above which a disconnection-risk alert is sent; an office may set its own', default: '50000', parse: rupees },
   { env: 'ALERT_HOUR_IST', key: 'alertHourIst', doc: 'Hour (IST, 0–23) at which the daily due-date and disconnection-risk alerts are sent', default: '8', parse: int(0, 23) },
+  { env: 'PUBLIC_URL', key: 'publicUrl', doc: 'Address of the portal as browsers and gateways reach it (checkout callbacks, sandbox webhooks). Unset: http://HOST:PORT', default: '', parse: optionalUrl(['http:', 'https:'], 'https://sangrahan.example.in') },
+  { env: 'PAYMENT_GATEWAY', key: 'paymentGateway', doc: 'sandbox (embedded, speaks Razorpay’s protocol) or razorpay', default: 'sandbox', parse: oneOf('sandbox', 'razorpay') },
+  { env: 'RAZORPAY_KEY_ID', key: 'razorpayKeyId', doc: 'Razorpay API key id (with PAYMENT_GATEWAY=razorpay). The sandbox uses rzp_test_sandbox', default: '', parse: optionalText },
+  { env: 'RAZORPAY_KEY_SECRET', key: 'razorpayKeySecret', doc: 'Razorpay API key secret (checkout signatures). Unset with the sandbox: a random one kept in the database', default: '', secret: true, parse: optionalText },
+  { env: 'RAZORPAY_WEBHOOK_SECRET', key: 'razorpayWebhookSecret', doc: 'Secret of Razorpay’s webhook signatures. Unset with the sandbox: a random one kept in the database', default: '', secret: true, parse: optionalText },
+  { env: 'RAZORPAY_API_URL', key: 'razorpayApiUrl', doc: 'Razorpay’s API address (point it at the sandbox, /sandbox/razorpay, to test the adapter)', default: 'https://api.razorpay.com', parse: requiredUrl },
+  { env: 'RAZORPAY_CHECKOUT_URL', key: 'razorpayCheckoutUrl', doc: 'Razorpay’s hosted checkout form address', default: 'https://api.razorpay.com/v1/checkout/embedded', parse: requiredUrl },
+  { env: 'PAYMENT_PENDING_MINUTES', key: 'paymentPendingMinutes', doc: 'Minutes a payment may wait on the gateway before the janitor asks the gateway for its status', default: '15', parse: int(1, 1440) },
 ] as const satisfies readonly VarSpec<keyof Config>[];
 
 export class ConfigError extends Error {
@@ -179,6 +204,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if ((cfg.devTools as boolean | 'auto') === 'auto') cfg.devTools = cfg.nodeEnv === 'development' && !cfg.databaseUrl;
   if (cfg.devTools && cfg.nodeEnv === 'production') {
     throw new ConfigError(['DEV_TOOLS is on with NODE_ENV=production: the developer pages show one-time codes and must never run in production']);
+  }
+  if (cfg.paymentGateway === 'razorpay') {
+    const missing = (['razorpayKeyId', 'razorpayKeySecret', 'razorpayWebhookSecret'] as const).filter((k) => !cfg[k]);
+    if (missing.length) throw new ConfigError([`PAYMENT_GATEWAY=razorpay needs ${missing.map((k) => configSpec.find((s) => s.key === k)!.env).join(', ')}`]);
   }
   cfg.dataDir = path.resolve(cfg.dataDir);
   cfg.webDist = path.resolve(cfg.webDist);

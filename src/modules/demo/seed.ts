@@ -119,6 +119,8 @@ async function seedOrganisations(database: Database): Promise<number> {
     email: o.email,
     mobile: o.mobile,
     status: 'approved' as const,
+    // The education department wants a second person for payments above ₹5 lakh.
+    approval_threshold_paise: o.departmentCode === 'BR-EDU' ? 50_000_000n : null,
   }));
   if (rows.length) await database.db.insertInto('organisations').values(rows).execute();
   return rows.length;

@@ -173,6 +173,32 @@ export class AuthService {
   }
 
   /**
+   * A fresh second factor for one sensitive action (approving a payment): a current TOTP code,
+   * throttled like a login code and usable once (its step is claimed).
+   */
+  async confirmTotp(p: UserPrincipal, code: string, meta: RequestMeta, action: string): Promise<void> {
+    const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
+    await this.attempt(this.codeBuckets(String(p.userId), meta), who);
+    const user = await this.db.selectFrom('users').select(['totp_secret', 'totp_last_step']).where('id', '=', p.userId).executeTakeFirstOrThrow();
+    const step = user.totp_secret ? verifyTotp(user.totp_secret, code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
+    const claimed =
+      step !== null &&
+      (
+        await this.db
+          .updateTable('users')
+          .set({ totp_last_step: step })
+          .where('id', '=', p.userId)
+          .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', BigInt(step))]))
+          .executeTakeFirst()
+      ).numUpdatedRows > 0n;
+    if (!claimed) {
+      await recordAuditAlone(this.db, { ...who, action, outcome: 'failure', details: { reason: 'bad_totp' } });
+      throw new AppError('INVALID_CODE');
+    }
+    await this.succeeded(`code-user:${p.userId}`, `code-ip:${meta.ip}`);
+  }
+
+  /**
    * A new authenticator secret. Replacing one already in use needs the current password and a
    * current code, so that a stolen session cannot swap the second factor.
    */

@@ -7,6 +7,7 @@ import { maskMobile } from '../../platform/identifiers.ts';
 import { parseRupees } from '../../platform/money.ts';
 import type { Principal, RequestMeta, UserPrincipal } from '../../platform/principal.ts';
 import { numericCode, sha256Hex } from '../../platform/tokens.ts';
+import { openBatchOf } from '../payments/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { claimAttempt, clearBucket, lockedError } from '../identity/index.ts';
 import { maskAddress, maskName } from './masking.ts';
@@ -232,6 +233,11 @@ export class TaggingService {
       if (!t) throw new AppError('NOT_FOUND');
       if (t.status !== 'active' && t.status !== 'requested') {
         throw new AppError('CONFLICT', [], { en: `This tag is already ${t.status}.`, hi: `यह टैग पहले से ${t.status} है।` });
+      }
+      // A batch being made holds its tags FOR SHARE, so this lock waits for it and then sees it.
+      const held = t.status === 'active' ? await openBatchOf(trx, t.connection_id) : null;
+      if (held) {
+        throw new AppError('CONNECTION_IN_OPEN_PAYMENT', [{ path: 'params.tagId', problem: 'in_open_batch', message: { en: `the connection is in open payment ${held}`, hi: `कनेक्शन खुले भुगतान ${held} में है` } }]);
       }
       await trx
         .updateTable('tags')

@@ -611,6 +611,7 @@ export interface ReceiptsTable {
   org_id: Big;
   connection_id: Big;
   consumer_no: string;
+  bill_id: NullableId;
   amount_paise: Paise;
   advance_paise: Generated<bigint>;
   rebate_paise: Generated<bigint>;

@@ -1,0 +1,97 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../platform/db/schema.ts';
+
+/**
+ * The money invariants of DESIGN.md §6, checked against the database as it stands: the tests
+ * and the simulation call this after every step; an operator can run it too. Each check is
+ * one query returning the offending rows; the first non-empty one throws, naming them.
+ */
+
+const CHECKS: { name: string; query: string }[] = [
+  {
+    name: 'every ledger transaction balances to zero',
+    query: `SELECT txn_id, sum(amount_paise) AS off FROM ledger_entries GROUP BY txn_id HAVING sum(amount_paise) <> 0 LIMIT 5`,
+  },
+  {
+    name: 'every captured payment that is settled is allocated exactly',
+    query: `SELECT p.id, p.amount_paise, coalesce(sum(a.amount_paise), 0) AS allocated
+              FROM payments p LEFT JOIN allocations a ON a.payment_id = p.id
+             WHERE p.status = 'captured' AND p.settled_at IS NOT NULL
+             GROUP BY p.id HAVING coalesce(sum(a.amount_paise), 0) <> p.amount_paise LIMIT 5`,
+  },
+  {
+    name: 'no payment that is not captured and settled has allocations or receipts',
+    query: `SELECT p.id FROM payments p WHERE (p.status <> 'captured' OR p.settled_at IS NULL)
+               AND (EXISTS (SELECT 1 FROM allocations a WHERE a.payment_id = p.id) OR EXISTS (SELECT 1 FROM receipts r WHERE r.payment_id = p.id)) LIMIT 5`,
+  },
+  {
+    name: 'a gateway payment id is recorded at most once',
+    query: `SELECT gateway, gateway_payment_id FROM payments GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 5`,
+  },
+  {
+    name: 'a payment is settled into at most one ledger transaction',
+    query: `SELECT payment_id FROM ledger_transactions WHERE payment_id IS NOT NULL GROUP BY payment_id HAVING count(*) > 1 LIMIT 5`,
+  },
+  {
+    name: 'a connection is in at most one open batch, and only open batches hold items open',
+    query: `SELECT i.connection_id FROM payment_batch_items i JOIN payment_batches b ON b.id = i.batch_id
+             WHERE i.open GROUP BY i.connection_id HAVING count(*) > 1
+            UNION ALL
+            SELECT i.connection_id FROM payment_batch_items i JOIN payment_batches b ON b.id = i.batch_id
+             WHERE i.open <> (b.status IN ('pending_approval', 'ready', 'payment_pending', 'unknown')) LIMIT 5`,
+  },
+  {
+    name: 'a connection has at most one active tag',
+    query: `SELECT connection_id FROM tags WHERE status = 'active' GROUP BY connection_id HAVING count(*) > 1 LIMIT 5`,
+  },
+  {
+    name: 'a paid batch has exactly one settled payment, and its receipts and suspense add up to it',
+    query: `SELECT b.id FROM payment_batches b
+             WHERE b.status = 'paid' AND (
+               (SELECT count(*) FROM payments p JOIN ledger_transactions t ON t.payment_id = p.id AND t.kind = 'payment_settled' WHERE p.batch_id = b.id) <> 1
+               OR b.paid_paise <> (SELECT coalesce(sum(r.amount_paise), 0) FROM receipts r JOIN ledger_transactions t ON t.payment_id = r.payment_id AND t.kind = 'payment_settled' WHERE r.batch_id = b.id)
+                                 + (SELECT coalesce(sum(a.amount_paise), 0) FROM allocations a JOIN ledger_transactions t ON t.payment_id = a.payment_id AND t.kind = 'payment_settled' WHERE a.batch_id = b.id AND a.kind = 'suspense'))
+             LIMIT 5`,
+  },
+  {
+    name: 'each receipt credits its connection in the ledger by its money and rebate',
+    query: `SELECT r.id FROM receipts r
+              JOIN ledger_transactions t ON t.payment_id = r.payment_id
+              LEFT JOIN ledger_entries e ON e.txn_id = t.id AND e.account = 'consumer_receivable' AND e.connection_id = r.connection_id
+             GROUP BY r.id, r.amount_paise, r.rebate_paise
+            HAVING coalesce(sum(e.amount_paise), 0) <> -(r.amount_paise + r.rebate_paise) LIMIT 5`,
+  },
+  {
+    name: 'each connection’s in-flight sum is what the portal settled and the billing mirror does not show',
+    query: `SELECT c.id, c.in_flight_paise, in_flight_of(c.id, c.source_updated_at) AS expected
+              FROM connections c WHERE c.id IN (SELECT connection_id FROM postings)
+               AND c.in_flight_paise <> in_flight_of(c.id, c.source_updated_at) LIMIT 5`,
+  },
+  {
+    name: 'receipt numbers of each series run 1..n without gaps or repeats, and the series knows n',
+    query: `SELECT s.discom_id, s.fy FROM receipt_series s
+              LEFT JOIN (SELECT discom_id, fy, count(*) AS n, count(DISTINCT seq) AS d, min(seq) AS lo, max(seq) AS hi FROM receipts GROUP BY 1, 2) r
+                ON r.discom_id = s.discom_id AND r.fy = s.fy
+             WHERE coalesce(r.n, 0) <> s.last_no OR coalesce(r.d, 0) <> s.last_no OR (s.last_no > 0 AND (r.lo <> 1 OR r.hi <> s.last_no)) LIMIT 5`,
+  },
+  {
+    name: 'every money posting matches its receipt',
+    query: `SELECT r.id FROM receipts r
+              LEFT JOIN postings p ON p.receipt_id = r.id AND p.kind = 'payment'
+              LEFT JOIN postings q ON q.receipt_id = r.id AND q.kind = 'rebate'
+             WHERE p.amount_paise IS DISTINCT FROM r.amount_paise
+                OR (r.rebate_paise > 0 AND q.amount_paise IS DISTINCT FROM r.rebate_paise)
+                OR (r.rebate_paise = 0 AND q.id IS NOT NULL) LIMIT 5`,
+  },
+];
+
+export class InvariantBroken extends Error {}
+
+export async function checkInvariants(db: Kysely<DB>): Promise<void> {
+  for (const c of CHECKS) {
+    const { rows } = await sql.raw<Record<string, unknown>>(c.query).execute(db);
+    if (rows.length) {
+      throw new InvariantBroken(`invariant broken: ${c.name}: ${JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    }
+  }
+}

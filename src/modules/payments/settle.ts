@@ -1,0 +1,271 @@
+import { sql, type Kysely } from 'kysely';
+import { queueMessages, type Message } from '../../adapters/notifier/notifier.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import { formatPaise } from '../../shared/format.ts';
+import { recordAudit } from '../audit/index.ts';
+import { istDay } from '../dues/index.ts';
+import { allocate, financialYear, onTimeRebate, receiptNo, type AllocationPart } from './rules.ts';
+
+/**
+ * Settling a captured payment, in the caller's transaction (which holds the order's row lock):
+ * allocations per connection, balances, the rebate judged on the capture time, gapless receipt
+ * numbers, one balanced ledger transaction, postings outbox rows, audit and a notice to the
+ * maker. Every write is one set-based statement over all connections of the batch; the split
+ * itself is the pure `allocate`. Money for a batch that is no longer open, or a second payment
+ * of a paid batch, goes to suspense with an exception (refunds are out of scope).
+ */
+
+type Db = Kysely<DB>;
+
+export type SettleOutcome = 'settled' | 'suspense' | 'already_settled';
+
+interface PaymentRow {
+  id: bigint;
+  org_id: bigint;
+  batch_id: bigint;
+  attempt_id: bigint;
+  amount_paise: bigint;
+  gateway_payment_id: string;
+  captured_at: Date;
+  settled_at: Date | null;
+  batch_status: string;
+  batch_ref: string;
+  batch_mode: string;
+  created_by: bigint | null;
+}
+
+interface ItemRow {
+  connection_id: bigint;
+  discom_id: bigint;
+  discom_code: string;
+  consumer_no: string;
+  planned: bigint;
+  balance: bigint;
+  bill_id: bigint | null;
+  due_date: string | null;
+  bill_rebate: bigint;
+  current_demand: bigint;
+  already_rebated: boolean;
+  online_bp: number;
+  max_bp: number;
+}
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+
+export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleOutcome> {
+  const { rows } = await sql<PaymentRow>`
+    SELECT p.id, p.org_id, p.batch_id, p.attempt_id, p.amount_paise, p.gateway_payment_id, p.captured_at, p.settled_at,
+           b.status AS batch_status, b.reference AS batch_ref, b.mode AS batch_mode, b.created_by
+      FROM payments p JOIN payment_batches b ON b.id = p.batch_id
+     WHERE p.id = ${paymentId} AND p.status = 'captured'
+       FOR UPDATE OF p, b`.execute(trx);
+  const p = rows[0];
+  if (!p) throw new Error(`payment ${paymentId} is not a captured payment`);
+  if (p.settled_at) return 'already_settled';
+
+  if (!['ready', 'payment_pending', 'unknown'].includes(p.batch_status)) {
+    await toSuspense(trx, p, p.batch_status === 'paid' ? 'duplicate_payment' : 'batch_closed', p.amount_paise);
+    return 'suspense';
+  }
+
+  // Connections locked in id order (the order every other writer of balances uses).
+  const { rows: items } = await sql<ItemRow>`
+    SELECT bi.connection_id, bi.discom_id, dc.code AS discom_code, bi.consumer_no, bi.amount_paise AS planned,
+           c.balance_paise AS balance, d.bill_id, d.due_date, d.rebate_paise AS bill_rebate, d.current_demand_paise AS current_demand,
+           EXISTS (SELECT 1 FROM receipts r WHERE r.bill_id = d.bill_id AND r.rebate_paise > 0) AS already_rebated,
+           dc.rebate_online_bp AS online_bp, dc.rebate_max_bp AS max_bp
+      FROM payment_batch_items bi
+      JOIN connections c ON c.id = bi.connection_id
+      JOIN discoms dc ON dc.id = bi.discom_id
+      LEFT JOIN connection_dues d ON d.connection_id = bi.connection_id
+     WHERE bi.batch_id = ${p.batch_id}
+     ORDER BY bi.connection_id
+       FOR UPDATE OF c`.execute(trx);
+
+  const paidDay = istDay(p.captured_at);
+  const online = p.batch_mode === 'online';
+  // Money goes first to the bills due soonest.
+  const ordered = [...items].sort((a, b) => (a.due_date ?? '9999').localeCompare(b.due_date ?? '9999') || (a.connection_id < b.connection_id ? -1 : 1));
+  const byId = new Map(items.map((i) => [i.connection_id, i]));
+  const { parts, suspense } = allocate(
+    p.amount_paise,
+    ordered.map((i) => ({
+      connectionId: i.connection_id,
+      planned: i.planned,
+      balance: i.balance,
+      dueDate: i.due_date,
+      rebate: onTimeRebate({ billRebate: i.bill_rebate, currentDemand: i.current_demand, balance: i.balance, alreadyRebated: i.already_rebated }, { onlineBp: i.online_bp, maxBp: i.max_bp }, online),
+    })),
+    paidDay,
+  );
+  const total = parts.reduce((s, x) => s + x.dues + x.advance, 0n) + suspense;
+  if (total !== p.amount_paise) throw new Error(`allocation of payment ${p.id} does not sum to it`);
+
+  const fy = financialYear(paidDay);
+  const numbered = await numberReceipts(trx, parts, byId, fy);
+
+  await sql`
+    INSERT INTO allocations (payment_id, batch_id, org_id, connection_id, kind, amount_paise)
+    SELECT ${p.id}, ${p.batch_id}, ${p.org_id}, x.connection_id, x.kind, x.amount
+      FROM json_to_recordset(${json(parts.flatMap((x) => [
+        ...(x.dues > 0n ? [{ connection_id: x.connectionId, kind: 'dues', amount: x.dues }] : []),
+        ...(x.advance > 0n ? [{ connection_id: x.connectionId, kind: 'advance', amount: x.advance }] : []),
+      ]))}::json) AS x(connection_id bigint, kind text, amount bigint)`.execute(trx);
+
+  await sql`
+    INSERT INTO receipts (discom_id, fy, seq, receipt_no, payment_id, batch_id, org_id, connection_id, consumer_no, bill_id,
+                          amount_paise, advance_paise, rebate_paise, balance_before_paise, balance_after_paise, issued_at)
+    SELECT x.discom_id, ${fy}, x.seq, x.receipt_no, ${p.id}, ${p.batch_id}, ${p.org_id}, x.connection_id, x.consumer_no, x.bill_id,
+           x.amount, x.advance, x.rebate, x.before, x.before - x.amount - x.rebate, ${p.captured_at}
+      FROM json_to_recordset(${json(numbered)}::json)
+           AS x(discom_id bigint, seq bigint, receipt_no text, connection_id bigint, consumer_no text, bill_id bigint,
+                amount bigint, advance bigint, rebate bigint, before bigint)`.execute(trx);
+
+  const rebateTotal = parts.reduce((s, x) => s + x.rebate, 0n);
+  const txn = await trx
+    .insertInto('ledger_transactions')
+    .values({ kind: 'payment_settled', org_id: p.org_id, payment_id: p.id, batch_id: p.batch_id, memo: `${p.batch_ref} ${p.gateway_payment_id}` })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const entries = [
+    { account: 'gateway_clearing', connection_id: null, amount: p.amount_paise },
+    ...parts.map((x) => ({ account: 'consumer_receivable', connection_id: x.connectionId, amount: -(x.dues + x.advance + x.rebate) })),
+    ...(rebateTotal > 0n ? [{ account: 'rebate_expense', connection_id: null, amount: rebateTotal }] : []),
+    ...(suspense > 0n ? [{ account: 'suspense', connection_id: null, amount: -suspense }] : []),
+  ];
+  await sql`
+    INSERT INTO ledger_entries (txn_id, account, connection_id, amount_paise)
+    SELECT ${txn.id}, x.account, x.connection_id, x.amount
+      FROM json_to_recordset(${json(entries)}::json) AS x(account text, connection_id bigint, amount bigint)`.execute(trx);
+
+  // One posting of the money and one of the rebate credit per receipt; 'SGP' || id is their key.
+  await sql`
+    INSERT INTO postings (payment_id, receipt_id, batch_id, org_id, connection_id, discom_id, consumer_no, kind, amount_paise, paid_at, reference)
+    SELECT r.payment_id, r.id, r.batch_id, r.org_id, r.connection_id, r.discom_id, r.consumer_no, k.kind,
+           CASE k.kind WHEN 'payment' THEN r.amount_paise ELSE r.rebate_paise END, r.issued_at, r.receipt_no
+      FROM receipts r CROSS JOIN (VALUES ('payment'), ('rebate')) AS k(kind)
+     WHERE r.payment_id = ${p.id} AND (k.kind = 'payment' OR r.rebate_paise > 0)
+     ORDER BY r.id, k.kind`.execute(trx);
+
+  await sql`
+    UPDATE connections c SET balance_paise = c.balance_paise - x.credit, in_flight_paise = c.in_flight_paise + x.credit
+      FROM json_to_recordset(${json(parts.map((x) => ({ id: x.connectionId, credit: x.dues + x.advance + x.rebate })))}::json) AS x(id bigint, credit bigint)
+     WHERE c.id = x.id`.execute(trx);
+
+  if (suspense > 0n) await holdInSuspense(trx, p, 'amount_mismatch', suspense, false);
+
+  await trx.updateTable('payments').set({ settled_at: sql<Date>`now()` }).where('id', '=', p.id).execute();
+  await trx.updateTable('payment_attempts').set({ status: 'paid' }).where('id', '=', p.attempt_id).execute();
+  await trx
+    .updateTable('payment_batches')
+    .set({ status: 'paid', paid_paise: p.amount_paise, settled_at: sql<Date>`now()`, status_changed_at: sql<Date>`now()` })
+    .where('id', '=', p.batch_id)
+    .execute();
+
+  await recordAudit(trx, {
+    action: 'payment.settled',
+    actor: null,
+    actorLabel: 'system:settlement',
+    orgId: p.org_id,
+    target: { type: 'payment_batch', id: p.batch_id },
+    details: {
+      reference: p.batch_ref,
+      gateway_payment_id: p.gateway_payment_id,
+      amount_paise: p.amount_paise.toString(),
+      receipts: parts.length,
+      rebate_paise: rebateTotal.toString(),
+      suspense_paise: suspense.toString(),
+      captured_at: p.captured_at.toISOString(),
+    },
+    meta: null,
+  });
+  await notifyMaker(trx, p, parts.length);
+  return 'settled';
+}
+
+/** Receipt numbers for the parts: each discom's series row locked (in discom order) and advanced once. */
+async function numberReceipts(trx: Db, parts: readonly AllocationPart[], items: Map<bigint, ItemRow>, fy: string) {
+  const perDiscom = new Map<bigint, number>();
+  for (const x of parts) {
+    const d = items.get(x.connectionId)!.discom_id;
+    perDiscom.set(d, (perDiscom.get(d) ?? 0) + 1);
+  }
+  const discoms = [...perDiscom.keys()].sort((a, b) => (a < b ? -1 : 1));
+  const next = new Map<bigint, bigint>();
+  for (const d of discoms) {
+    await trx.insertInto('receipt_series').values({ discom_id: d, fy }).onConflict((oc) => oc.columns(['discom_id', 'fy']).doNothing()).execute();
+    const row = await trx
+      .updateTable('receipt_series')
+      .set({ last_no: sql<bigint>`last_no + ${perDiscom.get(d)!}` })
+      .where('discom_id', '=', d)
+      .where('fy', '=', fy)
+      .returning('last_no')
+      .executeTakeFirstOrThrow();
+    next.set(d, row.last_no - BigInt(perDiscom.get(d)!) + 1n);
+  }
+  return parts.map((x) => {
+    const i = items.get(x.connectionId)!;
+    const seq = next.get(i.discom_id)!;
+    next.set(i.discom_id, seq + 1n);
+    return {
+      discom_id: i.discom_id,
+      seq,
+      receipt_no: receiptNo(i.discom_code, fy, seq),
+      connection_id: x.connectionId,
+      consumer_no: i.consumer_no,
+      bill_id: i.bill_id,
+      amount: x.dues + x.advance,
+      advance: x.advance,
+      rebate: x.rebate,
+      before: i.balance,
+    };
+  });
+}
+
+async function toSuspense(trx: Db, p: PaymentRow, reason: 'batch_closed' | 'duplicate_payment', amount: bigint): Promise<void> {
+  await holdInSuspense(trx, p, reason, amount, true);
+  await trx.updateTable('payments').set({ settled_at: sql<Date>`now()` }).where('id', '=', p.id).execute();
+  await recordAudit(trx, {
+    action: 'payment.held_in_suspense',
+    actor: null,
+    actorLabel: 'system:settlement',
+    orgId: p.org_id,
+    target: { type: 'payment_batch', id: p.batch_id },
+    details: { reference: p.batch_ref, gateway_payment_id: p.gateway_payment_id, amount_paise: amount.toString(), reason },
+    meta: null,
+  });
+}
+
+/** Money not applied to any connection: a suspense allocation, its ledger entries (when on its own) and an exception. */
+async function holdInSuspense(trx: Db, p: PaymentRow, reason: 'batch_closed' | 'duplicate_payment' | 'amount_mismatch', amount: bigint, ownLedger: boolean): Promise<void> {
+  await trx.insertInto('allocations').values({ payment_id: p.id, batch_id: p.batch_id, org_id: p.org_id, connection_id: null, kind: 'suspense', amount_paise: amount }).execute();
+  if (ownLedger) {
+    const txn = await trx
+      .insertInto('ledger_transactions')
+      .values({ kind: 'payment_suspense', org_id: p.org_id, payment_id: p.id, batch_id: p.batch_id, memo: `${p.batch_ref} ${p.gateway_payment_id} ${reason}` })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('ledger_entries')
+      .values([
+        { txn_id: txn.id, account: 'gateway_clearing', connection_id: null, amount_paise: amount },
+        { txn_id: txn.id, account: 'suspense', connection_id: null, amount_paise: -amount },
+      ])
+      .execute();
+  }
+  await trx.insertInto('payment_exceptions').values({ payment_id: p.id, org_id: p.org_id, reason, amount_paise: amount }).execute();
+}
+
+async function notifyMaker(trx: Db, p: PaymentRow, receipts: number): Promise<void> {
+  if (!p.created_by) return;
+  const u = await trx.selectFrom('users').select(['id', 'email', 'mobile']).where('id', '=', p.created_by).executeTakeFirst();
+  if (!u) return;
+  const amount = formatPaise(p.amount_paise, 'en');
+  const text =
+    `Payment received: ${amount} for batch ${p.batch_ref} (${p.gateway_payment_id}); ${receipts} receipt(s) issued. ` +
+    `भुगतान प्राप्त: बैच ${p.batch_ref} के लिए ${formatPaise(p.amount_paise, 'hi')}; ${receipts} रसीदें जारी।`;
+  const messages: Message[] = [];
+  if (u.email) messages.push({ channel: 'email', recipient: u.email, subject: `Payment received for ${p.batch_ref}`, body: text, purpose: 'payment_settled', orgId: p.org_id, userId: u.id });
+  if (u.mobile) messages.push({ channel: 'sms', recipient: u.mobile, body: text, purpose: 'payment_settled', orgId: p.org_id, userId: u.id });
+  await queueMessages(trx, messages);
+}
