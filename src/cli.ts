@@ -14,6 +14,8 @@ import { DataDirLockedError } from './platform/db/dir-lock.ts';
 import { MigrationError, migrate } from './platform/db/migrate.ts';
 import { formatDuration, formatInt } from './platform/format.ts';
 import { buildJobRunner } from './jobs.ts';
+import { httpSend } from './adapters/gateway/sandbox.ts';
+import { buildGateway, runJanitor, runPostings, SANDBOX_KEY_ID } from './modules/payments/index.ts';
 import { buildApp } from './server.ts';
 
 const USAGE = `Sangrahan: collection portal for discoms
@@ -224,7 +226,8 @@ async function cmdServe(config: Config): Promise<void> {
     throw e;
   }
   const sender = new NotificationSender(database.db, { smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, smsWebhookUrl: config.smsWebhookUrl });
-  const app = await buildApp({ config, database, billing, clock: () => new Date(), sender });
+  const payments = await buildGateway(config, database.db);
+  const app = await buildApp({ config, database, billing, clock: () => new Date(), sender, payments });
   const sendTimer = sender.configured
     ? setInterval(() => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed')), 10_000)
     : undefined;
@@ -264,6 +267,30 @@ async function cmdServe(config: Config): Promise<void> {
   }, 300_000);
   alertTimer.unref();
 
+  // Money in motion: postings to the billing system (every 2 s), the sandbox gateway's webhook
+  // deliveries and pending captures (every second), and the janitor (every minute). Each is safe
+  // in several processes at once (row claims, leases, idempotent handlers).
+  let moneyBusy = false;
+  let moving: Promise<unknown> = Promise.resolve();
+  const moneyTimer = setInterval(() => {
+    if (moneyBusy || closing) return;
+    moneyBusy = true;
+    moving = Promise.all([
+      runPostings(database.db, billing).then((r) => r.claimed && app.log.info({ postings: r }, 'postings sent')),
+      payments.sandbox?.pump(httpSend),
+    ])
+      .catch((e: Error) => app.log.warn({ err: e }, 'postings or sandbox deliveries failed'))
+      .finally(() => (moneyBusy = false));
+  }, 2_000);
+  moneyTimer.unref();
+  const janitorTimer = setInterval(() => {
+    void runJanitor({ db: database.db, gateway: payments.gateway }, config.paymentPendingMinutes).then(
+      (r) => (r.queried || r.events) && app.log.info({ janitor: r }, 'janitor ran'),
+      (e: Error) => app.log.warn({ err: e }, 'janitor failed'),
+    );
+  }, 60_000);
+  janitorTimer.unref();
+
   const shutdown = async (signal: string) => {
     if (closing) {
       log('Second signal: exiting now.');
@@ -275,6 +302,8 @@ async function cmdServe(config: Config): Promise<void> {
     if (sendTimer) clearInterval(sendTimer);
     clearInterval(purgeTimer);
     clearInterval(alertTimer);
+    clearInterval(moneyTimer);
+    clearInterval(janitorTimer);
     const force = setTimeout(() => {
       app.log.error('shutdown timed out; exiting');
       process.exit(1);
@@ -285,6 +314,7 @@ async function cmdServe(config: Config): Promise<void> {
       await runner.stop(); // finishes the job in hand; an unfinished one is taken up again after restart
       await syncing;
       await alerting;
+      await moving;
       await database.close();
       process.exit(0);
     } catch (e) {
@@ -297,6 +327,8 @@ async function cmdServe(config: Config): Promise<void> {
 
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('://127.0.0.1', '://localhost');
+  // The sandbox gateway sends its webhooks to this portal, wherever it listens.
+  if (payments.sandbox) await payments.sandbox.merchant(config.razorpayKeyId ?? SANDBOX_KEY_ID, { webhookUrl: `${config.publicUrl ?? address}/api/v1/webhooks/razorpay` });
   log('');
   log(`Sangrahan is running at ${url}  (started in ${formatDuration(Date.now() - started)})`);
   log(`  database: ${where(config)}${config.databaseUrl ? '' : ' (embedded: one process, no fsync; use PostgreSQL for real money)'}`);

@@ -65,11 +65,21 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
     expect(selection.statusCode).toBe(201);
     const batch = await aAdmin.req('POST', '/api/v1/org/payments/batches', { items: [{ connectionId: owned.id.toString(), amountPaise: '50000' }] }, { 'idempotency-key': 'tenant-isolation-a-1' });
     expect(batch.statusCode, batch.body).toBe(201);
+    // A pays it through the sandbox's hosted checkout, as a browser would, so A has receipts.
+    const co = (await aAdmin.post(`/api/v1/org/payments/batches/${batch.json().id}/checkout`)).json<{ action: string; fields: Record<string, string> }>();
+    const form = (url: string, fields: Record<string, string>) =>
+      app.inject({ method: 'POST', url, payload: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect((await form(co.action, co.fields)).statusCode).toBe(200);
+    const paid = await form('/sandbox/razorpay/v1/checkout/pay', { ...co.fields, outcome: 'success', method: 'upi' });
+    const back = Object.fromEntries([...paid.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]));
+    const returned = await form(co.fields.callback_url!, back);
+    expect(returned.headers.location).toBe(`/payments/${batch.json().id}?result=paid`);
+    const receipt = await db.selectFrom('receipts').select('id').where('batch_id', '=', BigInt(batch.json().id)).executeTakeFirstOrThrow();
     const bill = await db.selectFrom('bills').select('id').where('connection_id', '=', owned.id).orderBy('bill_month', 'desc').executeTakeFirstOrThrow();
     Object.assign(ids, {
       selectionId: selection.json().id, billId: bill.id.toString(),
       orgId: a.id.toString(), userId: aUser.id.toString(), officeId: aOffice.id.toString(), keyId: aKey.id, code: 'NBPDCL',
-      connectionId: owned.id.toString(), tagId: tag.json().tagId, jobId: upload.json().id, batchId: batch.json().id,
+      connectionId: owned.id.toString(), tagId: tag.json().tagId, jobId: upload.json().id, batchId: batch.json().id, receiptId: receipt.id.toString(),
     });
     markers.push(owned.consumer_no);
     markers.push(a.name, 'edu.admin', 'edu.viewer', 'edu.maker', 'DDO, Patna Sadar', aKey.prefix);

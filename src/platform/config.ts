@@ -206,7 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(['DEV_TOOLS is on with NODE_ENV=production: the developer pages show one-time codes and must never run in production']);
   }
   if (cfg.paymentGateway === 'razorpay') {
-    const missing = (['razorpayKeyId', 'razorpayKeySecret', 'razorpayWebhookSecret'] as const).filter((k) => !cfg[k]);
+    const missing = (['razorpayKeyId', 'razorpayKeySecret', 'razorpayWebhookSecret', 'publicUrl'] as const).filter((k) => !cfg[k]);
     if (missing.length) throw new ConfigError([`PAYMENT_GATEWAY=razorpay needs ${missing.map((k) => configSpec.find((s) => s.key === k)!.env).join(', ')}`]);
   }
   cfg.dataDir = path.resolve(cfg.dataDir);

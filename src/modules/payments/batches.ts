@@ -283,7 +283,9 @@ export async function createBatch(trx: Db, scope: Scope, p: Principal, req: Batc
                                        outstanding_paise, rebate_paise, dps_avoided_paise, amount_paise, flags)
       SELECT ${id}, x.c, ${scope.orgId}, x.d, x.n, x.b, x.m, x.due, x.o, x.r, x.dps, x.a, coalesce(x.f, '{}')
         FROM json_to_recordset(${json(q.rows.map((r) => ({ c: r.connectionId, d: r.discomId, n: r.consumerNo, b: r.billId, m: r.billMonth, due: r.dueDate, o: r.outstanding, r: r.rebate, dps: r.dpsAvoided, a: r.amount, f: r.flags })))}::json)
-             AS x(c bigint, d bigint, n text, b bigint, m date, due date, o bigint, r bigint, dps bigint, a bigint, f text[])`.execute(trx);
+             AS x(c bigint, d bigint, n text, b bigint, m date, due date, o bigint, r bigint, dps bigint, a bigint, f text[])
+       -- In one order for every batch: two batches racing for the same connections queue, never deadlock.
+       ORDER BY x.c`.execute(trx);
   } catch (e) {
     if ((e as { code?: string; constraint?: string }).code === '23505') {
       // Another batch took some of these connections between our check and our insert.

@@ -180,6 +180,18 @@ describe(`consolidated online payment on ${engineName}`, () => {
       expect(after.find((x) => x.id === r.connection_id)!.balance_paise).toBe(was - r.amount_paise - r.rebate_paise);
       expect(r.balance_after_paise).toBe(0n);
     }
+    // Receipts: consolidated, per connection, and all as one ZIP; another organisation gets none.
+    const pdf = await maker.get(`/api/v1/org/payments/batches/${b.id}/receipt.pdf?lang=hi`);
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.rawPayload.subarray(0, 4).toString()).toBe('%PDF');
+    const one = await maker.get(`/api/v1/org/payments/receipts/${receipts[0]!.id}.pdf`);
+    expect(one.statusCode).toBe(200);
+    expect(one.headers['content-disposition']).toContain(receipts[0]!.receipt_no.replaceAll('/', '-'));
+    const zip = await maker.get(`/api/v1/org/payments/batches/${b.id}/receipts.zip`);
+    expect(zip.statusCode).toBe(200);
+    expect(zip.rawPayload.subarray(0, 2).toString()).toBe('PK');
+    expect((await phed.get(`/api/v1/org/payments/receipts/${receipts[0]!.id}.pdf`)).statusCode).toBe(404);
+    expect((await phed.get(`/api/v1/org/payments/batches/${b.id}/receipts.zip`)).statusCode).toBe(404);
     await checkInvariants(database.db);
   });
 

@@ -12,6 +12,9 @@ import { handleCallback, queryAttempt, receiveWebhook, startCheckout, type Callb
 import { buildGateway } from './gateway.ts';
 import { idempotent } from './idempotency.ts';
 import { postingId, retryPostings } from './postings.ts';
+import { connectionReceiptPdf, consolidatedReceiptPdf, receiptsZip } from './receipts.ts';
+import { PassThrough } from 'node:stream';
+import { CONTENT_TYPES } from '../../platform/spreadsheet.ts';
 
 const tags = ['payments'];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
@@ -240,6 +243,56 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
         })),
         next: rows.length > 100 ? page[page.length - 1]!.connection_id.toString() : null,
       };
+    },
+  );
+
+  const Lang = Type.Object({ lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')])) });
+  app.get(
+    '/api/v1/org/payments/batches/:batchId/receipt.pdf',
+    { config: readers, schema: { tags, summary: 'The consolidated receipt of a paid batch (PDF, English or Hindi)', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
+    async (req, reply) => {
+      const orgId = orgOf(req);
+      const b = await batchView(BigInt(req.params.batchId), orgId);
+      const pdf = await consolidatedReceiptPdf(db, orgId, BigInt(b.id), req.query.lang ?? 'en');
+      if (!pdf) throw new AppError('NOT_FOUND');
+      reply.header('content-disposition', `attachment; filename="${b.reference}-receipt.pdf"`);
+      return reply.type(CONTENT_TYPES.pdf).send(pdf);
+    },
+  );
+
+  app.get(
+    '/api/v1/org/payments/batches/:batchId/receipts.zip',
+    { config: readers, schema: { tags, summary: 'The consolidated receipt and every connection’s receipt of a paid batch, as one ZIP', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
+    async (req, reply) => {
+      const orgId = orgOf(req);
+      const b = await batchView(BigInt(req.params.batchId), orgId);
+      const any = await db.selectFrom('receipts').select('id').where('batch_id', '=', BigInt(b.id)).where('org_id', '=', orgId).executeTakeFirst();
+      if (!any) throw new AppError('NOT_FOUND');
+      const out = new PassThrough();
+      receiptsZip(db, orgId, BigInt(b.id), req.query.lang ?? 'en', out).then(
+        (ok) => {
+          if (!ok) out.end();
+        },
+        (e: Error) => {
+          req.log.error({ err: e }, 'receipts zip failed');
+          out.destroy(e);
+        },
+      );
+      reply.header('content-disposition', `attachment; filename="${b.reference}-receipts.zip"`);
+      return reply.type('application/zip').send(out);
+    },
+  );
+
+  app.get(
+    '/api/v1/org/payments/receipts/:receiptId.pdf',
+    { config: readers, schema: { tags, summary: 'One connection’s receipt (PDF), with its posting to the billing system', params: Type.Object({ receiptId: IdStr }), querystring: Lang } },
+    async (req, reply) => {
+      const orgId = orgOf(req);
+      const pdf = await connectionReceiptPdf(db, orgId, BigInt(req.params.receiptId), req.query.lang ?? 'en');
+      if (!pdf) throw new AppError('NOT_FOUND');
+      const r = await db.selectFrom('receipts').select('receipt_no').where('id', '=', BigInt(req.params.receiptId)).executeTakeFirstOrThrow();
+      reply.header('content-disposition', `attachment; filename="${r.receipt_no.replaceAll('/', '-')}.pdf"`);
+      return reply.type(CONTENT_TYPES.pdf).send(pdf);
     },
   );
 

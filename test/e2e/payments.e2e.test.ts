@@ -1,0 +1,186 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BillingSimulator } from '../../src/adapters/billing-system/simulator.ts';
+import { DEMO_PASSWORD } from '../../src/modules/demo/people.ts';
+import { tagDemoConnections } from '../../src/modules/demo/seed.ts';
+import { runPostings } from '../../src/modules/payments/index.ts';
+import { axeViolations, launchChromium, startPortal } from './browser.ts';
+
+// SCREENSHOTS=dir keeps a PNG of every page visited, to look at.
+const shots = process.env.SCREENSHOTS;
+
+const rupeesText = (s: string) => BigInt(s.replace(/[₹,\s]/g, '').replace('.', ''));
+
+describe('consolidated payments in Chromium', () => {
+  let portal: Awaited<ReturnType<typeof startPortal>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let batchPath = '';
+
+  beforeAll(async () => {
+    [portal, browser] = await Promise.all([startPortal(1500), launchChromium()]);
+    await tagDemoConnections(portal.database);
+    if (shots) fs.mkdirSync(shots, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.stop();
+  });
+  beforeEach(async () => {
+    await context?.close();
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    page = await context.newPage();
+  });
+
+  const login = async (loginId: string) => {
+    const r = await page.request.post(`${portal.url}/api/v1/auth/login`, { data: { loginId, password: DEMO_PASSWORD } });
+    expect(r.status()).toBe(200);
+  };
+  const shot = async (name: string) => {
+    if (!shots) return;
+    await page.evaluate(async () => {
+      const fonts = (globalThis as unknown as { document: { fonts: { load(f: string, t: string): Promise<unknown>; ready: Promise<unknown> } } }).document.fonts;
+      await Promise.all(['400', '700'].map((w) => fonts.load(`${w} 16px "Noto Sans Devanagari"`, 'कबक')));
+      await fonts.ready;
+    });
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  };
+  const setLang = async (lang: string) => {
+    await page.goto(portal.url);
+    await page.evaluate((l) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('sangrahan.lang', l), lang);
+  };
+  const axe = async (where: string) => {
+    await page.waitForLoadState('networkidle');
+    expect(await axeViolations(page), where).toEqual([]);
+  };
+  /** Chooses the first `n` rows of the dues table (bills due, not yet overdue) and opens the new payment. */
+  const chooseRows = async (n: number, payLabel: string) => {
+    await page.goto(`${portal.url}/org/dues/list?status=due`);
+    await page.locator('table.data tbody tr').first().waitFor();
+    const boxes = page.locator('table.data tbody input[type=checkbox]');
+    const consumers: string[] = [];
+    for (let i = 0; i < n; i++) {
+      await boxes.nth(i).check();
+      consumers.push((await page.locator('table.data tbody tr').nth(i).locator('td a').first().textContent())!);
+    }
+    await page.getByRole('button', { name: payLabel }).click();
+    await page.waitForURL(/\/payments\/new$/);
+    return consumers;
+  };
+
+  it('chooses rows, sees the quote, edits an amount, creates the payment, pays it in the sandbox and sees it paid with receipts', async () => {
+    await login('edu.admin');
+    const consumers = await chooseRows(3, 'Pay selected');
+    await page.getByRole('heading', { name: 'Make a payment', level: 1 }).waitFor();
+    const totals = page.getByRole('list', { name: 'Totals' });
+    await totals.waitFor();
+    await expect(totals.textContent()).resolves.toMatch(/Total to pay₹[\d,]+\.\d{2}for 3 connections/);
+    await expect(totals.textContent()).resolves.toContain('ApprovalNot needed');
+    await expect(totals.textContent()).resolves.toContain('Rebate gained by paying now');
+    for (const c of consumers) await page.getByRole('rowheader', { name: new RegExp(c) }).waitFor();
+
+    // An amount that is not one is caught at once; a real one re-prices the batch.
+    const total = rupeesText((await page.getByTestId('quote-total').textContent())!);
+    const first = page.getByLabel(`Amount to pay for ${consumers[0]} (₹)`);
+    const was = await first.inputValue();
+    await first.fill('12.345');
+    await page.getByText('Enter rupees, such as 1234 or 1234.50.').waitFor();
+    await expect(page.getByRole('button', { name: 'Create payment' }).isDisabled()).resolves.toBe(true);
+    const more = (rupeesText(was) + 10050n).toString(); // ₹100.50 more: the rest is advance credit
+    await first.fill(`${more.slice(0, -2)}.${more.slice(-2)}`);
+    const want = `₹${new Intl.NumberFormat('en-IN').format((total + 10050n) / 100n)}.${((total + 10050n) % 100n).toString().padStart(2, '0')}`;
+    await page.getByTestId('quote-total').filter({ hasText: new RegExp(`^${want.replace(/[.]/g, '\\.')}$`) }).waitFor();
+    await axe('new payment');
+    await shot('payment-new-en');
+
+    await page.getByLabel('Budget head').fill('2801-80-800');
+    await page.getByLabel('Sanction reference').fill('EDU/2026/114');
+    await page.getByRole('button', { name: 'Create payment' }).click();
+    await page.waitForURL(/\/payments\/\d+$/);
+    batchPath = new URL(page.url()).pathname;
+    await page.getByRole('heading', { name: /^Payment PB\d{8}$/ }).waitFor();
+    await page.locator('.status-line').getByText('Ready to pay').waitFor();
+    await page.getByText('2801-80-800').waitFor();
+    await shot('payment-ready-en');
+
+    // Pay now posts the checkout form to the (sandbox) gateway; the tester chooses Success.
+    await page.getByRole('button', { name: 'Pay now' }).click();
+    await page.waitForURL(/\/sandbox\/razorpay\/v1\/checkout\/embedded/);
+    await shot('payment-sandbox');
+    await page.getByRole('button', { name: /Success/ }).click();
+    await page.waitForURL(/\/payments\/\d+\?result=paid$/);
+    expect(new URL(page.url()).pathname).toBe(batchPath);
+    await page.getByText('Payment received. The gateway confirmed it').waitFor();
+    await page.locator('.status-line').getByText('Paid', { exact: true }).waitFor();
+    const items = page.getByRole('region', { name: 'Connections' });
+    await items.locator('tbody tr').first().waitFor();
+    const receiptNos = await items.locator('td.receipt-no a').allTextContents();
+    expect(receiptNos).toHaveLength(3);
+    for (const r of receiptNos) expect(r).toMatch(/^[A-Z]+\/\d{4}-\d{2}\/\d{8}$/);
+    await page.getByText('3 receipts issued.').waitFor();
+    await items.getByText('Sending to billing').first().waitFor();
+
+    // The billing system takes the postings: the page sees it by itself (it polls while any wait).
+    await runPostings(portal.database.db, new BillingSimulator(portal.database));
+    await expect(items.getByText('Posted in billing').first().waitFor({ timeout: 10_000 })).resolves.toBeUndefined();
+    await page.getByRole('list', { name: 'Sent to the billing system' }).getByText('Posted in billing').waitFor();
+    await axe('status page');
+    await shot('payment-paid-en');
+
+    // The receipts, in the page's language.
+    const links = [
+      await page.getByRole('link', { name: 'Consolidated receipt (PDF)' }).getAttribute('href'),
+      await page.getByRole('link', { name: 'All receipts (ZIP)' }).getAttribute('href'),
+      await items.getByRole('link', { name: `Receipt ${receiptNos[0]} (PDF)` }).getAttribute('href'),
+    ];
+    const got: string[] = [];
+    for (const href of links) {
+      expect(href).toMatch(/lang=en$/);
+      const res = await page.request.get(new URL(href!, portal.url).toString());
+      got.push(`${res.status()} ${(await res.body()).subarray(0, 4).toString('latin1')}`);
+    }
+    expect(got).toEqual(['200 %PDF', '200 PK\u0003\u0004', '200 %PDF']);
+  });
+
+  it('lists the payment in the history, filters it by status, and passes axe', async () => {
+    await login('edu.admin');
+    await page.goto(`${portal.url}/payments`);
+    await page.getByRole('heading', { name: 'Payment history' }).waitFor();
+    await page.getByRole('heading', { name: 'Awaiting approval' }).waitFor();
+    await page.getByText('No payment is waiting for approval.').waitFor();
+    const history = page.getByRole('region', { name: 'Payment history' });
+    const row = history.locator('tbody tr').first();
+    await row.getByText('Paid', { exact: true }).waitFor();
+    await expect(row.getByRole('link').getAttribute('href')).resolves.toBe(batchPath);
+    await axe('history');
+    await shot('payments-history-en');
+    await page.getByLabel('Status').selectOption('cancelled');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL(/status=cancelled/);
+    await page.getByText('No payments with this status.').waitFor();
+  });
+
+  it('speaks Hindi: the status page, the history and a new payment', async () => {
+    await login('edu.admin');
+    await setLang('hi');
+    await page.goto(portal.url + batchPath);
+    await page.getByRole('heading', { name: /^भुगतान PB\d{8}$/ }).waitFor();
+    await page.locator('.status-line').getByText('भुगतान हो गया').waitFor();
+    await page.getByRole('link', { name: 'समेकित रसीद (PDF)' }).waitFor();
+    expect(await page.getByRole('link', { name: 'समेकित रसीद (PDF)' }).getAttribute('href')).toMatch(/lang=hi$/);
+    await axe('status page (hi)');
+    await shot('payment-paid-hi');
+    await page.goto(`${portal.url}/payments`);
+    await page.getByRole('heading', { name: 'भुगतान इतिहास' }).waitFor();
+    await axe('history (hi)');
+    await shot('payments-history-hi');
+    await chooseRows(2, 'चुने हुए का भुगतान करें');
+    await page.getByRole('list', { name: 'योग' }).waitFor();
+    await expect(page.getByRole('list', { name: 'योग' }).textContent()).resolves.toContain('आवश्यक नहीं');
+    await axe('new payment (hi)');
+    await shot('payment-new-hi');
+  });
+});
