@@ -3,8 +3,9 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BillingSimulator } from '../../src/adapters/billing-system/simulator.ts';
-import { DEMO_PASSWORD } from '../../src/modules/demo/people.ts';
+import { DEMO_LOGINS, DEMO_PASSWORD } from '../../src/modules/demo/people.ts';
 import { tagDemoConnections } from '../../src/modules/demo/seed.ts';
+import { stepAt, totpCode } from '../../src/modules/identity/index.ts';
 import { runPostings } from '../../src/modules/payments/index.ts';
 import { axeViolations, launchChromium, startPortal } from './browser.ts';
 
@@ -39,6 +40,19 @@ describe('consolidated payments in Chromium', () => {
     const r = await page.request.post(`${portal.url}/api/v1/auth/login`, { data: { loginId, password: DEMO_PASSWORD } });
     expect(r.status()).toBe(200);
   };
+  /** A fresh code of a demo user's authenticator (the last step used is forgotten, so a code may repeat). */
+  const totpNow = async (loginId: string) => {
+    await portal.database.db.updateTable('users').set({ totp_last_step: null }).where('login_id', '=', loginId).execute();
+    return totpCode(DEMO_LOGINS.find((l) => l.loginId === loginId)!.totpSecret!, stepAt(new Date()));
+  };
+  const loginWithTotp = async (loginId: string) => {
+    const r = await page.request.post(`${portal.url}/api/v1/auth/login`, { data: { loginId, password: DEMO_PASSWORD } });
+    const { stage, csrfToken } = (await r.json()) as { stage: string; csrfToken: string };
+    if (stage === 'totp') {
+      const t = await page.request.post(`${portal.url}/api/v1/auth/totp`, { data: { code: await totpNow(loginId) }, headers: { 'x-csrf-token': csrfToken } });
+      expect(t.status()).toBe(200);
+    }
+  };
   const shot = async (name: string) => {
     if (!shots) return;
     await page.evaluate(async () => {
@@ -57,7 +71,7 @@ describe('consolidated payments in Chromium', () => {
     expect(await axeViolations(page), where).toEqual([]);
   };
   /** Chooses the first `n` rows of the dues table (bills due, not yet overdue) and opens the new payment. */
-  const chooseRows = async (n: number, payLabel: string) => {
+  const chooseRows = async (n: number, payLabel: string, shotName: string) => {
     await page.goto(`${portal.url}/org/dues/list?status=due`);
     await page.locator('table.data tbody tr').first().waitFor();
     const boxes = page.locator('table.data tbody input[type=checkbox]');
@@ -66,6 +80,8 @@ describe('consolidated payments in Chromium', () => {
       await boxes.nth(i).check();
       consumers.push((await page.locator('table.data tbody tr').nth(i).locator('td a').first().textContent())!);
     }
+    await page.getByRole('status').filter({ hasText: new RegExp(`^${n}\\D`) }).waitFor();
+    await shot(shotName);
     await page.getByRole('button', { name: payLabel }).click();
     await page.waitForURL(/\/payments\/new$/);
     return consumers;
@@ -73,7 +89,7 @@ describe('consolidated payments in Chromium', () => {
 
   it('chooses rows, sees the quote, edits an amount, creates the payment, pays it in the sandbox and sees it paid with receipts', async () => {
     await login('edu.admin');
-    const consumers = await chooseRows(3, 'Pay selected');
+    const consumers = await chooseRows(3, 'Pay selected', 'dues-chosen-en');
     await page.getByRole('heading', { name: 'Make a payment', level: 1 }).waitFor();
     const totals = page.getByRole('list', { name: 'Totals' });
     await totals.waitFor();
@@ -177,10 +193,54 @@ describe('consolidated payments in Chromium', () => {
     await page.getByRole('heading', { name: 'भुगतान इतिहास' }).waitFor();
     await axe('history (hi)');
     await shot('payments-history-hi');
-    await chooseRows(2, 'चुने हुए का भुगतान करें');
+    await chooseRows(2, 'चुने हुए का भुगतान करें', 'dues-chosen-hi');
     await page.getByRole('list', { name: 'योग' }).waitFor();
     await expect(page.getByRole('list', { name: 'योग' }).textContent()).resolves.toContain('आवश्यक नहीं');
     await axe('new payment (hi)');
     await shot('payment-new-hi');
+  });
+
+  it('sends a payment above the limit to an approver, who approves it with an authenticator code', async () => {
+    // The education department's limit is ₹5 lakh; a lower one makes a small batch need approval.
+    await portal.database.db.updateTable('organisations').set({ approval_threshold_paise: 100_000n }).where('department_code', '=', 'BR-EDU').execute();
+    try {
+      await login('edu.maker');
+      await chooseRows(2, 'Pay selected', 'dues-chosen-maker');
+      const totals = page.getByRole('list', { name: 'Totals' });
+      await totals.getByText('Needed', { exact: true }).waitFor();
+      await expect(totals.textContent()).resolves.toContain('above your organisation\'s limit of ₹1,000.00');
+      await page.getByRole('button', { name: 'Create payment' }).click();
+      await page.waitForURL(/\/payments\/\d+$/);
+      const batch = new URL(page.url()).pathname;
+      await page.locator('.status-line').getByText('Awaiting approval').waitFor();
+      // The maker may cancel but not approve, and cannot pay yet.
+      await page.getByRole('button', { name: 'Cancel this payment' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Pay now' }).count()).toBe(0);
+
+      await context.clearCookies();
+      await loginWithTotp('edu.approver');
+      await page.goto(`${portal.url}/payments`);
+      const awaiting = page.getByRole('region', { name: 'Awaiting approval' });
+      await awaiting.getByRole('link', { name: /^PB\d{8}$/ }).first().click();
+      await page.waitForURL(new RegExp(`${batch}$`));
+      await page.getByRole('button', { name: 'Approve' }).waitFor();
+      // Rejecting needs a reason; a code is checked before it is sent.
+      await page.getByRole('button', { name: 'Reject' }).click();
+      await page.getByText('Enter the 6-digit code.').waitFor();
+      await page.getByText('Give the reason for rejecting.').waitFor();
+      await axe('approval form');
+      await shot('payment-approve-en');
+      await page.getByLabel('Code from your authenticator app').fill(await totpNow('edu.approver'));
+      await page.getByRole('button', { name: 'Approve' }).click();
+      await page.getByText('Approved. It can be paid now.').waitFor();
+      await page.locator('.status-line').getByText('Ready to pay').waitFor();
+      await page.locator('dl.summary').getByText(/^Sanjay Mishra \(DDO, Patna\), /).waitFor();
+      await page.getByRole('button', { name: 'Pay now' }).waitFor();
+      // And the live region said so.
+      await expect(page.locator('p.visually-hidden[role=status]').textContent()).resolves.toBe('Status changed: Ready to pay.');
+    } finally {
+      await portal.database.db.updateTable('organisations').set({ approval_threshold_paise: 50_000_000n }).where('department_code', '=', 'BR-EDU').execute();
+    }
   });
 });

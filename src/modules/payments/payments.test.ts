@@ -18,6 +18,7 @@ import { stepAt, totpCode } from '../identity/index.ts';
 import { buildGateway, SANDBOX_KEY_ID, type Payments } from './gateway.ts';
 import { runJanitor, runPostings } from './index.ts';
 import { checkInvariants } from './invariants.ts';
+import { BATCH_TRANSITIONS, POSTING_TRANSITIONS } from './rules.ts';
 
 const APPROVER_SECRET = 'ORSWG2DFOIQGC4DQOJXXMZLSEBSGK3LP';
 const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/razorpay');
@@ -317,6 +318,25 @@ describe(`consolidated online payment on ${engineName}`, () => {
     expect(again.json()).toEqual({ status: 'duplicate', outcome: 'already processed' });
     expect(keySecret).toBeTruthy();
     await checkInvariants(database.db);
+  });
+
+  it('guards money in the database: declared moves only, a ledger that balances and is never rewritten', async () => {
+    const table = await database.db.selectFrom('state_transitions').selectAll().execute();
+    const declared = [
+      ...Object.entries(BATCH_TRANSITIONS).flatMap(([from, tos]) => tos.map((to) => `batch ${from}->${to}`)),
+      ...Object.entries(POSTING_TRANSITIONS).flatMap(([from, tos]) => tos.map((to) => `posting ${from}->${to}`)),
+    ].sort();
+    expect(table.map((t) => `${t.machine} ${t.from_state}->${t.to_state}`).sort()).toEqual(declared);
+    const paid = await database.db.selectFrom('payment_batches').select('id').where('status', '=', 'paid').executeTakeFirstOrThrow();
+    await expect(sql`UPDATE payment_batches SET status = 'ready' WHERE id = ${paid.id}`.execute(database.db)).rejects.toThrow(/illegal batch transition paid -> ready/);
+    await expect(sql`UPDATE ledger_entries SET amount_paise = amount_paise + 1 WHERE id = (SELECT min(id) FROM ledger_entries)`.execute(database.db)).rejects.toThrow(/append-only/);
+    await expect(sql`DELETE FROM ledger_transactions`.execute(database.db)).rejects.toThrow(/append-only/);
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        const t = await trx.insertInto('ledger_transactions').values({ kind: 'test' }).returning('id').executeTakeFirstOrThrow();
+        await trx.insertInto('ledger_entries').values([{ txn_id: t.id, account: 'bank', amount_paise: 100n }, { txn_id: t.id, account: 'suspense', amount_paise: -99n }]).execute();
+      }),
+    ).rejects.toThrow(/does not balance/);
   });
 
   it('refuses to untag a connection while it is in an open payment', async () => {
