@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 
 /**
@@ -21,6 +23,45 @@ const FONTS = {
 
 export type Doc = PDFKit.PDFDocument;
 
+/**
+ * WOFF 1.0 → plain sfnt (TrueType/OpenType), once per process: registering the .woff file made
+ * every document inflate every font again (a second per Hindi receipt); fontkit reads the
+ * decompressed buffer lazily.
+ */
+export function woffToSfnt(woff: Buffer): Buffer {
+  if (woff.toString('latin1', 0, 4) !== 'wOFF') throw new Error('not a WOFF 1.0 font');
+  const n = woff.readUInt16BE(12);
+  const tables = Array.from({ length: n }, (_, i) => {
+    const at = 44 + i * 20;
+    const [offset, comp, orig] = [woff.readUInt32BE(at + 4), woff.readUInt32BE(at + 8), woff.readUInt32BE(at + 12)];
+    const raw = woff.subarray(offset, offset + comp);
+    return { tag: woff.subarray(at, at + 4), checksum: woff.readUInt32BE(at + 16), data: comp < orig ? inflateSync(raw) : raw };
+  });
+  const pow = 2 ** Math.floor(Math.log2(n));
+  const head = Buffer.alloc(12 + 16 * n);
+  woff.copy(head, 0, 4, 8);
+  head.writeUInt16BE(n, 4);
+  head.writeUInt16BE(pow * 16, 6);
+  head.writeUInt16BE(Math.log2(pow), 8);
+  head.writeUInt16BE(n * 16 - pow * 16, 10);
+  const parts: Buffer[] = [head];
+  let offset = head.length;
+  tables.forEach((t, i) => {
+    t.tag.copy(head, 12 + i * 16);
+    head.writeUInt32BE(t.checksum, 12 + i * 16 + 4);
+    head.writeUInt32BE(offset, 12 + i * 16 + 8);
+    head.writeUInt32BE(t.data.length, 12 + i * 16 + 12);
+    const padded = Buffer.alloc((t.data.length + 3) & ~3);
+    t.data.copy(padded);
+    parts.push(padded);
+    offset += padded.length;
+  });
+  return Buffer.concat(parts);
+}
+
+let fontData: [string, Buffer][] | null = null;
+const fonts = () => (fontData ??= Object.entries(FONTS).map(([name, file]) => [name, woffToSfnt(fs.readFileSync(file))]));
+
 export function newDoc(opts: { title: string; landscape?: boolean }): Doc {
   const doc = new PDFDocument({
     size: 'A4',
@@ -30,7 +71,7 @@ export function newDoc(opts: { title: string; landscape?: boolean }): Doc {
     info: { Title: opts.title, Producer: 'Sangrahan', Creator: 'Sangrahan' },
     lang: 'en-IN',
   });
-  for (const [name, file] of Object.entries(FONTS)) doc.registerFont(name, file);
+  for (const [name, data] of fonts()) doc.registerFont(name, data);
   doc.font('latin');
   return doc;
 }
