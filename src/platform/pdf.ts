@@ -193,7 +193,7 @@ export function widthOf(doc: Doc, text: string, size: number, bold = false): num
   return runs(text).reduce((w, p) => w + doc.font(`${p.face}${bold ? '-bold' : ''}`).widthOfString(p.text), 0);
 }
 
-function fit(doc: Doc, text: string, width: number, size: number, bold = false): string {
+export function fit(doc: Doc, text: string, width: number, size: number, bold = false): string {
   if (widthOf(doc, text, size, bold) <= width) return text;
   const chars = [...text];
   while (chars.length > 1 && widthOf(doc, `${chars.join('')}…`, size, bold) > width) chars.pop();
@@ -222,4 +222,16 @@ export function finish(doc: Doc): Promise<Buffer> {
     doc.on('error', reject);
     doc.end();
   });
+}
+
+/** Label–value lines in a column; a long value wraps and pushes the next line down. */
+export function pairs(doc: Doc, items: [string, string][], x: number, width: number): number {
+  let y = doc.y;
+  for (const [k, v] of items) {
+    write(doc, k, { x, y, width: width * 0.45 - 4, size: 9, color: '#444444' });
+    const below = doc.y;
+    write(doc, v, { x: x + width * 0.45, y, width: width * 0.55, size: 9 });
+    y = Math.max(y + 14, below + 2, doc.y + 2);
+  }
+  return y;
 }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
-import { finish, footer, newDoc, table, write, type Column, type Doc } from '../../platform/pdf.ts';
+import { finish, footer, newDoc, pairs, table, write, type Column, type Doc } from '../../platform/pdf.ts';
 import { money, sheetStream, type Cell } from '../../platform/spreadsheet.ts';
 import { formatDate, formatDateTime, formatMonth, formatNumber, formatPaise } from '../../shared/format.ts';
 import type { BillView, ConnectionView } from './connection.ts';
@@ -60,17 +60,6 @@ function header(doc: Doc, title: string, lines: string[]): void {
   doc.moveDown(0.6);
 }
 
-/** Label–value lines in a column; a long value wraps and pushes the next line down. */
-function pairs(doc: Doc, items: [string, string][], x: number, width: number): number {
-  let y = doc.y;
-  for (const [k, v] of items) {
-    write(doc, k, { x, y, width: width * 0.45 - 4, size: 9, color: '#444444' });
-    const below = doc.y;
-    write(doc, v, { x: x + width * 0.45, y, width: width * 0.55, size: 9 });
-    y = Math.max(y + 14, below + 2, doc.y + 2);
-  }
-  return y;
-}
 
 /** One bill, with the connection's particulars and the anomaly checks, as a one-page PDF. */
 export async function billPdf(c: ConnectionView, b: BillView, lang: Lang, now: Date): Promise<Buffer> {

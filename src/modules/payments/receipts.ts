@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import archiver from 'archiver';
 import { sql, type Kysely } from 'kysely';
 import type { DB, PostingStatus } from '../../platform/db/schema.ts';
-import { finish, footer, newDoc, table, widthOf, write, type Doc } from '../../platform/pdf.ts';
+import { finish, fit, footer, newDoc, pairs, table, write, type Doc } from '../../platform/pdf.ts';
 import { formatDateTime, formatNumber, formatPaise } from '../../shared/format.ts';
 import type { Lang } from '../dues/documents.ts';
 
@@ -71,24 +71,7 @@ const rupees = (p: bigint, lang: Lang) => formatPaise(p, lang);
 const balance = (p: bigint, t: Text, lang: Lang) => (p < 0n ? `${rupees(p, lang)} (${t.credit})` : rupees(p, lang));
 const methodName = (m: string | null, t: Text) => (m ? (t.methodOf[m] ?? m) : '—');
 
-/** Label–value lines in a column; a long value wraps and pushes the next line down. */
-function pairs(doc: Doc, items: [string, string][], x: number, width: number): number {
-  let y = doc.y;
-  for (const [k, v] of items) {
-    write(doc, k, { x, y, width: width * 0.45 - 4, size: 9, color: '#444444' });
-    const below = doc.y;
-    write(doc, v, { x: x + width * 0.45, y, width: width * 0.55, size: 9 });
-    y = Math.max(y + 14, below + 2, doc.y + 2);
-  }
-  return y;
-}
 
-function fit(doc: Doc, text: string, width: number, size: number, bold = false): string {
-  if (widthOf(doc, text, size, bold) <= width) return text;
-  const chars = [...text];
-  while (chars.length > 1 && widthOf(doc, `${chars.join('')}…`, size, bold) > width) chars.pop();
-  return `${chars.join('')}…`;
-}
 
 // ---- the consolidated receipt ----------------------------------------------------------------
 

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allocate, BATCH_TRANSITIONS, financialYear, onTimeRebate, POSTING_TRANSITIONS, receiptNo, type AllocationRow } from './rules.ts';
-
-/** A small seeded generator (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../test/helpers/rng.ts';
 
 describe('allocation of a payment over connections', () => {
   it('always sums its parts and suspense to the payment, whatever the rows (10,000 random cases)', () => {

@@ -15,6 +15,7 @@ import { seedDemo, tagDemoConnections } from '../demo/seed.ts';
 import { buildGateway, SANDBOX_KEY_ID, type Payments } from './gateway.ts';
 import { runJanitor, runPostings } from './index.ts';
 import { checkInvariants } from './invariants.ts';
+import { rng } from '../../../test/helpers/rng.ts';
 
 /**
  * A seeded random simulation of the money core: batches made and cancelled, payments that
@@ -23,17 +24,6 @@ import { checkInvariants } from './invariants.ts';
  * must hold and no request may answer 500. A failure names the seed and the step; replay it
  * with SIM_SEED=<seed>.
  */
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = process.env.SIM_SEED ? [Number(process.env.SIM_SEED)] : [1101, 2202];
 const STEPS = Number(process.env.SIM_STEPS ?? 70);
