@@ -12,6 +12,9 @@ import { axeViolations, launchChromium, startPortal } from './browser.ts';
 // SCREENSHOTS=dir keeps a PNG of every page visited, to look at.
 const shots = process.env.SCREENSHOTS;
 
+// Each test walks several pages and runs axe: on a busy machine that takes more than the default minute.
+const SLOW = 180_000;
+
 const rupeesText = (s: string) => BigInt(s.replace(/[₹,\s]/g, '').replace('.', ''));
 
 describe('consolidated payments in Chromium', () => {
@@ -114,7 +117,9 @@ describe('consolidated payments in Chromium', () => {
 
     await page.getByLabel('Budget head').fill('2801-80-800');
     await page.getByLabel('Sanction reference').fill('EDU/2026/114');
+    const createRequest = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/v1/org/payments/batches'));
     await page.getByRole('button', { name: 'Create payment' }).click();
+    expect((await createRequest).headers()['idempotency-key']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     await page.waitForURL(/\/payments\/\d+$/);
     batchPath = new URL(page.url()).pathname;
     await page.getByRole('heading', { name: /^Payment PB\d{8}$/ }).waitFor();
@@ -159,7 +164,7 @@ describe('consolidated payments in Chromium', () => {
       got.push(`${res.status()} ${(await res.body()).subarray(0, 4).toString('latin1')}`);
     }
     expect(got).toEqual(['200 %PDF', '200 PK\u0003\u0004', '200 %PDF']);
-  });
+  }, SLOW);
 
   it('lists the payment in the history, filters it by status, and passes axe', async () => {
     await login('edu.admin');
@@ -177,7 +182,7 @@ describe('consolidated payments in Chromium', () => {
     await page.getByRole('button', { name: 'Show' }).click();
     await page.waitForURL(/status=cancelled/);
     await page.getByText('No payments with this status.').waitFor();
-  });
+  }, SLOW);
 
   it('speaks Hindi: the status page, the history and a new payment', async () => {
     await login('edu.admin');
@@ -198,9 +203,9 @@ describe('consolidated payments in Chromium', () => {
     await expect(page.getByRole('list', { name: 'योग' }).textContent()).resolves.toContain('आवश्यक नहीं');
     await axe('new payment (hi)');
     await shot('payment-new-hi');
-  });
+  }, SLOW);
 
-  it('sends a payment above the limit to an approver, who approves it with an authenticator code', async () => {
+  it('sends a payment above the limit to an approver, who approves it with an authenticator code; a failed payment is retried or cancelled', async () => {
     // The education department's limit is ₹5 lakh; a lower one makes a small batch need approval.
     await portal.database.db.updateTable('organisations').set({ approval_threshold_paise: 100_000n }).where('department_code', '=', 'BR-EDU').execute();
     try {
@@ -239,8 +244,31 @@ describe('consolidated payments in Chromium', () => {
       await page.getByRole('button', { name: 'Pay now' }).waitFor();
       // And the live region said so.
       await expect(page.locator('p.visually-hidden[role=status]').textContent()).resolves.toBe('Status changed: Ready to pay.');
+
+      // A failed payment takes no money: the batch is ready to pay again, the failure says why.
+      await page.getByRole('button', { name: 'Pay now' }).click();
+      await page.waitForURL(/\/sandbox\/razorpay\/v1\/checkout\/embedded/);
+      await page.getByRole('button', { name: /Failure/ }).click();
+      await page.waitForURL(new RegExp(`${batch}\\?result=failed$`));
+      await page.getByText('The payment failed and no money was taken.').waitFor();
+      await page.locator('.status-line').getByText('Ready to pay').waitFor();
+      const failed = page.getByRole('region', { name: 'Payments at the gateway' }).locator('tbody tr');
+      await failed.getByText('Failed', { exact: true }).waitFor();
+      expect((await failed.locator('.field-error').textContent())!.length).toBeGreaterThan(3);
+      await page.getByRole('button', { name: 'Check status' }).click();
+      await page.getByText('Asked the gateway: status is now Ready to pay.').waitFor();
+      await axe('failed payment');
+      await shot('payment-failed-en');
+      // And cancelled: its connections are free again.
+      await page.getByRole('button', { name: 'Cancel this payment' }).click();
+      await page.getByLabel('Reason for cancelling (optional)').fill('Paid by cheque instead');
+      await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+      await page.getByText('The payment was cancelled.').waitFor();
+      await page.locator('.status-line').getByText('Cancelled').waitFor();
+      await page.getByText('Paid by cheque instead').waitFor();
+      expect(await page.getByRole('button', { name: 'Pay now' }).count()).toBe(0);
     } finally {
       await portal.database.db.updateTable('organisations').set({ approval_threshold_paise: 50_000_000n }).where('department_code', '=', 'BR-EDU').execute();
     }
-  });
+  }, SLOW);
 });

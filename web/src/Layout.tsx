@@ -59,6 +59,11 @@ export function Layout() {
             )}
             {user?.org && (
               <li>
+                <NavLink to="/payments">{t('nav.payments')}</NavLink>
+              </li>
+            )}
+            {user?.org && (
+              <li>
                 <NavLink to="/org/connections">{t('nav.connections')}</NavLink>
               </li>
             )}

@@ -32,8 +32,8 @@ export function setSessionLostHandler(fn: (() => void) | null): void {
   onSessionLost = fn;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, extra?: Record<string, string>): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   const res = await fetch(path, {
@@ -61,8 +61,9 @@ export function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   return request<T>('GET', path, undefined, signal);
 }
 
-export function send<T = void>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body: unknown = {}): Promise<T> {
-  return request<T>(method, path, body);
+/** A write; `headers` adds request headers (such as Idempotency-Key). */
+export function send<T = void>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body: unknown = {}, headers?: Record<string, string>): Promise<T> {
+  return request<T>(method, path, body, undefined, headers);
 }
 
 export interface DiscomSummary {
@@ -262,4 +263,104 @@ export async function sendFile<T>(path: string, file: File): Promise<T> {
     throw new ApiError(res.status, err);
   }
   return (await res.json()) as T;
+}
+
+// ---- payments ---------------------------------------------------------------------------------
+
+export type BatchStatus = 'pending_approval' | 'ready' | 'payment_pending' | 'unknown' | 'paid' | 'rejected' | 'cancelled';
+export const BATCH_STATUSES: readonly BatchStatus[] = ['pending_approval', 'ready', 'payment_pending', 'unknown', 'paid', 'rejected', 'cancelled'];
+
+/** What a payment batch will be (POST /api/v1/org/payments/quote). Money is paise. */
+export interface Quote {
+  itemCount: number;
+  totalPaise: string;
+  outstandingPaise: string;
+  rebatePaise: string;
+  dpsAvoidedPaise: string;
+  anomalyCount: number;
+  skipped: number;
+  requiresApproval: boolean;
+  approvalThresholdPaise: string | null;
+  rowsShown: number;
+  rows: {
+    connectionId: string;
+    consumerNo: string;
+    billMonth: string | null;
+    dueDate: string | null;
+    outstandingPaise: string;
+    netNowPaise: string;
+    amountPaise: string;
+    rebatePaise: string;
+    dpsAvoidedPaise: string;
+    flags: string[];
+  }[];
+}
+
+export interface Batch {
+  id: string;
+  reference: string;
+  status: BatchStatus;
+  mode: string;
+  itemCount: number;
+  totalPaise: string;
+  outstandingPaise: string;
+  rebatePaise: string;
+  dpsAvoidedPaise: string;
+  anomalyCount: number;
+  budgetHead: string | null;
+  sanctionRef: string | null;
+  requiresApproval: boolean;
+  createdBy: string;
+  createdByUserId: string | null;
+  createdAt: string;
+  statusChangedAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  paidPaise: string;
+  settledAt: string | null;
+}
+
+export interface BatchDetail extends Batch {
+  order: { orderId: string; gateway: string; createdAt: string; lastCheckedAt: string | null } | null;
+  payments: { id: string; gatewayPaymentId: string; amountPaise: string; method: string | null; status: string; capturedAt: string | null; confirmedBy: string; error: string | null; createdAt: string }[];
+  postings: { pending: number; acknowledged: number; rejected: number };
+  receipts: number;
+  exceptions: { reason: string; amountPaise: string; status: string }[];
+}
+
+export interface BatchItem {
+  connectionId: string;
+  consumerNo: string;
+  billMonth: string | null;
+  dueDate: string | null;
+  outstandingPaise: string;
+  amountPaise: string;
+  rebatePaise: string;
+  flags: string[];
+  receipt: { id: string; receiptNo: string; amountPaise: string; advancePaise: string; rebatePaise: string; balanceAfterPaise: string } | null;
+  posting: { postingId: string; status: string; billingReceiptNo: string | null; lastError: string | null } | null;
+}
+
+export interface Checkout {
+  orderId: string;
+  action: string;
+  fields: Record<string, string>;
+}
+
+/** Posts a real HTML form (the gateway's hosted checkout takes a browser form post, not fetch). */
+export function postForm(action: string, fields: Record<string, string>): void {
+  const form = document.createElement('form');
+  form.method = 'post';
+  form.action = action;
+  form.hidden = true;
+  for (const [name, value] of Object.entries(fields)) {
+    const input = document.createElement('input');
+    input.type = 'hidden';
+    input.name = name;
+    input.value = value;
+    form.appendChild(input);
+  }
+  document.body.appendChild(form);
+  form.submit();
 }

@@ -24,10 +24,13 @@ import { MyConnections } from './pages/MyConnections';
 import { TagConnection } from './pages/TagConnection';
 import { TagRequests } from './pages/TagRequests';
 import { Upload, UploadJob } from './pages/Upload';
+import { NewPayment } from './pages/NewPayment';
 import { NotFound } from './pages/NotFound';
 import { Offices } from './pages/Offices';
 import { OrgHome } from './pages/OrgHome';
 import { Outbox } from './pages/Outbox';
+import { PaymentStatus } from './pages/PaymentStatus';
+import { Payments } from './pages/Payments';
 import { Register } from './pages/Register';
 import { Users } from './pages/Users';
 import { SessionProvider } from './session';
@@ -62,6 +65,9 @@ void fontsOrTimeout.then(() => createRoot(document.getElementById('root')!).rend
             <Route path="org/tag" element={<RequireLogin roles={['org_admin', 'maker']}><TagConnection /></RequireLogin>} />
             <Route path="org/upload" element={<RequireLogin roles={['org_admin', 'maker']}><Upload /></RequireLogin>} />
             <Route path="org/uploads/:jobId" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><UploadJob /></RequireLogin>} />
+            <Route path="payments" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><Payments /></RequireLogin>} />
+            <Route path="payments/new" element={<RequireLogin roles={['org_admin', 'maker', 'approver']}><NewPayment /></RequireLogin>} />
+            <Route path="payments/:id" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><PaymentStatus /></RequireLogin>} />
             <Route path="discom/tag-requests" element={<RequireLogin roles={['collection_officer', 'discom_admin', 'auditor']}><TagRequests /></RequireLogin>} />
             <Route path="discom/organisations" element={<RequireLogin roles={['collection_officer', 'discom_admin', 'auditor']}><Approvals /></RequireLogin>} />
             <Route path="discom/users" element={<RequireLogin roles={['discom_admin', 'auditor']}><Users scope="discom" /></RequireLogin>} />

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { send, type Office } from '../api';
 import { Async, OfficeOptions, TableWrap } from '../components';
 import { Field, FormError, SelectField, formValues } from '../forms';
@@ -19,6 +19,14 @@ interface Page {
 interface SummaryLite {
   byDivision: (Figures & { id: string; name: string; nameHi: string })[];
   byCategory: (Figures & { code: string; name: string; nameHi: string })[];
+}
+
+/** A connection chosen in the table for a payment (what the payment page shows before its quote). */
+export interface PickedRow {
+  connectionId: string;
+  consumerNo: string;
+  name: string;
+  balancePaise: string;
 }
 
 const FILTERS = ['officeId', 'status', 'dueFrom', 'dueTo', 'minRupees', 'maxRupees', 'category', 'divisionId', 'anomaly', 'q'] as const;
@@ -40,6 +48,19 @@ export function DuesTable() {
   const [selection, setSelection] = useState<{ id: string; count: number; outstandingPaise: string; expiresAt: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Rows chosen for a payment: kept across pages and filters until cleared.
+  const [picked, setPicked] = useState<ReadonlyMap<string, PickedRow>>(new Map());
+  const navigate = useNavigate();
+  const pick = (rows: DuesRow[], on: boolean) =>
+    setPicked((m) => {
+      const next = new Map(m);
+      for (const r of rows) {
+        if (on) next.set(r.connectionId, { connectionId: r.connectionId, consumerNo: r.consumerNo, name: r.name, balancePaise: r.balancePaise });
+        else next.delete(r.connectionId);
+      }
+      return next;
+    });
+  const paySelected = () => void navigate('/payments/new', { state: { rows: [...picked.values()] } });
 
   const filter = new URLSearchParams();
   for (const k of FILTERS) {
@@ -178,9 +199,27 @@ export function DuesTable() {
               </p>
             </div>
             {selection && (
-              <p className="state state-ok" role="status">
-                {t('duesTable.selected', { id: selection.id, n: formatNumber(selection.count, lang), amount: formatPaise(selection.outstandingPaise, lang), until: formatDateTime(selection.expiresAt, lang) })}
-              </p>
+              <div className="state state-ok">
+                <p role="status">
+                  {t('duesTable.selected', { id: selection.id, n: formatNumber(selection.count, lang), amount: formatPaise(selection.outstandingPaise, lang), until: formatDateTime(selection.expiresAt, lang) })}
+                </p>
+                <p className="actions">
+                  <Link to={`/payments/new?selection=${selection.id}`} className="button primary">
+                    {t('duesTable.payAll', { n: formatNumber(selection.count, lang) })}
+                  </Link>
+                </p>
+              </div>
+            )}
+            {canSelect && picked.size > 0 && (
+              <div className="pick-bar">
+                <p role="status">{t('duesTable.chosen', { count: picked.size, n: formatNumber(picked.size, lang) })}</p>
+                <button type="button" className="primary" onClick={paySelected}>
+                  {t('duesTable.paySelected')}
+                </button>
+                <button type="button" onClick={() => setPicked(new Map())}>
+                  {t('duesTable.clearChoice')}
+                </button>
+              </div>
             )}
             {d.rows.length === 0 ? (
               <p className="empty">{filter.size ? t('duesTable.noneMatch') : t('dues.noConnections')}</p>
@@ -189,6 +228,17 @@ export function DuesTable() {
                 <table className="data">
                   <thead>
                     <tr>
+                      {canSelect && (
+                        <th scope="col" className="pick">
+                          <span className="visually-hidden">{t('duesTable.choose')}</span>
+                          <input
+                            type="checkbox"
+                            aria-label={t('duesTable.choosePage')}
+                            checked={d.rows.length > 0 && d.rows.every((r) => picked.has(r.connectionId))}
+                            onChange={(e) => pick(d.rows, e.target.checked)}
+                          />
+                        </th>
+                      )}
                       <th scope="col">{t('tag.consumerNo')}</th>
                       <th scope="col">{t('tag.name')}</th>
                       <th scope="col">{t('tag.office')}</th>
@@ -202,10 +252,15 @@ export function DuesTable() {
                   </thead>
                   <tbody>
                     {d.rows.map((r) => (
-                      <tr key={r.connectionId}>
+                      <tr key={r.connectionId} className={picked.has(r.connectionId) ? 'picked' : undefined}>
+                        {canSelect && (
+                          <td className="pick">
+                            <input type="checkbox" aria-label={t('duesTable.chooseRow', { consumerNo: r.consumerNo })} checked={picked.has(r.connectionId)} onChange={(e) => pick([r], e.target.checked)} />
+                          </td>
+                        )}
                         <td className="nowrap">
                           <Link to={`/org/dues/connections/${r.connectionId}`}>{r.consumerNo}</Link>
-                          <span className="muted small"> {r.discom}</span>
+                          <span className="muted small block">{r.discom}</span>
                         </td>
                         <td>{r.name}</td>
                         <td>{r.office ? r.office.code : '—'}</td>

@@ -59,6 +59,10 @@ export function OrgHome() {
               <p>{t('org.duesText')}</p>
             </li>
             <li>
+              <Link to="/payments">{t('nav.payments')}</Link>
+              <p>{t('org.paymentsText')}</p>
+            </li>
+            <li>
               <Link to="/org/alerts">{t('nav.alerts')}</Link>
               <p>{t('org.alertsText')}</p>
             </li>
