@@ -7,6 +7,8 @@ import { DEMO_LOGINS, DEMO_PASSWORD } from '../../src/modules/demo/people.ts';
 import { tagDemoConnections } from '../../src/modules/demo/seed.ts';
 import { stepAt, totpCode } from '../../src/modules/identity/index.ts';
 import { runPostings } from '../../src/modules/payments/index.ts';
+import { sql } from 'kysely';
+import { Client } from '../helpers/http.ts';
 import { axeViolations, launchChromium, startPortal } from './browser.ts';
 
 // SCREENSHOTS=dir keeps a PNG of every page visited, to look at.
@@ -270,5 +272,39 @@ describe('consolidated payments in Chromium', () => {
     } finally {
       await portal.database.db.updateTable('organisations').set({ approval_threshold_paise: 50_000_000n }).where('department_code', '=', 'BR-EDU').execute();
     }
+  }, SLOW);
+
+  it('shows the discom the postings that wait on a billing system that is down, and retries them', async () => {
+    // A payment made and paid through the API and the sandbox's pages, while the billing system is down.
+    const api = await new Client(portal.app, '10.8.0.1').login('edu.admin', DEMO_PASSWORD);
+    const { rows } = await sql<{ connection_id: bigint }>`
+      SELECT d.connection_id FROM connection_dues d JOIN organisations o ON o.id = d.org_id AND o.department_code = 'BR-EDU'
+       WHERE d.balance_paise > 0 AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
+       ORDER BY d.connection_id LIMIT 2`.execute(portal.database.db);
+    const made = await api.req('POST', '/api/v1/org/payments/batches', { items: rows.map((r) => ({ connectionId: r.connection_id.toString() })) }, { 'idempotency-key': 'e2e-postings-down-1' });
+    expect(made.statusCode, made.body).toBe(201);
+    const co = (await api.post(`/api/v1/org/payments/batches/${made.json<{ id: string }>().id}/checkout`)).json<{ action: string; fields: Record<string, string> }>();
+    const form = (url: string, fields: Record<string, string>) =>
+      portal.app.inject({ method: 'POST', url, payload: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const paid = await form('/sandbox/razorpay/v1/checkout/pay', { ...co.fields, outcome: 'success', method: 'upi' });
+    const back = Object.fromEntries([...paid.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]));
+    expect((await form(co.fields.callback_url!, back)).headers.location).toContain('result=paid');
+    await sql`UPDATE billing_sim.control SET down_until = now() + interval '1 hour'`.execute(portal.database.db);
+    const billing = new BillingSimulator(portal.database);
+    expect((await runPostings(portal.database.db, billing)).deferred).toBeGreaterThan(0);
+
+    await loginWithTotp('co.nbpdcl');
+    await page.goto(`${portal.url}/discom/postings`);
+    await page.getByRole('heading', { name: 'Postings that need attention' }).waitFor();
+    await expect.poll(() => page.locator('table tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('table tbody').textContent()).toContain('unavailable');
+    await axe('discom postings');
+    await shot('discom-postings');
+    await sql`UPDATE billing_sim.control SET down_until = NULL`.execute(portal.database.db);
+    await page.getByRole('button', { name: /Retry all/ }).click();
+    await page.getByText(/will be sent again now/).waitFor();
+    await runPostings(portal.database.db, billing);
+    await page.reload();
+    await page.getByText('Nothing needs attention').waitFor();
   }, SLOW);
 });

@@ -90,6 +90,11 @@ export function Layout() {
                 </li>
               </>
             )}
+            {isDiscom(session) && (
+              <li>
+                <NavLink to="/discom/postings">{t('nav.postings')}</NavLink>
+              </li>
+            )}
             {hasRole(session, 'discom_admin', 'auditor') && (
               <>
                 <li>

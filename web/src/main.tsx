@@ -14,6 +14,7 @@ import { Approvals } from './pages/Approvals';
 import { Audit } from './pages/Audit';
 import { Alerts } from './pages/Alerts';
 import { Discom } from './pages/Discom';
+import { Postings } from './pages/Postings';
 import { Dues } from './pages/Dues';
 import { DuesConnection } from './pages/DuesConnection';
 import { DuesTable } from './pages/DuesTable';
@@ -71,6 +72,7 @@ void fontsOrTimeout.then(() => createRoot(document.getElementById('root')!).rend
             <Route path="discom/tag-requests" element={<RequireLogin roles={['collection_officer', 'discom_admin', 'auditor']}><TagRequests /></RequireLogin>} />
             <Route path="discom/organisations" element={<RequireLogin roles={['collection_officer', 'discom_admin', 'auditor']}><Approvals /></RequireLogin>} />
             <Route path="discom/users" element={<RequireLogin roles={['discom_admin', 'auditor']}><Users scope="discom" /></RequireLogin>} />
+            <Route path="discom/postings" element={<RequireLogin roles={['collection_officer', 'accounts', 'discom_admin', 'auditor']}><Postings /></RequireLogin>} />
             <Route path="discom/audit" element={<RequireLogin roles={['discom_admin', 'auditor']}><Audit /></RequireLogin>} />
             <Route path="*" element={<NotFound />} />
           </Route>

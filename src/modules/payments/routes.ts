@@ -85,11 +85,12 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     const b = await db.selectFrom('payment_batches').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
     if (!b) throw new AppError('NOT_FOUND');
     const decider = b.decided_by ? await db.selectFrom('users').select('name').where('id', '=', b.decided_by).executeTakeFirst() : undefined;
+    const maker = b.created_by ? await db.selectFrom('users').select('name').where('id', '=', b.created_by).executeTakeFirst() : undefined;
     return {
       id: b.id.toString(), reference: b.reference, status: b.status, mode: b.mode, itemCount: b.item_count,
       totalPaise: b.total_paise.toString(), outstandingPaise: b.outstanding_paise.toString(), rebatePaise: b.rebate_paise.toString(),
       dpsAvoidedPaise: b.dps_avoided_paise.toString(), anomalyCount: b.anomaly_count, budgetHead: b.budget_head, sanctionRef: b.sanction_ref,
-      requiresApproval: b.requires_approval, createdBy: b.created_by_label, createdByUserId: b.created_by?.toString() ?? null,
+      requiresApproval: b.requires_approval, createdBy: maker?.name ?? b.created_by_label, createdByUserId: b.created_by?.toString() ?? null,
       createdAt: b.created_at.toISOString(), statusChangedAt: b.status_changed_at.toISOString(),
       decidedBy: decider?.name ?? null, decidedAt: iso(b.decided_at), decisionReason: b.decision_reason, paidPaise: b.paid_paise.toString(), settledAt: iso(b.settled_at),
     };
@@ -146,7 +147,11 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       schema: {
         tags,
         summary: 'The organisation’s payment batches, newest first (payment history)',
-        querystring: Type.Object({ status: Type.Optional(Type.String({ maxLength: 20 })), before: Type.Optional(IdStr), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }),
+        querystring: Type.Object({
+          status: Type.Optional(Type.Union(['awaiting_approval', 'pending_approval', 'ready', 'payment_pending', 'unknown', 'paid', 'rejected', 'cancelled'].map((x) => Type.Literal(x)))),
+          before: Type.Optional(IdStr),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        }),
         response: { 200: Type.Object({ items: Type.Array(Batch), next: Nullable(Type.String()) }), ...errors },
       },
     },
@@ -155,7 +160,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       const limit = req.query.limit ?? 25;
       let q = db.selectFrom('payment_batches').select('id').where('org_id', '=', orgId);
       if (req.query.status === 'awaiting_approval') q = q.where('status', '=', 'pending_approval');
-      else if (req.query.status) q = q.where('status', '=', req.query.status as never);
+      else if (req.query.status) q = q.where('status', '=', req.query.status);
       if (req.query.before) q = q.where('id', '<', BigInt(req.query.before));
       const ids = await q.orderBy('id', 'desc').limit(limit + 1).execute();
       const items = await Promise.all(ids.slice(0, limit).map((r) => batchView(r.id, orgId)));
