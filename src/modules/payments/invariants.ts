@@ -55,11 +55,13 @@ const CHECKS: { name: string; query: string }[] = [
   },
   {
     name: 'each receipt credits its connection in the ledger by its money and rebate',
-    query: `SELECT r.id FROM receipts r
-              JOIN ledger_transactions t ON t.payment_id = r.payment_id
-              LEFT JOIN ledger_entries e ON e.txn_id = t.id AND e.account = 'consumer_receivable' AND e.connection_id = r.connection_id
-             GROUP BY r.id, r.amount_paise, r.rebate_paise
-            HAVING coalesce(sum(e.amount_paise), 0) <> -(r.amount_paise + r.rebate_paise) LIMIT 5`,
+    // Summed per (payment, connection) first: a join per receipt would be quadratic in a 1,00,000-bill batch.
+    query: `WITH credits AS (
+              SELECT t.payment_id, e.connection_id, sum(e.amount_paise) AS amount
+                FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn_id
+               WHERE e.account = 'consumer_receivable' GROUP BY 1, 2)
+            SELECT r.id FROM receipts r LEFT JOIN credits c ON c.payment_id = r.payment_id AND c.connection_id = r.connection_id
+             WHERE coalesce(c.amount, 0) <> -(r.amount_paise + r.rebate_paise) LIMIT 5`,
   },
   {
     name: 'each connection’s in-flight sum is what the portal settled and the billing mirror does not show',
