@@ -295,7 +295,7 @@ describe(`consolidated online payment on ${engineName}`, () => {
     expect((await batch(maker, b.id)).status).toBe('payment_pending');
   });
 
-  it('processes Razorpay’s documented order.paid sample for an order of ours', async () => {
+  it('processes Razorpay’s documented samples: order.paid and payment.captured settle orders of ours, a late payment.failed changes nothing', async () => {
     const raw = fs.readFileSync(path.join(FIXTURES, 'order.paid.upi.json'));
     const sample = JSON.parse(raw.toString('utf8')) as { payload: { payment: { entity: { order_id: string; amount: number; id: string } } } };
     const e = sample.payload.payment.entity;
@@ -316,6 +316,22 @@ describe(`consolidated online payment on ${engineName}`, () => {
     // The same bytes again: nothing more.
     const again = await app.inject({ method: 'POST', url: '/api/v1/webhooks/razorpay', payload: raw, headers: { 'content-type': 'application/json', 'x-razorpay-signature': signWebhook(raw, webhookSecret), 'x-razorpay-event-id': 'evt_docsample' } });
     expect(again.json()).toEqual({ status: 'duplicate', outcome: 'already processed' });
+    // The documented payment.failed sample is the same payment, arriving late: it changes nothing.
+    const failed = fs.readFileSync(path.join(FIXTURES, 'payment.failed.upi.json'));
+    const late = await app.inject({ method: 'POST', url: '/api/v1/webhooks/razorpay', payload: failed, headers: { 'content-type': 'application/json', 'x-razorpay-signature': signWebhook(failed, webhookSecret), 'x-razorpay-event-id': 'evt_docsample_failed' } });
+    expect(late.json()).toEqual({ status: 'duplicate', outcome: 'duplicate' });
+    expect((await database.db.selectFrom('payments').select('status').where('gateway_payment_id', '=', e.id).executeTakeFirstOrThrow()).status).toBe('captured');
+    // The documented payment.captured sample (net banking) settles a batch of its own order.
+    const cap = fs.readFileSync(path.join(FIXTURES, 'payment.captured.netbanking.json'));
+    const ce = (JSON.parse(cap.toString('utf8')) as { payload: { payment: { entity: { order_id: string; amount: number; id: string } } } }).payload.payment.entity;
+    const [id2] = await payable(eduOrg, 1);
+    const b2 = await makeBatch(maker, [id2!], {});
+    await sql`UPDATE payment_batches SET total_paise = ${ce.amount}, status = 'payment_pending' WHERE id = ${BigInt(b2.id)}`.execute(database.db);
+    await sql`UPDATE payment_batch_items SET amount_paise = ${ce.amount} WHERE batch_id = ${BigInt(b2.id)}`.execute(database.db);
+    await database.db.insertInto('payment_attempts').values({ batch_id: BigInt(b2.id), org_id: eduOrg, gateway: 'sandbox', order_id: ce.order_id, receipt: 'rcptid #2', amount_paise: BigInt(ce.amount) }).execute();
+    const c = await app.inject({ method: 'POST', url: '/api/v1/webhooks/razorpay', payload: cap, headers: { 'content-type': 'application/json', 'x-razorpay-signature': signWebhook(cap, webhookSecret), 'x-razorpay-event-id': 'evt_docsample_captured' } });
+    expect(c.json()).toEqual({ status: 'processed', outcome: 'settled' });
+    expect(await database.db.selectFrom('payments').select(['method', 'amount_paise']).where('gateway_payment_id', '=', ce.id).executeTakeFirstOrThrow()).toEqual({ method: 'netbanking', amount_paise: 100n });
     expect(keySecret).toBeTruthy();
     await checkInvariants(database.db);
   });
