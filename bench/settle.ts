@@ -40,7 +40,8 @@ import { PG_BASE, machine, seconds } from './lib.ts';
  *
  * The seeded data can be kept between runs (--keep: PostgreSQL database
  * `sangrahan_bench_settle_<connections>_<months>`, PGlite folder
- * /tmp/sangrahan-bench-settle-pglite-<connections>_<months>); --seed-only loads it and stops.
+ * /tmp/sangrahan-bench-settle-pglite-<connections>_<months>; BENCH_SETTLE_NAME names them
+ * otherwise); --seed-only loads it and stops.
  */
 
 const { values } = parseArgs({
@@ -67,6 +68,9 @@ const MONTHS = Number(values.months);
 const PER_BATCH = Number(values['per-batch']);
 const CONCURRENCY = Number(values.concurrency);
 const AS_OF = new Date('2026-11-20T06:30:00Z');
+// Names of the databases (and PGlite folders, with '-'): BENCH_SETTLE_NAME sets another.
+const NAME = process.env.BENCH_SETTLE_NAME ?? 'sangrahan_bench_settle';
+const DIR = `/tmp/${NAME.replaceAll('_', '-')}`;
 // Money arrives half an hour later the same (IST) day: bills due today or later earn their rebate.
 const CAPTURED_AT = new Date('2026-11-20T07:00:00Z');
 const THRESHOLDS = { lowPct: 30, highPct: 10 };
@@ -117,7 +121,7 @@ function pgStore(name: string): Store {
       return d;
     },
     async copy() {
-      const to = `sangrahan_bench_settle_${randomBytes(4).toString('hex')}`;
+      const to = `${NAME}_${randomBytes(4).toString('hex')}`;
       await adminExec(`CREATE DATABASE ${to} TEMPLATE ${name} STRATEGY FILE_COPY`);
       return pgStore(to);
     },
@@ -143,7 +147,7 @@ function pgliteStore(dir: string): Store {
       return d;
     },
     async copy() {
-      const to = fs.mkdtempSync('/tmp/sangrahan-bench-settle-');
+      const to = fs.mkdtempSync(`${DIR}-`);
       fs.cpSync(dir, to, { recursive: true });
       return pgliteStore(to);
     },
@@ -164,10 +168,10 @@ function pgliteStore(dir: string): Store {
 async function baseStore(engine: 'postgres' | 'pglite'): Promise<{ store: Store; fresh: boolean }> {
   const tag = `${CONNECTIONS}_${MONTHS}`;
   if (engine === 'pglite') {
-    const dir = values.keep ? `/tmp/sangrahan-bench-settle-pglite-${tag}` : fs.mkdtempSync('/tmp/sangrahan-bench-settle-');
+    const dir = values.keep ? `${DIR}-pglite-${tag}` : fs.mkdtempSync(`${DIR}-`);
     return { store: pgliteStore(dir), fresh: !fs.existsSync(`${dir}/pgdata/PG_VERSION`) };
   }
-  const name = values.keep ? `sangrahan_bench_settle_${tag}` : `sangrahan_bench_settle_${randomBytes(4).toString('hex')}`;
+  const name = values.keep ? `${NAME}_${tag}` : `${NAME}_${randomBytes(4).toString('hex')}`;
   const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
   const exists = await admin.withClient((c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [name]));
   await admin.close();

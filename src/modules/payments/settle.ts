@@ -101,9 +101,6 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
   const total = parts.reduce((s, x) => s + x.dues + x.advance, 0n) + suspense;
   if (total !== p.amount_paise) throw new Error(`allocation of payment ${p.id} does not sum to it`);
 
-  const fy = financialYear(paidDay);
-  const numbered = await numberReceipts(trx, parts, byId, fy);
-
   await sql`
     INSERT INTO allocations (payment_id, batch_id, org_id, connection_id, kind, amount_paise)
     SELECT ${p.id}, ${p.batch_id}, ${p.org_id}, x.connection_id, x.kind, x.amount
@@ -111,15 +108,6 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
         ...(x.dues > 0n ? [{ connection_id: x.connectionId, kind: 'dues', amount: x.dues }] : []),
         ...(x.advance > 0n ? [{ connection_id: x.connectionId, kind: 'advance', amount: x.advance }] : []),
       ]))}::json) AS x(connection_id bigint, kind text, amount bigint)`.execute(trx);
-
-  await sql`
-    INSERT INTO receipts (discom_id, fy, seq, receipt_no, payment_id, batch_id, org_id, connection_id, consumer_no, bill_id,
-                          amount_paise, advance_paise, rebate_paise, balance_before_paise, balance_after_paise, issued_at)
-    SELECT x.discom_id, ${fy}, x.seq, x.receipt_no, ${p.id}, ${p.batch_id}, ${p.org_id}, x.connection_id, x.consumer_no, x.bill_id,
-           x.amount, x.advance, x.rebate, x.before, x.before - x.amount - x.rebate, ${p.captured_at}
-      FROM json_to_recordset(${json(numbered)}::json)
-           AS x(discom_id bigint, seq bigint, receipt_no text, connection_id bigint, consumer_no text, bill_id bigint,
-                amount bigint, advance bigint, rebate bigint, before bigint)`.execute(trx);
 
   const rebateTotal = parts.reduce((s, x) => s + x.rebate, 0n);
   const txn = await trx
@@ -138,15 +126,6 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
     SELECT ${txn.id}, x.account, x.connection_id, x.amount
       FROM json_to_recordset(${json(entries)}::json) AS x(account text, connection_id bigint, amount bigint)`.execute(trx);
 
-  // One posting of the money and one of the rebate credit per receipt; 'SGP' || id is their key.
-  await sql`
-    INSERT INTO postings (payment_id, receipt_id, batch_id, org_id, connection_id, discom_id, consumer_no, kind, amount_paise, paid_at, reference)
-    SELECT r.payment_id, r.id, r.batch_id, r.org_id, r.connection_id, r.discom_id, r.consumer_no, k.kind,
-           CASE k.kind WHEN 'payment' THEN r.amount_paise ELSE r.rebate_paise END, r.issued_at, r.receipt_no
-      FROM receipts r CROSS JOIN (VALUES ('payment'), ('rebate')) AS k(kind)
-     WHERE r.payment_id = ${p.id} AND (k.kind = 'payment' OR r.rebate_paise > 0)
-     ORDER BY r.id, k.kind`.execute(trx);
-
   await sql`
     UPDATE connections c SET balance_paise = c.balance_paise - x.credit, in_flight_paise = c.in_flight_paise + x.credit
       FROM json_to_recordset(${json(parts.map((x) => ({ id: x.connectionId, credit: x.dues + x.advance + x.rebate })))}::json) AS x(id bigint, credit bigint)
@@ -161,6 +140,31 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
     .set({ status: 'paid', paid_paise: p.amount_paise, settled_at: sql<Date>`now()`, status_changed_at: sql<Date>`now()` })
     .where('id', '=', p.batch_id)
     .execute();
+
+  await notifyMaker(trx, p, parts.length);
+
+  // The receipt series (one row per discom and year, shared by every settlement) is locked as
+  // late as it can be, so that concurrent settlements wait on it only for these statements.
+  const fy = financialYear(paidDay);
+  const numbered = await numberReceipts(trx, parts, byId, fy);
+
+  await sql`
+    INSERT INTO receipts (discom_id, fy, seq, receipt_no, payment_id, batch_id, org_id, connection_id, consumer_no, bill_id,
+                          amount_paise, advance_paise, rebate_paise, balance_before_paise, balance_after_paise, issued_at)
+    SELECT x.discom_id, ${fy}, x.seq, x.receipt_no, ${p.id}, ${p.batch_id}, ${p.org_id}, x.connection_id, x.consumer_no, x.bill_id,
+           x.amount, x.advance, x.rebate, x.before, x.before - x.amount - x.rebate, ${p.captured_at}
+      FROM json_to_recordset(${json(numbered)}::json)
+           AS x(discom_id bigint, seq bigint, receipt_no text, connection_id bigint, consumer_no text, bill_id bigint,
+                amount bigint, advance bigint, rebate bigint, before bigint)`.execute(trx);
+
+  // One posting of the money and one of the rebate credit per receipt; 'SGP' || id is their key.
+  await sql`
+    INSERT INTO postings (payment_id, receipt_id, batch_id, org_id, connection_id, discom_id, consumer_no, kind, amount_paise, paid_at, reference)
+    SELECT r.payment_id, r.id, r.batch_id, r.org_id, r.connection_id, r.discom_id, r.consumer_no, k.kind,
+           CASE k.kind WHEN 'payment' THEN r.amount_paise ELSE r.rebate_paise END, r.issued_at, r.receipt_no
+      FROM receipts r CROSS JOIN (VALUES ('payment'), ('rebate')) AS k(kind)
+     WHERE r.payment_id = ${p.id} AND (k.kind = 'payment' OR r.rebate_paise > 0)
+     ORDER BY r.id, k.kind`.execute(trx);
 
   await recordAudit(trx, {
     action: 'payment.settled',
@@ -179,7 +183,6 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
     },
     meta: null,
   });
-  await notifyMaker(trx, p, parts.length);
   return 'settled';
 }
 
@@ -193,12 +196,10 @@ async function numberReceipts(trx: Db, parts: readonly AllocationPart[], items: 
   const discoms = [...perDiscom.keys()].sort((a, b) => (a < b ? -1 : 1));
   const next = new Map<bigint, bigint>();
   for (const d of discoms) {
-    await trx.insertInto('receipt_series').values({ discom_id: d, fy }).onConflict((oc) => oc.columns(['discom_id', 'fy']).doNothing()).execute();
     const row = await trx
-      .updateTable('receipt_series')
-      .set({ last_no: sql<bigint>`last_no + ${perDiscom.get(d)!}` })
-      .where('discom_id', '=', d)
-      .where('fy', '=', fy)
+      .insertInto('receipt_series')
+      .values({ discom_id: d, fy, last_no: BigInt(perDiscom.get(d)!) })
+      .onConflict((oc) => oc.columns(['discom_id', 'fy']).doUpdateSet({ last_no: sql<bigint>`receipt_series.last_no + excluded.last_no` }))
       .returning('last_no')
       .executeTakeFirstOrThrow();
     next.set(d, row.last_no - BigInt(perDiscom.get(d)!) + 1n);
