@@ -48,7 +48,7 @@ const { values } = parseArgs({
   options: {
     bills: { type: 'string', default: '100000' },
     connections: { type: 'string' },
-    months: { type: 'string', default: '12' },
+    months: { type: 'string', default: '1' },
     batches: { type: 'string', default: '2000' },
     'pglite-batches': { type: 'string', default: '1000' },
     'per-batch': { type: 'string', default: '5' },
@@ -64,6 +64,8 @@ const BILLS = Number(values.bills);
 // 8.7 % of the demo connections belong to the Education Department and 69 % of those owe
 // something: 17.5 connections per bill to settle leave a margin.
 const CONNECTIONS = Number(values.connections ?? Math.ceil((BILLS * 17.5) / 10_000) * 10_000);
+// Settlement reads a connection's current bill and balance, not its history: one month of
+// bills by default keeps the 17,50,000-connection load to minutes (--months 12 for the full set).
 const MONTHS = Number(values.months);
 const PER_BATCH = Number(values['per-batch']);
 const CONCURRENCY = Number(values.concurrency);
