@@ -16,6 +16,7 @@ import { formatDuration, formatInt } from './platform/format.ts';
 import { buildJobRunner } from './jobs.ts';
 import { httpSend } from './adapters/gateway/sandbox.ts';
 import { buildGateway, runJanitor, runPostings, SANDBOX_KEY_ID } from './modules/payments/index.ts';
+import { expireChallans } from './modules/reconciliation/index.ts';
 import { buildApp } from './server.ts';
 
 const USAGE = `Sangrahan: collection portal for discoms
@@ -284,9 +285,14 @@ async function cmdServe(config: Config): Promise<void> {
   }, 2_000);
   moneyTimer.unref();
   const janitorTimer = setInterval(() => {
-    void runJanitor({ db: database.db, gateway: payments.gateway }, config.paymentPendingMinutes).then(
+    void runJanitor({ db: database.db, gateway: payments.gateway, onBankTransfer: payments.onBankTransfer }, config.paymentPendingMinutes).then(
       (r) => (r.queried || r.events) && app.log.info({ janitor: r }, 'janitor ran'),
       (e: Error) => app.log.warn({ err: e }, 'janitor failed'),
+    );
+    // RTGS/NEFT challans past their deadline free their bills.
+    void expireChallans(database.db, new Date()).then(
+      (n) => n && app.log.info({ expired: n }, 'challans expired'),
+      (e: Error) => app.log.warn({ err: e }, 'expiring challans failed'),
     );
   }, 60_000);
   janitorTimer.unref();

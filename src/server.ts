@@ -17,6 +17,7 @@ import { organisationRoutes } from './modules/organisations/index.ts';
 import { taggingRoutes } from './modules/tagging/index.ts';
 import { buildGateway, paymentRoutes, SANDBOX_PREFIX } from './modules/payments/index.ts';
 import { sandboxRoutes } from './adapters/gateway/sandbox-routes.ts';
+import { bankTransferFromWebhook, reconciliationRoutes } from './modules/reconciliation/index.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/errors.ts';
 import { healthRoutes } from './platform/http/health.ts';
@@ -46,7 +47,9 @@ export interface BuildOptions {
 }
 
 export async function buildApp(given: AppContext, opts: BuildOptions = {}): Promise<App> {
-  const ctx: AppContext = { ...given, payments: given.payments ?? (await buildGateway(given.config, given.database.db)) };
+  const payments = given.payments ?? (await buildGateway(given.config, given.database.db));
+  payments.onBankTransfer ??= bankTransferFromWebhook;
+  const ctx: AppContext = { ...given, payments };
   const app = Fastify({
     logger: opts.logger ?? {
       level: ctx.config.logLevel,
@@ -175,6 +178,7 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
   await app.register(taggingRoutes, { ctx });
   await app.register(duesRoutes, { ctx });
   await app.register(paymentRoutes, { ctx });
+  await app.register(reconciliationRoutes, { ctx });
   if (ctx.payments?.sandbox) await app.register(sandboxRoutes, { sandbox: ctx.payments.sandbox, devTools: ctx.config.devTools });
   if (ctx.config.devTools) await app.register(devRoutes, { ctx });
 

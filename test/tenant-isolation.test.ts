@@ -80,6 +80,8 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
       selectionId: selection.json().id, billId: bill.id.toString(),
       orgId: a.id.toString(), userId: aUser.id.toString(), officeId: aOffice.id.toString(), keyId: aKey.id, code: 'NBPDCL',
       connectionId: owned.id.toString(), tagId: tag.json().tagId, jobId: upload.json().id, batchId: batch.json().id, receiptId: receipt.id.toString(),
+      // Discom-only objects: refused to organisations whatever the id.
+      exceptionId: '1', statementId: '1',
     });
     markers.push(owned.consumer_no);
     markers.push(a.name, 'edu.admin', 'edu.viewer', 'edu.maker', 'DDO, Patna Sadar', aKey.prefix);

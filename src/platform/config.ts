@@ -50,6 +50,7 @@ export interface Config {
   razorpayWebhookSecret: string | undefined;
   razorpayApiUrl: string;
   razorpayCheckoutUrl: string;
+  bankEcollectSecret: string | undefined;
   /** A batch waiting on the gateway this long gets a status query from the janitor. */
   paymentPendingMinutes: number;
 }
@@ -178,6 +179,7 @@ export const configSpec = [
   { env: 'RAZORPAY_KEY_SECRET', key: 'razorpayKeySecret', doc: 'Razorpay API key secret (checkout signatures). Unset with the sandbox: a random one kept in the database', default: '', secret: true, parse: optionalText },
   { env: 'RAZORPAY_WEBHOOK_SECRET', key: 'razorpayWebhookSecret', doc: 'Secret of Razorpay’s webhook signatures. Unset with the sandbox: a random one kept in the database', default: '', secret: true, parse: optionalText },
   { env: 'RAZORPAY_API_URL', key: 'razorpayApiUrl', doc: 'Razorpay’s API address (point it at the sandbox, /sandbox/razorpay, to test the adapter)', default: 'https://api.razorpay.com', parse: requiredUrl },
+  { env: 'BANK_ECOLLECT_SECRET', key: 'bankEcollectSecret', doc: 'Shared secret of the collection bank’s e-collect calls (HMAC-SHA256 in X-Bank-Signature). Unset with the sandbox: the sandbox bank’s own, kept in the database', default: '', secret: true, parse: optionalText },
   { env: 'RAZORPAY_CHECKOUT_URL', key: 'razorpayCheckoutUrl', doc: 'Razorpay’s hosted checkout form address', default: 'https://api.razorpay.com/v1/checkout/embedded', parse: requiredUrl },
   { env: 'PAYMENT_PENDING_MINUTES', key: 'paymentPendingMinutes', doc: 'Minutes a payment may wait on the gateway before the janitor asks the gateway for its status', default: '15', parse: int(1, 1440) },
 ] as const satisfies readonly VarSpec<keyof Config>[];

@@ -35,6 +35,17 @@ export class Client {
     return res;
   }
 
+  /** A request whose body is raw bytes (a file upload). */
+  async raw(method: 'POST' | 'PUT', url: string, data: Buffer, contentType = 'application/octet-stream') {
+    return this.app.inject({
+      method,
+      url,
+      remoteAddress: this.ip,
+      headers: { ...(this.cookie ? { cookie: `sg_session=${this.cookie}` } : {}), ...(this.csrf ? { 'x-csrf-token': this.csrf } : {}), 'content-type': contentType },
+      payload: data,
+    });
+  }
+
   get(url: string) {
     return this.req('GET', url);
   }

@@ -45,8 +45,22 @@ describe('Razorpay protocol', () => {
     expect(paid).toMatchObject({ event: 'order.paid', paymentId: 'pay_DESyzxuld02Zul', orderId: 'order_DESxiijbl9xjDB', status: 'captured', method: 'upi' });
   });
 
+  it('reads a virtual_account.credited bank transfer: the UTR, the virtual account credited, the payer', () => {
+    const w = parseWebhook(read('virtual_account.credited.bank_transfer.json'));
+    expect(w).toMatchObject({ event: 'virtual_account.credited', paymentId: 'pay_DETA2KrOlhqQzF', orderId: null, amountPaise: 61900n, currency: 'INR', method: 'bank_transfer' });
+    expect(w.bankTransfer).toEqual({
+      id: 'bt_DETA2KSUJ3uCM9', mode: 'NEFT', utr: '156767598340', amountPaise: 61900n, vaNumber: '1112220006712324', vaId: 'va_DET8z3wBxfPB5L',
+      payer: { name: 'Saurav Kumar', account: '765432123456789', ifsc: 'KKBK0000007' },
+    });
+    const doc = JSON.parse(read('virtual_account.credited.bank_transfer.json').toString('utf8'));
+    delete doc.payload.bank_transfer.entity.bank_reference;
+    expect(() => parseWebhook(JSON.stringify(doc))).toThrow(/bank_reference \(the UTR\) is missing/);
+  });
+
   it('refuses events it does not handle and payloads of the wrong shape, naming the problem', () => {
-    expect(() => parseWebhook(read('virtual_account.credited.bank_transfer.json'))).toThrow(/virtual_account.credited" is not handled/);
+    const refund = JSON.parse(read('payment.captured.netbanking.json').toString('utf8'));
+    refund.event = 'refund.processed';
+    expect(() => parseWebhook(JSON.stringify(refund))).toThrow(/"refund.processed" is not handled/);
     expect(() => parseWebhook('not json')).toThrow(WebhookShapeError);
     const doc = JSON.parse(read('payment.captured.netbanking.json').toString('utf8'));
     doc.payload.payment.entity.amount = 100.5;

@@ -43,8 +43,22 @@ export function verifyCheckout(storedOrderId: string, paymentId: string, signatu
   return sameSignature(signCheckout(storedOrderId, paymentId, keySecret), signature.trim());
 }
 
-export type WebhookEvent = 'payment.captured' | 'payment.failed' | 'payment.authorized' | 'order.paid';
-const EVENTS: readonly string[] = ['payment.captured', 'payment.failed', 'payment.authorized', 'order.paid'];
+export type WebhookEvent = 'payment.captured' | 'payment.failed' | 'payment.authorized' | 'order.paid' | 'virtual_account.credited';
+const EVENTS: readonly string[] = ['payment.captured', 'payment.failed', 'payment.authorized', 'order.paid', 'virtual_account.credited'];
+
+/** A credit to a virtual account (Smart Collect): what the bank transfer says, as sent. */
+export interface BankTransfer {
+  id: string;
+  /** NEFT, RTGS, IMPS, UPI … as the gateway reports it. */
+  mode: string | null;
+  /** The bank's reference of the transfer: the UTR. */
+  utr: string;
+  amountPaise: bigint;
+  /** The account credited: the virtual account's receiver account number. */
+  vaNumber: string | null;
+  vaId: string | null;
+  payer: { name: string | null; account: string | null; ifsc: string | null };
+}
 
 export interface ParsedWebhook {
   event: WebhookEvent;
@@ -60,6 +74,8 @@ export interface ParsedWebhook {
   /** When the gateway raised the event. */
   eventCreatedAt: Date;
   error: { code: string | null; description: string | null; reason: string | null } | null;
+  /** virtual_account.credited only. */
+  bankTransfer: BankTransfer | null;
 }
 
 export class WebhookShapeError extends Error {}
@@ -86,6 +102,7 @@ export function parseWebhook(rawBody: Buffer | string): ParsedWebhook {
   if (orderId !== null && orderId !== undefined && typeof orderId !== 'string') throw new WebhookShapeError('order id is malformed');
   if (typeof createdAt !== 'number' || typeof doc.created_at !== 'number') throw new WebhookShapeError('created_at is missing');
   const hasError = typeof payment.error_code === 'string' || typeof payment.error_reason === 'string';
+  const bankTransfer = doc.event === 'virtual_account.credited' ? readBankTransfer(doc.payload as Record<string, unknown>) : null;
   return {
     event: doc.event as WebhookEvent,
     accountId: typeof doc.account_id === 'string' ? doc.account_id : null,
@@ -104,5 +121,29 @@ export function parseWebhook(rawBody: Buffer | string): ParsedWebhook {
           reason: typeof payment.error_reason === 'string' ? payment.error_reason : null,
         }
       : null,
+    bankTransfer,
+  };
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : null);
+
+function readBankTransfer(payload: Record<string, unknown>): BankTransfer {
+  const bt = isObj(payload.bank_transfer) ? payload.bank_transfer.entity : undefined;
+  if (!isObj(bt)) throw new WebhookShapeError('payload.bank_transfer.entity is missing');
+  const utr = str(bt.bank_reference);
+  if (!utr) throw new WebhookShapeError('bank_transfer.bank_reference (the UTR) is missing');
+  if (typeof bt.amount !== 'number' || !Number.isSafeInteger(bt.amount) || bt.amount <= 0) throw new WebhookShapeError('bank_transfer amount is not a positive whole number of paise');
+  const va = isObj(payload.virtual_account) ? payload.virtual_account.entity : undefined;
+  const receivers = isObj(va) && Array.isArray(va.receivers) ? (va.receivers as unknown[]) : [];
+  const account = receivers.find((r) => isObj(r) && r.entity === 'bank_account') as Record<string, unknown> | undefined;
+  const payer = isObj(bt.payer_bank_account) ? bt.payer_bank_account : {};
+  return {
+    id: str(bt.id) ?? '',
+    mode: str(bt.mode),
+    utr: utr.toUpperCase(),
+    amountPaise: BigInt(bt.amount),
+    vaNumber: account ? str(account.account_number) : null,
+    vaId: isObj(va) ? str(va.id) : str(bt.virtual_account_id),
+    payer: { name: str(payer.name), account: str(payer.account_number), ifsc: str(payer.ifsc) },
   };
 }

@@ -306,15 +306,44 @@ export class SandboxGateway {
     } else if (p.status === 'failed') {
       events.push({ event: 'payment.failed', body: { ...base, event: 'payment.failed', contains: ['payment'], payload: { payment }, created_at: unix(now) } });
     }
-    for (const e of events) {
-      const eventId = razorpayId('evt').replace('evt_', '');
-      const body = JSON.stringify(e.body);
-      for (let copy = 0; copy <= control.duplicates; copy++) {
-        const wait = control.delaySeconds + (control.jitterSeconds ? randomInt(control.jitterSeconds + 1) : 0);
-        await sql`INSERT INTO gateway_sim.deliveries (key_id, event_id, event, body, deliver_at, status)
-                  VALUES (${m.keyId}, ${eventId}, ${e.event}, ${body}, ${new Date(now.getTime() + wait * 1000)}, ${control.dropWebhooks ? 'dropped' : 'pending'})`.execute(trx);
-      }
+    for (const e of events) await this.deliver(trx, m.keyId, control, e.event, e.body, now);
+  }
+
+  private async deliver(trx: Db, keyId: string, control: SandboxControl, event: string, doc: Record<string, unknown>, now: Date): Promise<void> {
+    const eventId = razorpayId('evt').replace('evt_', '');
+    const body = JSON.stringify(doc);
+    for (let copy = 0; copy <= control.duplicates; copy++) {
+      const wait = control.delaySeconds + (control.jitterSeconds ? randomInt(control.jitterSeconds + 1) : 0);
+      await sql`INSERT INTO gateway_sim.deliveries (key_id, event_id, event, body, deliver_at, status)
+                VALUES (${keyId}, ${eventId}, ${event}, ${body}, ${new Date(now.getTime() + wait * 1000)}, ${control.dropWebhooks ? 'dropped' : 'pending'})`.execute(trx);
     }
+  }
+
+  /**
+   * Smart Collect: a bank transfer credited to a virtual account, told to the merchant as a
+   * signed virtual_account.credited webhook (Razorpay's documented payload), with the same
+   * duplicates, delays and drops as payment webhooks.
+   */
+  async notifyBankTransfer(keyId: string, t: { vaNumber: string; ifsc: string; holder: string; utr: string; mode: string; amountPaise: bigint; payerName: string | null; payerAccount: string | null; payerIfsc: string | null; at: Date }): Promise<string> {
+    const control = await this.control();
+    const paymentId = razorpayId('pay');
+    const created = unix(t.at);
+    const amount = Number(t.amountPaise);
+    const fee = Math.round(amount * 0.0118);
+    const tax = Math.round(fee * 0.18);
+    const vaId = `va_${t.vaNumber}`;
+    const doc = {
+      entity: 'event', account_id: 'acc_SangrahanSbx01', event: 'virtual_account.credited', contains: ['payment', 'virtual_account', 'bank_transfer'],
+      payload: {
+        payment: { entity: { id: paymentId, entity: 'payment', amount, currency: 'INR', status: 'captured', order_id: null, invoice_id: null, international: false, method: 'bank_transfer', amount_refunded: 0, amount_transferred: 0, refund_status: null, captured: true, description: 'NA', card_id: null, bank: null, wallet: null, vpa: null, email: null, contact: null, customer_id: null, notes: [], fee, tax, error_code: null, error_description: null, created_at: created } },
+        virtual_account: { entity: { id: vaId, name: t.holder, entity: 'virtual_account', status: 'active', description: 'Sangrahan challan', amount_expected: null, notes: {}, amount_paid: amount, customer_id: null, close_by: null, closed_at: null, created_at: created, receivers: [{ id: `ba_${t.vaNumber}`, entity: 'bank_account', ifsc: t.ifsc, bank_name: 'Sangrahan Sandbox Bank', name: t.holder, account_number: t.vaNumber }] } },
+        bank_transfer: { entity: { id: razorpayId('pay').replace('pay_', 'bt_'), entity: 'bank_transfer', payment_id: paymentId, mode: t.mode, bank_reference: t.utr, amount, payer_bank_account: { id: 'ba_payer', entity: 'bank_account', ifsc: t.payerIfsc, bank_name: null, name: t.payerName, account_number: t.payerAccount }, virtual_account_id: vaId } },
+      },
+      created_at: created,
+    };
+    // Told now, whenever the money was credited.
+    await this.db.transaction().execute((trx) => this.deliver(trx, keyId, control, 'virtual_account.credited', doc, new Date()));
+    return paymentId;
   }
 
   /** Captures pending payments that are due, then delivers due webhooks. Returns deliveries made. */

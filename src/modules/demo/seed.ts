@@ -7,6 +7,7 @@ import { DemoGenerator, chunkCsv, type CsvChunk, type GeneratorOptions } from '.
 import { DISCOMS, TARIFF_CATEGORIES, subdivisionsOf } from './geography.ts';
 import { ORGANISATIONS } from './organisations.ts';
 import { seedDemoPeople } from './people.ts';
+import { SandboxBank } from '../../adapters/bank/sandbox.ts';
 
 /**
  * Loads Bihar-like demo data: the two discoms' hierarchy and tariff categories, the payer
@@ -126,6 +127,30 @@ async function seedOrganisations(database: Database): Promise<number> {
   return rows.length;
 }
 
+/**
+ * Each discom's RTGS/NEFT collection account at the sandbox bank, with its virtual account
+ * prefix (a real deployment configures its bank's): opened at the bank and known to the portal.
+ */
+export const DEMO_COLLECTION_ACCOUNTS = [
+  { discomCode: 'NBPDCL', accountNo: '50200011112221', vaPrefix: 'NBPD', beneficiary: 'NBPDCL Collection Account' },
+  { discomCode: 'SBPDCL', accountNo: '50200011113331', vaPrefix: 'SBPD', beneficiary: 'SBPDCL Collection Account' },
+] as const;
+export const DEMO_BANK = { name: 'Sangrahan Sandbox Bank', ifsc: 'SBXB0000101' } as const;
+
+export async function seedCollectionAccounts(database: Database): Promise<void> {
+  const bank = new SandboxBank(database.db);
+  for (const a of DEMO_COLLECTION_ACCOUNTS) {
+    const d = await database.db.selectFrom('discoms').select('id').where('code', '=', a.discomCode).executeTakeFirst();
+    if (!d) continue;
+    await database.db
+      .insertInto('collection_accounts')
+      .values({ discom_id: d.id, bank_name: DEMO_BANK.name, ifsc: DEMO_BANK.ifsc, account_no: a.accountNo, beneficiary_name: a.beneficiary, va_prefix: a.vaPrefix })
+      .onConflict((oc) => oc.column('discom_id').doNothing())
+      .execute();
+    await bank.openAccount({ accountNo: a.accountNo, ifsc: DEMO_BANK.ifsc, holder: a.beneficiary, vaPrefix: a.vaPrefix });
+  }
+}
+
 export async function seedDemo(database: Database, opts: SeedOptions): Promise<SeedResult> {
   const started = Date.now();
   const existing = await database.db
@@ -139,6 +164,7 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
     );
   }
   await seedReferenceData(database);
+  await seedCollectionAccounts(database);
   const organisations = await seedOrganisations(database);
   await seedDemoPeople(database.db);
   await auditDemoOrganisations(database);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { parseWebhook, WebhookShapeError } from '../../adapters/gateway/razorpay-protocol.ts';
+import { parseWebhook, WebhookShapeError, type ParsedWebhook } from '../../adapters/gateway/razorpay-protocol.ts';
 import { GatewayRefused, GatewayUnavailable, type CheckoutForm, type GatewayPayment, type PaymentGateway } from '../../adapters/gateway/types.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -22,6 +22,11 @@ type Db = Kysely<DB>;
 export interface ConfirmDeps {
   db: Db;
   gateway: PaymentGateway;
+  /**
+   * Credits to virtual accounts (virtual_account.credited) belong to reconciliation, which
+   * records them in the event's transaction; without it they are stored and ignored.
+   */
+  onBankTransfer?: (trx: Db, w: ParsedWebhook) => Promise<string>;
 }
 
 interface AttemptRow {
@@ -289,6 +294,10 @@ export async function processEvent(deps: ConfirmDeps, eventId: bigint): Promise<
       await trx.updateTable('webhook_events').set({ status, outcome, processed_at: sql<Date>`now()` }).where('id', '=', eventId).execute();
       return outcome;
     };
+    if (w.event === 'virtual_account.credited') {
+      if (!deps.onBankTransfer) return done('ignored', 'bank transfers are not handled here');
+      return done('processed', await deps.onBankTransfer(trx, w));
+    }
     if (!w.orderId) return done('ignored', 'payment without an order');
     const a = await lockAttempt(trx, { orderId: w.orderId, gateway: ev.provider });
     if (!a) return done('ignored', 'order unknown to the portal');

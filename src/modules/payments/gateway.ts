@@ -4,6 +4,7 @@ import { SandboxGateway } from '../../adapters/gateway/sandbox.ts';
 import type { PaymentGateway } from '../../adapters/gateway/types.ts';
 import type { Config } from '../../platform/config.ts';
 import type { DB } from '../../platform/db/schema.ts';
+import type { ConfirmDeps } from './confirm.ts';
 
 export const SANDBOX_KEY_ID = 'rzp_test_sandbox';
 export const SANDBOX_PREFIX = '/sandbox/razorpay';
@@ -12,6 +13,8 @@ export interface Payments {
   gateway: PaymentGateway;
   /** The embedded gateway, when it is the one in use. */
   sandbox: SandboxGateway | null;
+  /** Where virtual_account.credited events go (reconciliation's intake; set when the app is built). */
+  onBankTransfer?: ConfirmDeps['onBankTransfer'];
 }
 
 /** The configured gateway: the embedded sandbox (its merchant secrets kept in its tables) or Razorpay. */

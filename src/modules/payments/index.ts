@@ -3,3 +3,4 @@ export { buildGateway, SANDBOX_KEY_ID, SANDBOX_PREFIX, type Payments } from './g
 export { runPostings, retryPostings, postingId } from './postings.ts';
 export { runJanitor, receiveWebhook, processEvent, queryAttempt } from './confirm.ts';
 export { openBatchOf } from './batches.ts';
+export { settlePayment, type SettleOptions } from './settle.ts';

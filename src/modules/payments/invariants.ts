@@ -85,6 +85,38 @@ const CHECKS: { name: string; query: string }[] = [
                 OR (r.rebate_paise > 0 AND q.amount_paise IS DISTINCT FROM r.rebate_paise)
                 OR (r.rebate_paise = 0 AND q.id IS NOT NULL) LIMIT 5`,
   },
+  {
+    name: 'a bank credit is applied at most once: applied exactly when it has a payment, which is a bank payment of its amount named by no other credit',
+    query: `SELECT c.id FROM bank_credits c LEFT JOIN payments p ON p.id = c.payment_id
+             WHERE (c.status = 'applied') <> (c.payment_id IS NOT NULL)
+                OR (p.id IS NOT NULL AND (p.gateway <> 'bank' OR p.amount_paise <> c.amount_paise OR p.status <> 'captured' OR p.settled_at IS NULL))
+            UNION ALL
+            SELECT p.id FROM payments p WHERE p.gateway = 'bank' AND (SELECT count(*) FROM bank_credits c WHERE c.payment_id = p.id) <> 1 LIMIT 5`,
+  },
+  {
+    name: 'a held credit has exactly one open exception, and an open exception of a credit holds it',
+    query: `SELECT c.id FROM bank_credits c
+             WHERE (c.status = 'held') <> EXISTS (SELECT 1 FROM recon_exceptions e WHERE e.credit_id = c.id AND e.status = 'open')
+            UNION ALL
+            SELECT e.credit_id FROM recon_exceptions e WHERE e.status = 'open' AND e.credit_id IS NOT NULL GROUP BY e.credit_id HAVING count(*) > 1 LIMIT 5`,
+  },
+  {
+    name: 'a credit’s money is in suspense exactly while it is held, and owed back once marked for refund',
+    query: `WITH l AS (
+              SELECT t.credit_id, sum(e.amount_paise) FILTER (WHERE e.account = 'suspense') AS suspense,
+                     sum(e.amount_paise) FILTER (WHERE e.account = 'refunds_payable') AS refund
+                FROM ledger_transactions t JOIN ledger_entries e ON e.txn_id = t.id WHERE t.credit_id IS NOT NULL GROUP BY 1)
+            SELECT c.id FROM bank_credits c LEFT JOIN l ON l.credit_id = c.id
+             WHERE coalesce(l.suspense, 0) <> CASE WHEN c.status = 'held' THEN -c.amount_paise ELSE 0 END
+                OR coalesce(l.refund, 0) <> CASE WHEN c.status = 'refund' THEN -c.amount_paise ELSE 0 END LIMIT 5`,
+  },
+  {
+    name: 'a challan is paid exactly when its batch is paid by one of its credits',
+    query: `SELECT ch.id FROM challans ch JOIN payment_batches b ON b.id = ch.batch_id
+             WHERE (ch.status = 'paid') <> EXISTS (SELECT 1 FROM payments p WHERE p.challan_id = ch.id AND p.status = 'captured' AND p.settled_at IS NOT NULL)
+                OR (ch.status = 'active' AND b.status <> 'payment_pending')
+                OR (ch.status = 'expired' AND b.status <> 'expired') LIMIT 5`,
+  },
 ];
 
 export class InvariantBroken extends Error {}

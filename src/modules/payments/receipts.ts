@@ -21,7 +21,7 @@ const PAGE_ROWS = 5000;
 const L = {
   en: {
     consolidated: 'Consolidated payment receipt', receipt: 'Payment receipt', org: 'Organisation', batch: 'Batch reference',
-    paymentId: 'Gateway payment id', orderId: 'Payment reference (gateway order)', method: 'Payment method', captured: 'Payment received at',
+    paymentId: 'Gateway payment id', orderId: 'Payment reference (gateway order or virtual account)', method: 'Payment method', captured: 'Payment received at',
     totalAmount: 'Total amount', totalRebate: 'Total rebate credited', connections: 'Connections', budgetHead: 'Budget head', sanction: 'Sanction reference',
     receiptNo: 'Receipt number', consumerNo: 'Consumer (CA) number', consumerName: 'Consumer name', discom: 'Discom', amount: 'Amount',
     rebate: 'Rebate', balanceAfter: 'Balance after', balanceBefore: 'Balance before payment', balanceAfterLong: 'Balance after payment',
@@ -43,7 +43,7 @@ const L = {
   },
   hi: {
     consolidated: 'समेकित भुगतान रसीद', receipt: 'भुगतान रसीद', org: 'संस्था', batch: 'बैच संदर्भ',
-    paymentId: 'गेटवे भुगतान आईडी', orderId: 'भुगतान संदर्भ (गेटवे ऑर्डर)', method: 'भुगतान का माध्यम', captured: 'भुगतान प्राप्ति का समय',
+    paymentId: 'गेटवे भुगतान आईडी', orderId: 'भुगतान संदर्भ (गेटवे ऑर्डर या वर्चुअल खाता)', method: 'भुगतान का माध्यम', captured: 'भुगतान प्राप्ति का समय',
     totalAmount: 'कुल राशि', totalRebate: 'कुल जमा छूट', connections: 'कनेक्शन', budgetHead: 'बजट शीर्ष', sanction: 'स्वीकृति संदर्भ',
     receiptNo: 'रसीद संख्या', consumerNo: 'उपभोक्ता (CA) संख्या', consumerName: 'उपभोक्ता का नाम', discom: 'डिस्कॉम', amount: 'राशि',
     rebate: 'छूट', balanceAfter: 'बाद में शेष', balanceBefore: 'भुगतान से पहले शेष', balanceAfterLong: 'भुगतान के बाद शेष',
@@ -353,7 +353,9 @@ function receiptViews(db: Kysely<DB>, orgId: bigint) {
   return db
     .selectFrom('receipts as r')
     .innerJoin('payments as p', 'p.id', 'r.payment_id')
-    .innerJoin('payment_attempts as a', 'a.id', 'p.attempt_id')
+    // Online payments have a gateway order; RTGS/NEFT payments a challan's virtual account.
+    .leftJoin('payment_attempts as a', 'a.id', 'p.attempt_id')
+    .leftJoin('challans as ch', 'ch.id', 'p.challan_id')
     .innerJoin('payment_batches as b', 'b.id', 'r.batch_id')
     .innerJoin('discoms as d', 'd.id', 'r.discom_id')
     .innerJoin('organisations as o', 'o.id', 'r.org_id')
@@ -361,7 +363,7 @@ function receiptViews(db: Kysely<DB>, orgId: bigint) {
     .select([
       'r.id', 'r.receipt_no', 'r.consumer_no', 'c.name as consumer_name', 'd.code as discom_code', 'd.name as discom_name', 'd.name_hi as discom_name_hi',
       'o.name as org_name', 'o.name_hi as org_name_hi', 'r.amount_paise', 'r.advance_paise', 'r.rebate_paise', 'r.balance_before_paise',
-      'r.balance_after_paise', 'r.issued_at', 'b.reference as batch_reference', 'p.gateway_payment_id', 'a.order_id', 'p.method',
+      'r.balance_after_paise', 'r.issued_at', 'b.reference as batch_reference', 'p.gateway_payment_id', sql<string>`coalesce(a.order_id, ch.va_number)`.as('order_id'), 'p.method',
     ])
     .where('r.org_id', '=', orgId)
     .where('b.org_id', '=', orgId)

@@ -73,7 +73,7 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Promise<void> {
   const { db } = ctx.database;
   const payments = ctx.payments ?? (await buildGateway(ctx.config, db));
-  const deps: ConfirmDeps = { db, gateway: payments.gateway };
+  const deps: ConfirmDeps = { db, gateway: payments.gateway, onBankTransfer: payments.onBankTransfer };
   const auth = new AuthService(db, ctx.config, ctx.clock);
   const thresholds: Thresholds = { lowPct: ctx.config.anomalyLowPct, highPct: ctx.config.anomalyHighPct };
   const today = () => istDay(ctx.clock());

@@ -111,8 +111,9 @@ export function receiptNo(discomCode: string, fy: string, seq: bigint): string {
 export const BATCH_TRANSITIONS: Readonly<Record<BatchStatus, readonly BatchStatus[]>> = {
   pending_approval: ['ready', 'rejected', 'cancelled'],
   ready: ['payment_pending', 'cancelled', 'paid'],
-  payment_pending: ['paid', 'ready', 'unknown'],
+  payment_pending: ['paid', 'ready', 'unknown', 'expired'],
   unknown: ['paid', 'ready', 'payment_pending'],
+  expired: ['payment_pending'],
   paid: [],
   rejected: [],
   cancelled: [],

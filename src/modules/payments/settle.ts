@@ -23,7 +23,8 @@ interface PaymentRow {
   id: bigint;
   org_id: bigint;
   batch_id: bigint;
-  attempt_id: bigint;
+  attempt_id: bigint | null;
+  challan_id: bigint | null;
   amount_paise: bigint;
   gateway_payment_id: string;
   captured_at: Date;
@@ -52,9 +53,17 @@ interface ItemRow {
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 
-export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleOutcome> {
+export interface SettleOptions {
+  /**
+   * Money beyond every planned amount is held in suspense, unless the accounts team applies it
+   * as advance credit: to this connection of the batch.
+   */
+  excessTo?: bigint;
+}
+
+export async function settlePayment(trx: Db, paymentId: bigint, opts: SettleOptions = {}): Promise<SettleOutcome> {
   const { rows } = await sql<PaymentRow>`
-    SELECT p.id, p.org_id, p.batch_id, p.attempt_id, p.amount_paise, p.gateway_payment_id, p.captured_at, p.settled_at,
+    SELECT p.id, p.org_id, p.batch_id, p.attempt_id, p.challan_id, p.amount_paise, p.gateway_payment_id, p.captured_at, p.settled_at,
            b.status AS batch_status, b.reference AS batch_ref, b.mode AS batch_mode, b.created_by
       FROM payments p JOIN payment_batches b ON b.id = p.batch_id
      WHERE p.id = ${paymentId} AND p.status = 'captured'
@@ -87,7 +96,7 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
   // Money goes first to the bills due soonest.
   const ordered = [...items].sort((a, b) => (a.due_date ?? '9999').localeCompare(b.due_date ?? '9999') || (a.connection_id < b.connection_id ? -1 : 1));
   const byId = new Map(items.map((i) => [i.connection_id, i]));
-  const { parts, suspense } = allocate(
+  const allocation = allocate(
     p.amount_paise,
     ordered.map((i) => ({
       connectionId: i.connection_id,
@@ -98,6 +107,15 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
     })),
     paidDay,
   );
+  const { parts } = allocation;
+  let { suspense } = allocation;
+  if (suspense > 0n && opts.excessTo !== undefined) {
+    const part = parts.find((x) => x.connectionId === opts.excessTo);
+    if (part) part.advance += suspense;
+    else if (byId.has(opts.excessTo)) parts.push({ connectionId: opts.excessTo, dues: 0n, advance: suspense, rebate: 0n });
+    else throw new Error(`connection ${opts.excessTo} is not in batch ${p.batch_id}`);
+    suspense = 0n;
+  }
   const total = parts.reduce((s, x) => s + x.dues + x.advance, 0n) + suspense;
   if (total !== p.amount_paise) throw new Error(`allocation of payment ${p.id} does not sum to it`);
 
@@ -116,7 +134,8 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
     .returning('id')
     .executeTakeFirstOrThrow();
   const entries = [
-    { account: 'gateway_clearing', connection_id: null, amount: p.amount_paise },
+    // Gateway money is in the gateway's hands until it settles; bank money is in the bank.
+    { account: p.challan_id ? 'bank' : 'gateway_clearing', connection_id: null, amount: p.amount_paise },
     ...parts.map((x) => ({ account: 'consumer_receivable', connection_id: x.connectionId, amount: -(x.dues + x.advance + x.rebate) })),
     ...(rebateTotal > 0n ? [{ account: 'rebate_expense', connection_id: null, amount: rebateTotal }] : []),
     ...(suspense > 0n ? [{ account: 'suspense', connection_id: null, amount: -suspense }] : []),
@@ -134,7 +153,10 @@ export async function settlePayment(trx: Db, paymentId: bigint): Promise<SettleO
   if (suspense > 0n) await holdInSuspense(trx, p, 'amount_mismatch', suspense, false);
 
   await trx.updateTable('payments').set({ settled_at: sql<Date>`now()` }).where('id', '=', p.id).execute();
-  await trx.updateTable('payment_attempts').set({ status: 'paid' }).where('id', '=', p.attempt_id).execute();
+  if (p.attempt_id) await trx.updateTable('payment_attempts').set({ status: 'paid' }).where('id', '=', p.attempt_id).execute();
+  if (p.challan_id) await trx.updateTable('challans').set({ status: 'paid', paid_at: p.captured_at }).where('id', '=', p.challan_id).where('status', '<>', 'paid').execute();
+  // Paid another way (a late capture of an earlier online try): the challan is void.
+  else await trx.updateTable('challans').set({ status: 'cancelled' }).where('batch_id', '=', p.batch_id).where('status', '=', 'active').execute();
   await trx
     .updateTable('payment_batches')
     .set({ status: 'paid', paid_paise: p.amount_paise, settled_at: sql<Date>`now()`, status_changed_at: sql<Date>`now()` })
@@ -249,7 +271,7 @@ async function holdInSuspense(trx: Db, p: PaymentRow, reason: 'batch_closed' | '
     await trx
       .insertInto('ledger_entries')
       .values([
-        { txn_id: txn.id, account: 'gateway_clearing', connection_id: null, amount_paise: amount },
+        { txn_id: txn.id, account: p.challan_id ? 'bank' : 'gateway_clearing', connection_id: null, amount_paise: amount },
         { txn_id: txn.id, account: 'suspense', connection_id: null, amount_paise: -amount },
       ])
       .execute();

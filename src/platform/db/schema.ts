@@ -489,7 +489,7 @@ type NullableTime = ColumnType<Date | null, Date | string | null | undefined, Da
 type NullableText = ColumnType<string | null, string | null | undefined, string | null>;
 type NullableId = ColumnType<bigint | null, bigint | number | null | undefined, bigint | number | null>;
 
-export type BatchStatus = 'pending_approval' | 'ready' | 'payment_pending' | 'unknown' | 'paid' | 'rejected' | 'cancelled';
+export type BatchStatus = 'pending_approval' | 'ready' | 'payment_pending' | 'unknown' | 'paid' | 'rejected' | 'cancelled' | 'expired';
 export type PostingStatus = 'pending' | 'acknowledged' | 'rejected';
 
 export interface StateTransitionsTable {
@@ -569,7 +569,8 @@ export interface PaymentsTable {
   id: Id;
   org_id: Big;
   batch_id: Big;
-  attempt_id: Big;
+  attempt_id: NullableId;
+  challan_id: NullableId;
   gateway: string;
   gateway_payment_id: string;
   amount_paise: Paise;
@@ -578,10 +579,15 @@ export interface PaymentsTable {
   captured_at: NullableTime;
   error_code: NullableText;
   error_description: NullableText;
-  confirmed_by: 'webhook' | 'callback' | 'status_query';
+  confirmed_by: PaymentSource;
   settled_at: NullableTime;
+  fee_paise: ColumnType<bigint | null, bigint | number | string | null | undefined, bigint | number | string | null>;
+  tax_paise: ColumnType<bigint | null, bigint | number | string | null | undefined, bigint | number | string | null>;
+  settlement_id: NullableText;
   created_at: Generated<Date>;
 }
+
+export type PaymentSource = 'webhook' | 'callback' | 'status_query' | 'va_notification' | 'ecollect' | 'statement' | 'resolution';
 
 export interface AllocationsTable {
   id: Id;
@@ -627,10 +633,11 @@ export interface LedgerTransactionsTable {
   payment_id: NullableId;
   batch_id: NullableId;
   memo: NullableText;
+  credit_id: NullableId;
   at: Generated<Date>;
 }
 
-export type LedgerAccount = 'gateway_clearing' | 'bank' | 'consumer_receivable' | 'rebate_expense' | 'suspense' | 'fees';
+export type LedgerAccount = 'gateway_clearing' | 'bank' | 'consumer_receivable' | 'rebate_expense' | 'suspense' | 'fees' | 'refunds_payable';
 
 export interface LedgerEntriesTable {
   id: Id;
@@ -691,6 +698,152 @@ export interface PaymentExceptionsTable {
   created_at: Generated<Date>;
 }
 
+// ---- reconciliation (0010) ----------------------------------------------------------------
+
+export interface CollectionAccountsTable {
+  discom_id: Big;
+  bank_name: string;
+  ifsc: string;
+  account_no: string;
+  beneficiary_name: string;
+  va_prefix: string;
+  challan_validity_hours: Generated<number>;
+  settlement_days: Generated<number>;
+}
+
+export type ChallanStatus = 'active' | 'paid' | 'expired' | 'cancelled';
+
+export interface ChallansTable {
+  id: Id;
+  batch_id: Big;
+  org_id: Big;
+  discom_id: Big;
+  va_number: string;
+  ifsc: string;
+  bank_name: string;
+  beneficiary_name: string;
+  amount_paise: Paise;
+  valid_until: Timestamp;
+  status: Generated<ChallanStatus>;
+  extensions: Generated<number>;
+  created_by: NullableId;
+  created_at: Generated<Date>;
+  paid_at: NullableTime;
+}
+
+export type CreditSource = 'va_notification' | 'ecollect' | 'statement';
+export type CreditStatus = 'received' | 'applied' | 'held' | 'refund' | 'settlement';
+
+export interface BankCreditsTable {
+  id: Id;
+  utr: NullableText;
+  discom_id: NullableId;
+  va_number: NullableText;
+  amount_paise: Paise;
+  mode: NullableText;
+  credited_at: Timestamp;
+  payer_name: NullableText;
+  payer_account: NullableText;
+  payer_ifsc: NullableText;
+  narrative: NullableText;
+  source: CreditSource;
+  sources: ColumnType<string[], string[], string[]>;
+  external_id: NullableText;
+  status: CreditStatus;
+  challan_id: NullableId;
+  payment_id: NullableId;
+  match_rule: NullableText;
+  statement_line_id: NullableId;
+  created_at: Generated<Date>;
+}
+
+export interface EcollectValidationsTable {
+  id: Id;
+  utr: string;
+  va_number: string;
+  amount_paise: Paise;
+  decision: 'accept' | 'reject';
+  reason: NullableText;
+  asked_at: Generated<Date>;
+}
+
+export interface BankStatementsTable {
+  id: Id;
+  file_sha256: string;
+  file_name: string;
+  format: 'mt940' | 'camt053' | 'csv';
+  account: string;
+  statement_ref: string;
+  currency: string;
+  opening_paise: Big;
+  closing_paise: Big;
+  credits_paise: Big;
+  debits_paise: Big;
+  opening_date: ColumnType<string | null, string | null, string | null>;
+  closing_date: ColumnType<string | null, string | null, string | null>;
+  line_count: number;
+  discom_id: NullableId;
+  imported_by: NullableId;
+  imported_at: Generated<Date>;
+}
+
+export interface StatementLinesTable {
+  id: Id;
+  statement_id: Big;
+  line_no: number;
+  value_date: DateStr;
+  booking_date: ColumnType<string | null, string | null, string | null>;
+  direction: 'credit' | 'debit';
+  amount_paise: Paise;
+  currency: string;
+  bank_ref: NullableText;
+  utr: NullableText;
+  va_number: NullableText;
+  narrative: NullableText;
+  payer_name: NullableText;
+  payer_account: NullableText;
+  status: 'new' | 'matched' | 'exception' | 'not_applicable';
+  reason: NullableText;
+  credit_id: NullableId;
+  settlement_id: NullableText;
+}
+
+export interface GatewaySettlementsTable {
+  settlement_id: string;
+  gateway: string;
+  utr: NullableText;
+  amount_paise: Paise;
+  fees_paise: Paise;
+  tax_paise: Paise;
+  settled_at: NullableTime;
+  payments: number;
+  statement_line_id: NullableId;
+  report_sha256: string;
+  imported_at: Generated<Date>;
+}
+
+export type ExceptionReason = 'amount_short' | 'amount_excess' | 'challan_expired' | 'unknown_va' | 'duplicate_credit' | 'several_candidates' | 'no_candidate' | 'not_settled';
+export type Resolution = 'part_payment' | 'advance' | 'extended' | 'assigned' | 'refund' | 'settled';
+
+export interface ReconExceptionsTable {
+  id: Id;
+  reason: ExceptionReason;
+  credit_id: NullableId;
+  payment_id: NullableId;
+  challan_id: NullableId;
+  batch_id: NullableId;
+  org_id: NullableId;
+  discom_id: NullableId;
+  amount_paise: Paise;
+  detail: NullableText;
+  status: Generated<'open' | 'resolved'>;
+  resolution: ColumnType<Resolution | null, Resolution | null | undefined, Resolution | null>;
+  resolved_by: NullableId;
+  resolved_at: NullableTime;
+  note: NullableText;
+  created_at: Generated<Date>;
+}
+
 export interface SchemaMigrationsTable {
   version: string;
   name: string;
@@ -748,4 +901,12 @@ export interface DB {
   postings: PostingsTable;
   webhook_events: WebhookEventsTable;
   payment_exceptions: PaymentExceptionsTable;
+  collection_accounts: CollectionAccountsTable;
+  challans: ChallansTable;
+  bank_credits: BankCreditsTable;
+  ecollect_validations: EcollectValidationsTable;
+  bank_statements: BankStatementsTable;
+  statement_lines: StatementLinesTable;
+  gateway_settlements: GatewaySettlementsTable;
+  recon_exceptions: ReconExceptionsTable;
 }

@@ -1,0 +1,376 @@
+import { sql, type Kysely } from 'kysely';
+import type { ParsedWebhook } from '../../adapters/gateway/razorpay-protocol.ts';
+import type { CreditSource, DB, ExceptionReason, PaymentSource } from '../../platform/db/schema.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { recordAudit } from '../audit/index.ts';
+import { settlePayment } from '../payments/index.ts';
+import { createChallan, extendChallan } from './challans.ts';
+
+/**
+ * Bank credits: money credited to a discom's collection account, learnt from a virtual-account
+ * notification, the bank's e-collect call or a statement line. Each is keyed by its UTR (one
+ * row however many sources tell of it) and then, under its challan's row lock:
+ *
+ *   - applied: the virtual account names an active challan (or an expired one, when the money
+ *     arrived before its deadline) and the amount is exact; it becomes a payment (gateway
+ *     'bank', id = UTR, unique) settled like any other: allocations, receipts, ledger, postings.
+ *   - held: anything else goes to the exception queue with a reason, its money held in
+ *     suspense in the ledger (bank debit, suspense credit) until the accounts team resolves it.
+ *
+ * A credit is applied at most once: payments(gateway, gateway_payment_id) and
+ * bank_credits.payment_id are unique, and a challan is paid once (its status).
+ */
+
+type Db = Kysely<DB>;
+
+export interface CreditIn {
+  utr: string | null;
+  vaNumber: string | null;
+  amountPaise: bigint;
+  creditedAt: Date;
+  mode: string | null;
+  payerName: string | null;
+  payerAccount: string | null;
+  payerIfsc: string | null;
+  narrative: string | null;
+  externalId: string | null;
+  source: CreditSource;
+}
+
+export type IntakeOutcome =
+  | { outcome: 'applied'; creditId: bigint; batchId: bigint }
+  | { outcome: 'held'; creditId: bigint; reason: ExceptionReason }
+  | { outcome: 'duplicate'; creditId: bigint; status: string }
+  | { outcome: 'conflict'; creditId: bigint; detail: string };
+
+export const normaliseUtr = (utr: string | null) => {
+  const u = utr?.toUpperCase().replace(/[^A-Z0-9]/g, '') ?? '';
+  return u.length >= 6 && u.length <= 35 ? u : null;
+};
+
+const SOURCE_TO_PAYMENT: Record<CreditSource, PaymentSource> = { va_notification: 'va_notification', ecollect: 'ecollect', statement: 'statement' };
+
+/**
+ * Records a credit (once per UTR) and matches it, in one transaction. A second report of the
+ * same UTR only adds its source; one that disagrees on the amount changes nothing and says so.
+ */
+export async function intakeCredit(db: Db, c: CreditIn): Promise<IntakeOutcome> {
+  return db.transaction().execute((trx) => intakeCreditIn(trx, c));
+}
+
+/** intakeCredit in the caller's transaction (a webhook's, which holds its inbox row). */
+export async function intakeCreditIn(trx: Db, c: CreditIn): Promise<IntakeOutcome> {
+  const utr = normaliseUtr(c.utr);
+  const ins = await sql<{ id: bigint; inserted: boolean; status: string; amount_paise: bigint }>`
+    INSERT INTO bank_credits (utr, va_number, amount_paise, mode, credited_at, payer_name, payer_account, payer_ifsc, narrative, source, sources, external_id, status)
+    VALUES (${utr}, ${c.vaNumber?.trim().toUpperCase() || null}, ${c.amountPaise}, ${c.mode}, ${c.creditedAt}, ${c.payerName}, ${c.payerAccount}, ${c.payerIfsc},
+            ${c.narrative?.slice(0, 500) ?? null}, ${c.source}, ARRAY[${c.source}]::text[], ${c.externalId}, 'received')
+    ON CONFLICT (utr) DO UPDATE SET sources = CASE WHEN ${c.source} = ANY(bank_credits.sources) THEN bank_credits.sources
+                                                 ELSE bank_credits.sources || ARRAY[${c.source}]::text[] END
+    RETURNING id, (xmax = 0) AS inserted, status, amount_paise`.execute(trx);
+  const row = ins.rows[0]!;
+  if (!row.inserted) {
+    if (row.amount_paise !== c.amountPaise) {
+      return { outcome: 'conflict', creditId: row.id, detail: `UTR ${utr} was reported before for ${row.amount_paise} paise, now for ${c.amountPaise}` };
+    }
+    return { outcome: 'duplicate', creditId: row.id, status: row.status };
+  }
+  return matchCredit(trx, row.id, SOURCE_TO_PAYMENT[c.source]);
+}
+
+interface CreditRow {
+  id: bigint;
+  utr: string | null;
+  va_number: string | null;
+  amount_paise: bigint;
+  credited_at: Date;
+  mode: string | null;
+  status: string;
+}
+
+interface ChallanRow {
+  id: bigint;
+  batch_id: bigint;
+  org_id: bigint;
+  discom_id: bigint;
+  amount_paise: bigint;
+  valid_until: Date;
+  status: string;
+  batch_status: string;
+}
+
+async function lockChallan(trx: Db, where: { va?: string; id?: bigint }): Promise<ChallanRow | null> {
+  let q = trx
+    .selectFrom('challans as c')
+    .innerJoin('payment_batches as b', 'b.id', 'c.batch_id')
+    .select(['c.id', 'c.batch_id', 'c.org_id', 'c.discom_id', 'c.amount_paise', 'c.valid_until', 'c.status', 'b.status as batch_status']);
+  if (where.va !== undefined) q = q.where('c.va_number', '=', where.va);
+  if (where.id !== undefined) q = q.where('c.id', '=', where.id);
+  return (await q.forUpdate().executeTakeFirst()) ?? null;
+}
+
+/**
+ * Matches one received credit to its challan (by its virtual account, or the one given) and
+ * applies it or holds it with a reason. The caller's transaction holds the credit's row.
+ */
+export async function matchCredit(trx: Db, creditId: bigint, via: PaymentSource, force?: { challanId: bigint; rule: string }): Promise<IntakeOutcome> {
+  const cr = await trx.selectFrom('bank_credits').select(['id', 'utr', 'va_number', 'amount_paise', 'credited_at', 'mode', 'status']).where('id', '=', creditId).forUpdate().executeTakeFirstOrThrow();
+  if (cr.status !== 'received') return { outcome: 'duplicate', creditId, status: cr.status };
+  const ch = force ? await lockChallan(trx, { id: force.challanId }) : cr.va_number ? await lockChallan(trx, { va: cr.va_number }) : null;
+  const rule = force?.rule ?? 'virtual_account';
+  if (!ch) return hold(trx, cr, cr.va_number ? 'unknown_va' : 'no_candidate', null, cr.va_number ? `no challan has virtual account ${cr.va_number}` : 'the credit names no virtual account');
+  if (ch.status === 'paid') return hold(trx, cr, 'duplicate_credit', ch, 'the challan is already paid');
+  if (ch.status === 'cancelled') return hold(trx, cr, 'duplicate_credit', ch, 'the batch was paid another way and the challan cancelled');
+  // On time is judged by when the money arrived, not when the portal learnt of it.
+  // (Extending the challan is the accounts team accepting this late credit.)
+  if (cr.credited_at > ch.valid_until && rule !== 'extended') return hold(trx, cr, 'challan_expired', ch, `credited ${cr.credited_at.toISOString()}, the challan was valid until ${ch.valid_until.toISOString()}`);
+  if (cr.amount_paise < ch.amount_paise) return hold(trx, cr, 'amount_short', ch, `credited ${cr.amount_paise} paise of ${ch.amount_paise}`);
+  if (cr.amount_paise > ch.amount_paise) return hold(trx, cr, 'amount_excess', ch, `credited ${cr.amount_paise} paise for ${ch.amount_paise}`);
+  if (ch.status === 'expired') {
+    // Paid in time, learnt late (a statement a day after): the challan and batch reopen, if the
+    // bills have not gone into another payment meanwhile.
+    const reopened = await reopenQuietly(trx, ch);
+    if (!reopened) return hold(trx, cr, 'challan_expired', ch, 'paid in time, but its bills are now in another payment');
+  }
+  await applyCredit(trx, cr, ch, via, rule, {});
+  return { outcome: 'applied', creditId, batchId: ch.batch_id };
+}
+
+async function reopenQuietly(trx: Db, ch: ChallanRow): Promise<boolean> {
+  const clash = await trx
+    .selectFrom('payment_batch_items as i')
+    .innerJoin('payment_batch_items as j', (j) => j.onRef('j.connection_id', '=', 'i.connection_id').on('j.open', '=', true))
+    .select('j.batch_id')
+    .where('i.batch_id', '=', ch.batch_id)
+    .where('j.batch_id', '<>', ch.batch_id)
+    .executeTakeFirst();
+  if (clash) return false;
+  await trx.updateTable('challans').set({ status: 'active' }).where('id', '=', ch.id).execute();
+  await trx.updateTable('payment_batches').set({ status: 'payment_pending', status_changed_at: sql<Date>`now()` }).where('id', '=', ch.batch_id).where('status', '=', 'expired').execute();
+  return true;
+}
+
+/** The credit becomes the challan's payment, settled in this transaction. */
+async function applyCredit(trx: Db, cr: CreditRow, ch: ChallanRow, via: PaymentSource, rule: string, opts: { excessTo?: bigint }): Promise<bigint> {
+  const pay = await trx
+    .insertInto('payments')
+    .values({
+      org_id: ch.org_id, batch_id: ch.batch_id, challan_id: ch.id, attempt_id: null, gateway: 'bank', gateway_payment_id: cr.utr ?? `CREDIT${cr.id}`,
+      amount_paise: cr.amount_paise, method: cr.mode?.toLowerCase() ?? 'bank_transfer', status: 'captured', captured_at: cr.credited_at, confirmed_by: via,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx.updateTable('bank_credits').set({ status: 'applied', payment_id: pay.id, challan_id: ch.id, discom_id: ch.discom_id, match_rule: rule }).where('id', '=', cr.id).execute();
+  const outcome = await settlePayment(trx, pay.id, opts);
+  if (outcome !== 'settled') throw new Error(`credit ${cr.id} for challan ${ch.id}: settlement said ${outcome}`);
+  await recordAudit(trx, {
+    action: 'credit.applied',
+    actor: null,
+    actorLabel: `system:${via}`,
+    orgId: ch.org_id,
+    target: { type: 'payment_batch', id: ch.batch_id },
+    details: { utr: cr.utr, amount_paise: cr.amount_paise.toString(), rule, challan_id: ch.id.toString() },
+    meta: null,
+  });
+  return pay.id;
+}
+
+/** The credit waits in the exception queue; its money sits in suspense meanwhile. */
+async function hold(trx: Db, cr: CreditRow, reason: ExceptionReason, ch: ChallanRow | null, detail: string): Promise<IntakeOutcome> {
+  await trx.updateTable('bank_credits').set({ status: 'held', challan_id: ch?.id ?? null, discom_id: ch?.discom_id ?? null }).where('id', '=', cr.id).execute();
+  await trx
+    .insertInto('recon_exceptions')
+    .values({ reason, credit_id: cr.id, challan_id: ch?.id ?? null, batch_id: ch?.batch_id ?? null, org_id: ch?.org_id ?? null, discom_id: ch?.discom_id ?? null, amount_paise: cr.amount_paise, detail })
+    .execute();
+  await moveSuspense(trx, cr, ch?.org_id ?? null, 'credit_held', [['bank', cr.amount_paise], ['suspense', -cr.amount_paise]]);
+  await recordAudit(trx, {
+    action: 'credit.held',
+    actor: null,
+    actorLabel: 'system:matching',
+    orgId: ch?.org_id ?? null,
+    target: ch ? { type: 'payment_batch', id: ch.batch_id } : { type: 'bank_credit', id: cr.id },
+    details: { utr: cr.utr, amount_paise: cr.amount_paise.toString(), reason, detail },
+    meta: null,
+  });
+  return { outcome: 'held', creditId: cr.id, reason };
+}
+
+async function moveSuspense(trx: Db, cr: { id: bigint; utr: string | null }, orgId: bigint | null, kind: string, entries: [string, bigint][]): Promise<void> {
+  const txn = await trx.insertInto('ledger_transactions').values({ kind, org_id: orgId, credit_id: cr.id, memo: `${kind} ${cr.utr ?? `credit ${cr.id}`}` }).returning('id').executeTakeFirstOrThrow();
+  await trx
+    .insertInto('ledger_entries')
+    .values(entries.map(([account, amount]) => ({ txn_id: txn.id, account: account as 'bank', connection_id: null, amount_paise: amount })))
+    .execute();
+}
+
+// ---- resolving exceptions --------------------------------------------------------------------
+
+export type ResolveAction =
+  | { action: 'part_payment' }
+  | { action: 'advance'; connectionId?: bigint }
+  | { action: 'extend' }
+  | { action: 'assign'; batchId: bigint }
+  | { action: 'refund' }
+  | { action: 'settled' };
+
+const ALLOWED: Record<ExceptionReason, readonly ResolveAction['action'][]> = {
+  amount_short: ['part_payment', 'assign', 'refund'],
+  amount_excess: ['advance', 'assign', 'refund'],
+  challan_expired: ['extend', 'assign', 'refund'],
+  unknown_va: ['assign', 'refund'],
+  no_candidate: ['assign', 'refund'],
+  several_candidates: ['assign', 'refund'],
+  duplicate_credit: ['assign', 'refund'],
+  not_settled: ['settled'],
+};
+
+export const resolutionsFor = (reason: ExceptionReason) => ALLOWED[reason];
+
+export interface ResolveResult {
+  exceptionId: bigint;
+  /** What the credit became: applied to a batch, held again (a new exception), or marked for refund. */
+  outcome: 'applied' | 'held' | 'refund' | 'settled';
+  newExceptionId: bigint | null;
+}
+
+/**
+ * One audited action by the accounts team on an open exception. Actions that apply money
+ * release it from suspense and then match the credit again, under the same rules (an assigned
+ * credit of the wrong amount comes back as amount_short or amount_excess, to be decided on its own).
+ */
+export async function resolveException(db: Db, p: Principal & { kind: 'user' }, exceptionId: bigint, a: ResolveAction, note: string | null, now: Date, meta: RequestMeta): Promise<ResolveResult> {
+  return db.transaction().execute(async (trx) => {
+    const ex = await trx.selectFrom('recon_exceptions').selectAll().where('id', '=', exceptionId).forUpdate().executeTakeFirst();
+    if (!ex) throw new AppError('NOT_FOUND');
+    if (ex.status !== 'open') throw new AppError('EXCEPTION_NOT_OPEN');
+    if (!ALLOWED[ex.reason].includes(a.action)) throw new AppError('RESOLUTION_NOT_ALLOWED');
+    const resolution = ({ part_payment: 'part_payment', advance: 'advance', extend: 'extended', assign: 'assigned', refund: 'refund', settled: 'settled' } as const)[a.action];
+    await trx.updateTable('recon_exceptions').set({ status: 'resolved', resolution, resolved_by: p.userId, resolved_at: now, note }).where('id', '=', exceptionId).execute();
+    let result: ResolveResult = { exceptionId, outcome: 'settled', newExceptionId: null };
+    if (ex.credit_id) {
+      const cr = await trx.selectFrom('bank_credits').select(['id', 'utr', 'va_number', 'amount_paise', 'credited_at', 'mode', 'status']).where('id', '=', ex.credit_id).forUpdate().executeTakeFirstOrThrow();
+      if (a.action === 'refund') {
+        await trx.updateTable('bank_credits').set({ status: 'refund' }).where('id', '=', cr.id).execute();
+        await moveSuspense(trx, cr, ex.org_id, 'credit_refund_due', [['suspense', cr.amount_paise], ['refunds_payable', -cr.amount_paise]]);
+        result = { exceptionId, outcome: 'refund', newExceptionId: null };
+      } else {
+        await moveSuspense(trx, cr, ex.org_id, 'credit_released', [['suspense', cr.amount_paise], ['bank', -cr.amount_paise]]);
+        await trx.updateTable('bank_credits').set({ status: 'received' }).where('id', '=', cr.id).execute();
+        result = await reapply(trx, p, ex, cr, a, now);
+      }
+    }
+    await recordAudit(trx, {
+      action: 'recon.exception_resolved',
+      actor: p,
+      orgId: ex.org_id,
+      target: ex.batch_id ? { type: 'payment_batch', id: ex.batch_id } : { type: 'recon_exception', id: exceptionId },
+      details: { exception_id: exceptionId.toString(), reason: ex.reason, action: a.action, ...(a.action === 'assign' ? { batch_id: a.batchId.toString() } : {}), outcome: result.outcome, note },
+      meta,
+    });
+    return result;
+  });
+}
+
+async function reapply(trx: Db, p: Principal & { kind: 'user' }, ex: { id: bigint; challan_id: bigint | null; amount_paise: bigint }, cr: CreditRow, a: ResolveAction, now: Date): Promise<ResolveResult> {
+  const done = (r: IntakeOutcome): ResolveResult =>
+    r.outcome === 'applied' ? { exceptionId: ex.id, outcome: 'applied', newExceptionId: null } : { exceptionId: ex.id, outcome: 'held', newExceptionId: null };
+  switch (a.action) {
+    case 'part_payment':
+    case 'advance': {
+      const ch = await lockChallan(trx, { id: ex.challan_id! });
+      if (!ch || ch.status === 'paid') throw new AppError('BATCH_NOT_OPEN');
+      if (ch.status === 'expired' && !(await reopenQuietly(trx, ch))) throw new AppError('CONNECTION_IN_OPEN_PAYMENT');
+      let excessTo: bigint | undefined;
+      if (a.action === 'advance') {
+        excessTo = a.connectionId ?? (await trx.selectFrom('payment_batch_items').select('connection_id').where('batch_id', '=', ch.batch_id).orderBy('amount_paise', 'desc').orderBy('connection_id').executeTakeFirstOrThrow()).connection_id;
+        const inBatch = await trx.selectFrom('payment_batch_items').select('connection_id').where('batch_id', '=', ch.batch_id).where('connection_id', '=', excessTo).executeTakeFirst();
+        if (!inBatch) throw new AppError('VALIDATION_FAILED', [{ path: 'body.connectionId', problem: 'not_in_batch', message: { en: 'the connection is not in this batch', hi: 'कनेक्शन इस बैच में नहीं है' } }]);
+      }
+      await applyCredit(trx, cr, ch, 'resolution', a.action, { excessTo });
+      return { exceptionId: ex.id, outcome: 'applied', newExceptionId: null };
+    }
+    case 'extend': {
+      await extendChallan(trx, ex.challan_id!, now);
+      return withNewException(trx, ex.id, cr.id, done(await matchCredit(trx, cr.id, 'resolution', { challanId: ex.challan_id!, rule: 'extended' })));
+    }
+    case 'assign': {
+      const b = await trx.selectFrom('payment_batches').select(['id', 'org_id', 'status']).where('id', '=', a.batchId).executeTakeFirst();
+      if (!b) throw new AppError('NOT_FOUND');
+      let challan = await trx.selectFrom('challans').select(['id', 'status']).where('batch_id', '=', b.id).where('status', 'in', ['active', 'expired']).executeTakeFirst();
+      if (!challan) {
+        if (b.status !== 'ready') throw new AppError('BATCH_NOT_OPEN');
+        // The accounts user issues the challan on the payer's behalf.
+        await createChallan(trx, p, b.org_id, b.id, now, null);
+        challan = await trx.selectFrom('challans').select(['id', 'status']).where('batch_id', '=', b.id).where('status', '=', 'active').executeTakeFirstOrThrow();
+      } else if (challan.status === 'expired') {
+        await extendChallan(trx, challan.id, now);
+      }
+      return withNewException(trx, ex.id, cr.id, done(await matchCredit(trx, cr.id, 'resolution', { challanId: challan.id, rule: 'assigned' })));
+    }
+    case 'refund':
+    case 'settled':
+      throw new AppError('RESOLUTION_NOT_ALLOWED');
+  }
+}
+
+async function withNewException(trx: Db, exId: bigint, creditId: bigint, r: ResolveResult): Promise<ResolveResult> {
+  if (r.outcome !== 'held') return r;
+  const n = await trx.selectFrom('recon_exceptions').select('id').where('credit_id', '=', creditId).where('status', '=', 'open').executeTakeFirstOrThrow();
+  return { exceptionId: exId, outcome: 'held', newExceptionId: n.id };
+}
+
+// ---- the ways credits arrive ------------------------------------------------------------------
+
+/** A verified virtual_account.credited webhook, in its inbox transaction. */
+export async function bankTransferFromWebhook(trx: Db, w: ParsedWebhook): Promise<string> {
+  const t = w.bankTransfer!;
+  if (w.currency !== 'INR') return 'not INR: not applicable';
+  const r = await intakeCreditIn(trx, {
+    utr: t.utr, vaNumber: t.vaNumber, amountPaise: t.amountPaise, creditedAt: w.paymentCreatedAt, mode: t.mode, payerName: t.payer.name, payerAccount: t.payer.account,
+    payerIfsc: t.payer.ifsc, narrative: `Smart Collect ${t.vaId ?? ''} ${w.paymentId}`.trim(), externalId: w.paymentId, source: 'va_notification',
+  });
+  return describe(r);
+}
+
+export function describe(r: IntakeOutcome): string {
+  switch (r.outcome) {
+    case 'applied':
+      return `credit applied to batch ${r.batchId}`;
+    case 'held':
+      return `credit held: ${r.reason}`;
+    case 'duplicate':
+      return `credit already recorded (${r.status})`;
+    case 'conflict':
+      return r.detail;
+  }
+}
+
+export interface EcollectAnswer {
+  decision: 'accept' | 'reject';
+  reason: string | null;
+}
+
+/**
+ * The bank asks before crediting: accept only a transfer the portal can apply as it stands (a
+ * known, unpaid, valid challan and its exact amount). A refused transfer goes back to the payer
+ * at once, instead of waiting in the exception queue. The answer is kept.
+ */
+export async function validateEcollect(db: Db, c: { utr: string; vaNumber: string; amountPaise: bigint; creditedAt: Date }): Promise<EcollectAnswer> {
+  const ch = await db.selectFrom('challans').select(['amount_paise', 'valid_until', 'status']).where('va_number', '=', c.vaNumber).where('status', '<>', 'cancelled').executeTakeFirst();
+  const known = await db.selectFrom('bank_credits').select('status').where('utr', '=', normaliseUtr(c.utr)).executeTakeFirst();
+  const reason = known
+    ? null
+    : !ch
+      ? 'unknown virtual account'
+      : ch.status === 'paid'
+        ? 'challan already paid'
+        : c.creditedAt > ch.valid_until
+          ? 'challan expired'
+          : c.amountPaise !== ch.amount_paise
+            ? `amount must be exactly ${ch.amount_paise / 100n}.${(ch.amount_paise % 100n).toString().padStart(2, '0')}`
+            : null;
+  const decision = reason ? 'reject' : 'accept';
+  await db.insertInto('ecollect_validations').values({ utr: c.utr, va_number: c.vaNumber, amount_paise: c.amountPaise, decision, reason }).execute();
+  return { decision, reason };
+}

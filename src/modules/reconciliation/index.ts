@@ -1,0 +1,3 @@
+export { reconciliationRoutes } from './routes.ts';
+export { bankTransferFromWebhook, intakeCredit, resolveException, validateEcollect, type CreditIn, type IntakeOutcome, type ResolveAction } from './credits.ts';
+export { expireChallans, issueChallan, challanView } from './challans.ts';

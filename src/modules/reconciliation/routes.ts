@@ -1,0 +1,423 @@
+import { Type } from 'typebox';
+import { SandboxBank } from '../../adapters/bank/sandbox.ts';
+import { EcollectShapeError, parseEcollect, verifyEcollect } from '../../adapters/bank/ecollect.ts';
+import type { App, AppContext } from '../../platform/context.ts';
+import { AppError } from '../../platform/errors.ts';
+import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { CONTENT_TYPES } from '../../platform/spreadsheet.ts';
+import { orgOf, userOf } from '../identity/index.ts';
+import { bulkPaymentFile } from './bulk-file.ts';
+import { challanPdf } from './challan-pdf.ts';
+import { challanView, issueChallan, type ChallanView } from './challans.ts';
+import { applyWaitingCredits, importStatementFile } from './statements.ts';
+import { INDIAN_BANK_CSV } from '../../adapters/bank/statements/index.ts';
+import { sql } from 'kysely';
+import { describe, intakeCredit, resolveException, resolutionsFor, validateEcollect, type ResolveAction } from './credits.ts';
+
+const tags = ['reconciliation'];
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
+const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
+const Money = Type.String({ pattern: '^-?[0-9]+$', description: 'paise' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const Lang = Type.Object({ lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')])) });
+
+const Credit = Type.Object({
+  utr: Nullable(Type.String()), amountPaise: Money, creditedAt: Type.String(), mode: Nullable(Type.String()), status: Type.String(), sources: Type.Array(Type.String()),
+  exception: Nullable(Type.Object({ id: Type.String(), reason: Type.String(), status: Type.String(), resolution: Nullable(Type.String()) })),
+});
+const Challan = Type.Object({
+  id: Type.String(), batchId: Type.String(), batchReference: Type.String(), organisation: Type.String(), discomCode: Type.String(), vaNumber: Type.String(), ifsc: Type.String(),
+  bankName: Type.String(), beneficiaryName: Type.String(), amountPaise: Money, validUntil: Type.String(), status: Type.String(), extensions: Type.Integer(),
+  createdAt: Type.String(), paidAt: Nullable(Type.String()), itemCount: Type.Integer(), credits: Type.Array(Credit),
+});
+
+const ResolveBody = Type.Object(
+  {
+    action: Type.Union(['part_payment', 'advance', 'extend', 'assign', 'refund', 'settled'].map((x) => Type.Literal(x))),
+    batchId: Type.Optional(IdStr),
+    connectionId: Type.Optional(IdStr),
+    note: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false, examples: [{ action: 'assign', batchId: '42', note: 'Payer confirmed by letter 14/2026 that this was for batch 42' }] },
+);
+
+export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext }): Promise<void> {
+  const { db } = ctx.database;
+  const bank = ctx.payments?.sandbox ? new SandboxBank(db) : null;
+  const makers = { access: { roles: ['org_admin', 'maker', 'approver'], apiKey: 'pay' } } as const;
+  const readers = { access: { roles: 'org', apiKey: 'read' } } as const;
+  const accounts = { access: { roles: ['accounts', 'discom_admin'] } } as const;
+
+  const creditsOf = async (challanId: bigint) => {
+    const rows = await db
+      .selectFrom('bank_credits as c')
+      .leftJoin('recon_exceptions as e', 'e.credit_id', 'c.id')
+      .select(['c.utr', 'c.amount_paise', 'c.credited_at', 'c.mode', 'c.status', 'c.sources', 'e.id as ex_id', 'e.reason', 'e.status as ex_status', 'e.resolution'])
+      .where('c.challan_id', '=', challanId)
+      .orderBy('c.id')
+      .orderBy('e.id')
+      .execute();
+    return rows.map((r) => ({
+      utr: r.utr, amountPaise: r.amount_paise.toString(), creditedAt: r.credited_at.toISOString(), mode: r.mode, status: r.status, sources: r.sources,
+      exception: r.ex_id ? { id: r.ex_id.toString(), reason: r.reason!, status: r.ex_status!, resolution: r.resolution } : null,
+    }));
+  };
+  const show = async (c: ChallanView) => ({
+    id: c.id.toString(), batchId: c.batchId.toString(), batchReference: c.batchReference, organisation: c.organisation, discomCode: c.discomCode, vaNumber: c.vaNumber,
+    ifsc: c.ifsc, bankName: c.bankName, beneficiaryName: c.beneficiaryName, amountPaise: c.amountPaise.toString(), validUntil: c.validUntil.toISOString(), status: c.status,
+    extensions: c.extensions, createdAt: c.createdAt.toISOString(), paidAt: c.paidAt?.toISOString() ?? null, itemCount: c.itemCount, credits: await creditsOf(c.id),
+  });
+  const challanOf = async (orgId: bigint, batchId: bigint) => {
+    const c = await challanView(db, { batchId, orgId });
+    if (!c) throw new AppError('NOT_FOUND');
+    return c;
+  };
+
+  // ---- the payer: challans -------------------------------------------------------------------
+
+  app.post(
+    '/api/v1/org/payments/batches/:batchId/challan',
+    { config: makers, schema: { tags, summary: 'Pays a ready batch by RTGS/NEFT: issues its challan (a virtual account of its own, the exact amount, a deadline). Asking again returns the same challan', params: Type.Object({ batchId: IdStr }), response: { 200: Challan, ...errors } } },
+    async (req) => {
+      const p = req.principal!;
+      const id = BigInt(req.params.batchId);
+      await issueChallan(db, p, id, ctx.clock(), req.meta);
+      return show(await challanOf(p.orgId!, id));
+    },
+  );
+
+  app.get(
+    '/api/v1/org/payments/batches/:batchId/challan',
+    { config: readers, schema: { tags, summary: 'The batch’s challan and the bank credits received for it (UTR, amount, state)', params: Type.Object({ batchId: IdStr }), response: { 200: Challan, ...errors } } },
+    async (req) => show(await challanOf(orgOf(req), BigInt(req.params.batchId))),
+  );
+
+  app.get(
+    '/api/v1/org/payments/batches/:batchId/challan.pdf',
+    { config: readers, schema: { tags, summary: 'The challan to print (PDF, English or Hindi)', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
+    async (req, reply) => {
+      const c = await challanOf(orgOf(req), BigInt(req.params.batchId));
+      const pdf = await challanPdf(c, req.query.lang ?? 'en', ctx.clock());
+      reply.header('content-disposition', `attachment; filename="${c.batchReference}-challan.pdf"`);
+      return reply.type(CONTENT_TYPES.pdf).send(pdf);
+    },
+  );
+
+  app.get(
+    '/api/v1/org/payments/batches/:batchId/challan-bulk.csv',
+    { config: readers, schema: { tags, summary: 'The challan as a bank bulk-payment file (NEFT/RTGS upload layout) to give the payer’s bank', params: Type.Object({ batchId: IdStr }) } },
+    async (req, reply) => {
+      const c = await challanOf(orgOf(req), BigInt(req.params.batchId));
+      if (c.status !== 'active') throw new AppError('BATCH_NOT_OPEN');
+      reply.header('content-disposition', `attachment; filename="${c.batchReference}-neft-rtgs.csv"`);
+      return reply.type('text/csv; charset=utf-8').send(bulkPaymentFile(c, ctx.clock()));
+    },
+  );
+
+  // ---- the bank: e-collect -------------------------------------------------------------------
+
+  const ecollectSecret = async () => ctx.config.bankEcollectSecret ?? (bank ? await bank.ecollectSecret() : null);
+  await app.register(async (scoped) => {
+    scoped.removeContentTypeParser('application/json');
+    scoped.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
+    const readSigned = async (raw: unknown, signature: string | string[] | undefined) => {
+      if (!Buffer.isBuffer(raw)) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
+      const secret = await ecollectSecret();
+      if (!secret || !verifyEcollect(raw, Array.isArray(signature) ? signature[0] : signature, secret)) throw new AppError('INVALID_SIGNATURE');
+      try {
+        return parseEcollect(raw);
+      } catch (e) {
+        if (!(e instanceof EcollectShapeError)) throw e;
+        throw new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'shape', message: { en: e.message, hi: e.message } }]);
+      }
+    };
+    scoped.post(
+      '/api/v1/bank/ecollect/validate',
+      { config: { access: { public: true } }, schema: { tags, summary: 'e-collect: the bank asks whether to accept a transfer to a virtual account (signed with X-Bank-Signature)', response: { 200: Type.Object({ decision: Type.String(), reason: Nullable(Type.String()) }), ...errors } } },
+      async (req) => {
+        const c = await readSigned(req.body, req.headers['x-bank-signature']);
+        return validateEcollect(db, c);
+      },
+    );
+    scoped.post(
+      '/api/v1/bank/ecollect/notify',
+      { config: { access: { public: true } }, schema: { tags, summary: 'e-collect: the bank says it credited a transfer (idempotent by UTR)', response: { 200: Type.Object({ status: Type.String(), outcome: Type.String() }), ...errors } } },
+      async (req) => {
+        const c = await readSigned(req.body, req.headers['x-bank-signature']);
+        const r = await intakeCredit(db, { ...c, narrative: `e-collect ${c.mode} ${c.utr}`, externalId: null, source: 'ecollect' });
+        return { status: r.outcome, outcome: describe(r) };
+      },
+    );
+  });
+
+  // ---- the discom's accounts team: the exception queue -----------------------------------------
+
+  app.get(
+    '/api/v1/discom/recon/exceptions',
+    {
+      config: { access: { roles: 'discom' } },
+      schema: {
+        tags,
+        summary: 'The reconciliation exception queue: credits that did not match and payments not settled in time, with what may be done about each',
+        querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('resolved')])), before: Type.Optional(IdStr), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }),
+        response: {
+          200: Type.Object({
+            counts: Type.Record(Type.String(), Type.Integer()),
+            items: Type.Array(Type.Object({
+              id: Type.String(), reason: Type.String(), status: Type.String(), amountPaise: Money, detail: Nullable(Type.String()), createdAt: Type.String(),
+              utr: Nullable(Type.String()), vaNumber: Nullable(Type.String()), creditedAt: Nullable(Type.String()), payerName: Nullable(Type.String()), sources: Type.Array(Type.String()),
+              batchId: Nullable(Type.String()), batchReference: Nullable(Type.String()), organisation: Nullable(Type.String()), gatewayPaymentId: Nullable(Type.String()),
+              actions: Type.Array(Type.String()), resolution: Nullable(Type.String()), resolvedBy: Nullable(Type.String()), resolvedAt: Nullable(Type.String()), note: Nullable(Type.String()),
+            })),
+            next: Nullable(Type.String()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const status = req.query.status ?? 'open';
+      const limit = req.query.limit ?? 50;
+      const counts = await db.selectFrom('recon_exceptions').select(['reason', db.fn.countAll<number>().as('n')]).where('status', '=', 'open').groupBy('reason').execute();
+      const rows = await db
+        .selectFrom('recon_exceptions as e')
+        .leftJoin('bank_credits as c', 'c.id', 'e.credit_id')
+        .leftJoin('payments as p', 'p.id', 'e.payment_id')
+        .leftJoin('payment_batches as b', 'b.id', 'e.batch_id')
+        .leftJoin('organisations as o', 'o.id', 'e.org_id')
+        .leftJoin('users as u', 'u.id', 'e.resolved_by')
+        .select([
+          'e.id', 'e.reason', 'e.status', 'e.amount_paise', 'e.detail', 'e.created_at', 'c.utr', 'c.va_number', 'c.credited_at', 'c.payer_name', 'c.sources',
+          'e.batch_id', 'b.reference', 'o.name as org_name', 'p.gateway_payment_id', 'e.resolution', 'u.name as resolver', 'e.resolved_at', 'e.note',
+        ])
+        .where('e.status', '=', status)
+        .$if(!!req.query.before, (q) => q.where('e.id', '<', BigInt(req.query.before!)))
+        .orderBy('e.id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      return {
+        counts: Object.fromEntries(counts.map((c) => [c.reason, Number(c.n)])),
+        items: page.map((r) => ({
+          id: r.id.toString(), reason: r.reason, status: r.status, amountPaise: r.amount_paise.toString(), detail: r.detail, createdAt: r.created_at.toISOString(),
+          utr: r.utr, vaNumber: r.va_number, creditedAt: r.credited_at?.toISOString() ?? null, payerName: r.payer_name, sources: r.sources ?? [],
+          batchId: r.batch_id?.toString() ?? null, batchReference: r.reference, organisation: r.org_name, gatewayPaymentId: r.gateway_payment_id,
+          actions: r.status === 'open' ? [...resolutionsFor(r.reason)] : [], resolution: r.resolution, resolvedBy: r.resolver, resolvedAt: r.resolved_at?.toISOString() ?? null, note: r.note,
+        })),
+        next: rows.length > limit ? page[page.length - 1]!.id.toString() : null,
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/discom/recon/exceptions/:exceptionId/resolve',
+    {
+      config: accounts,
+      schema: {
+        tags,
+        summary: 'Resolves an exception with an audited action: part_payment (a short credit allocated by rule), advance (an excess as advance credit), extend (an expired challan), assign (to a batch by hand), refund (marked for refund), settled (a late gateway settlement)',
+        params: Type.Object({ exceptionId: IdStr }),
+        body: ResolveBody,
+        response: { 200: Type.Object({ exceptionId: Type.String(), outcome: Type.String(), newExceptionId: Nullable(Type.String()) }), ...errors },
+      },
+    },
+    async (req) => {
+      const u = userOf(req);
+      const b = req.body;
+      const bad = (path: string, en: string, hi: string) => new AppError('VALIDATION_FAILED', [{ path, problem: 'required', message: { en, hi } }]);
+      let action: ResolveAction;
+      if (b.action === 'assign') {
+        if (!b.batchId) throw bad('body.batchId', 'name the batch the money is for', 'वह बैच बताएँ जिसके लिए राशि है');
+        action = { action: 'assign', batchId: BigInt(b.batchId) };
+      } else if (b.action === 'advance') {
+        action = b.connectionId ? { action: 'advance', connectionId: BigInt(b.connectionId) } : { action: 'advance' };
+      } else {
+        action = { action: b.action as 'part_payment' | 'extend' | 'refund' | 'settled' };
+      }
+      if ((b.action === 'refund' || b.action === 'assign' || b.action === 'settled') && !b.note?.trim()) throw bad('body.note', 'say why, for the audit log', 'कारण लिखें, ऑडिट लॉग के लिए');
+      const r = await resolveException(db, u, BigInt(req.params.exceptionId), action, b.note?.trim() || null, ctx.clock(), req.meta);
+      return { exceptionId: r.exceptionId.toString(), outcome: r.outcome, newExceptionId: r.newExceptionId?.toString() ?? null };
+    },
+  );
+
+  // ---- the discom's accounts team: bank statements ---------------------------------------------
+
+  const Imported = Type.Object({
+    id: Nullable(Type.String()), account: Type.String(), statementRef: Type.String(), format: Type.String(), lines: Type.Integer(), duplicate: Type.Boolean(),
+    counts: Type.Object({ confirmed: Type.Integer(), settlements: Type.Integer(), newCredits: Type.Integer(), waiting: Type.Integer(), exceptions: Type.Integer(), notApplicable: Type.Integer(), contradictions: Type.Integer() }),
+  });
+  await app.register(async (scoped) => {
+    scoped.removeAllContentTypeParsers();
+    scoped.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 256 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    scoped.post(
+      '/api/v1/discom/recon/statements',
+      {
+        config: accounts,
+        bodyLimit: 256 * 1024 * 1024,
+        schema: {
+          tags,
+          summary: 'Imports a bank statement file (the body is the file: MT940, camt.053, or CSV in the Indian bank layout with ?format=csv&account=…). It is proved (opening + credits − debits = closing) and matched; importing it again changes nothing',
+          querystring: Type.Object({
+            fileName: Type.Optional(Type.String({ maxLength: 200 })),
+            format: Type.Optional(Type.Union([Type.Literal('mt940'), Type.Literal('camt053'), Type.Literal('csv')])),
+            account: Type.Optional(Type.String({ minLength: 4, maxLength: 35 })),
+          }),
+          response: { 200: Type.Object({ statements: Type.Array(Imported), applied: Type.Integer(), held: Type.Integer(), waiting: Type.Integer() }), ...errors },
+        },
+      },
+      async (req) => {
+        if (!Buffer.isBuffer(req.body) || !req.body.length) throw new AppError('STATEMENT_INVALID', [{ path: 'body', problem: 'empty', message: { en: 'send the statement file as the body', hi: 'विवरण फ़ाइल को बॉडी के रूप में भेजें' } }]);
+        const u = userOf(req);
+        const q = req.query as { fileName?: string; format?: 'mt940' | 'camt053' | 'csv'; account?: string };
+        if (q.format === 'csv' && !q.account) throw new AppError('VALIDATION_FAILED', [{ path: 'query.account', problem: 'required', message: { en: 'a CSV statement does not say its account: name it', hi: 'CSV विवरण में खाता नहीं होता: खाता बताएँ' } }]);
+        const csvLayout = q.account ? { ...INDIAN_BANK_CSV, account: q.account } : undefined;
+        const statements = await importStatementFile(db, u, { name: q.fileName ?? 'statement', data: req.body }, { ...(q.format ? { format: q.format } : {}), ...(csvLayout ? { csvLayout } : {}) }, req.meta);
+        // A small statement's credits are applied now; a large one's by the worker, in the background.
+        const waiting = statements.reduce((s, x) => s + x.counts.waiting, 0);
+        const r = waiting <= 200 ? await applyWaitingCredits(db, 200) : { applied: 0, held: 0 };
+        return {
+          statements: statements.map((x) => ({ ...x, id: x.id?.toString() ?? null })),
+          applied: r.applied,
+          held: r.held,
+          waiting: waiting - r.applied - r.held,
+        };
+      },
+    );
+  });
+
+  app.get(
+    '/api/v1/discom/recon/statements',
+    {
+      config: { access: { roles: 'discom' } },
+      schema: {
+        tags,
+        summary: 'Imported bank statements, newest first, with their balances and how their lines matched',
+        response: {
+          200: Type.Object({
+            items: Type.Array(Type.Object({
+              id: Type.String(), account: Type.String(), statementRef: Type.String(), format: Type.String(), currency: Type.String(), openingPaise: Money, closingPaise: Money,
+              creditsPaise: Money, debitsPaise: Money, openingDate: Nullable(Type.String()), closingDate: Nullable(Type.String()), lineCount: Type.Integer(), fileName: Type.String(),
+              importedAt: Type.String(), lines: Type.Record(Type.String(), Type.Integer()),
+            })),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async () => {
+      const rows = await db.selectFrom('bank_statements').selectAll().orderBy('id', 'desc').limit(100).execute();
+      const ids = rows.map((r) => r.id);
+      const byStatus = ids.length
+        ? await db.selectFrom('statement_lines').select(['statement_id', 'status', sql<number>`count(*)::int`.as('n')]).where('statement_id', 'in', ids).groupBy(['statement_id', 'status']).execute()
+        : [];
+      return {
+        items: rows.map((r) => ({
+          id: r.id.toString(), account: r.account, statementRef: r.statement_ref, format: r.format, currency: r.currency, openingPaise: r.opening_paise.toString(),
+          closingPaise: r.closing_paise.toString(), creditsPaise: r.credits_paise.toString(), debitsPaise: r.debits_paise.toString(), openingDate: r.opening_date, closingDate: r.closing_date,
+          lineCount: r.line_count, fileName: r.file_name, importedAt: r.imported_at.toISOString(),
+          lines: Object.fromEntries(byStatus.filter((x) => x.statement_id === r.id).map((x) => [x.status, x.n])),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/discom/recon/statements/:statementId/lines',
+    {
+      config: { access: { roles: 'discom' } },
+      schema: {
+        tags,
+        summary: 'A statement’s lines, 100 at a time, each with what it matched or why not',
+        params: Type.Object({ statementId: IdStr }),
+        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })) }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(Type.Object({
+              lineNo: Type.Integer(), valueDate: Type.String(), direction: Type.String(), amountPaise: Money, currency: Type.String(), utr: Nullable(Type.String()), vaNumber: Nullable(Type.String()),
+              narrative: Nullable(Type.String()), status: Type.String(), reason: Nullable(Type.String()), creditStatus: Nullable(Type.String()), settlementId: Nullable(Type.String()),
+            })),
+            next: Nullable(Type.Integer()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const rows = await db
+        .selectFrom('statement_lines as l')
+        .leftJoin('bank_credits as c', 'c.id', 'l.credit_id')
+        .select(['l.line_no', 'l.value_date', 'l.direction', 'l.amount_paise', 'l.currency', 'l.utr', 'l.va_number', 'l.narrative', 'l.status', 'l.reason', 'c.status as credit_status', 'l.settlement_id'])
+        .where('l.statement_id', '=', BigInt(req.params.statementId))
+        .where('l.line_no', '>', req.query.after ?? 0)
+        .orderBy('l.line_no')
+        .limit(101)
+        .execute();
+      const page = rows.slice(0, 100);
+      return {
+        items: page.map((r) => ({
+          lineNo: r.line_no, valueDate: r.value_date, direction: r.direction, amountPaise: r.amount_paise.toString(), currency: r.currency, utr: r.utr, vaNumber: r.va_number,
+          narrative: r.narrative, status: r.status, reason: r.reason, creditStatus: r.credit_status, settlementId: r.settlement_id,
+        })),
+        next: rows.length > 100 ? page[page.length - 1]!.line_no : null,
+      };
+    },
+  );
+
+  // ---- the sandbox bank ------------------------------------------------------------------------
+
+  if (bank) {
+    const sandbox = ctx.payments!.sandbox!;
+    app.post(
+      '/sandbox/bank/transfers',
+      {
+        config: { access: { public: true } },
+        schema: {
+          tags: ['sandbox'],
+          summary: 'Sandbox bank: a payer’s NEFT/RTGS/IMPS transfer to a virtual account, told to the portal by Smart Collect webhook, by e-collect, or only in the statement',
+          body: Type.Object({
+            vaNumber: Type.String({ minLength: 4, maxLength: 35 }), amountPaise: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }), mode: Type.Optional(Type.Union([Type.Literal('NEFT'), Type.Literal('RTGS'), Type.Literal('IMPS')])),
+            channel: Type.Union([Type.Literal('notification'), Type.Literal('ecollect'), Type.Literal('statement')]), utr: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{6,35}$' })),
+            payerName: Type.Optional(Type.String({ maxLength: 100 })), payerAccount: Type.Optional(Type.String({ maxLength: 35 })), payerIfsc: Type.Optional(Type.String({ maxLength: 11 })),
+            at: Type.Optional(Type.String({ format: 'date-time' })),
+          }, { additionalProperties: false, examples: [{ vaNumber: 'NBPD00000000017', amountPaise: '1250000', channel: 'notification', mode: 'NEFT', payerName: 'DDO Patna Sadar' }] }),
+          response: { 200: Type.Object({ utr: Type.String(), status: Type.String(), reason: Nullable(Type.String()) }), ...errors },
+        },
+      },
+      async (req) => {
+        const b = req.body;
+        const r = await bank.transfer(
+          { vaNumber: b.vaNumber, amountPaise: BigInt(b.amountPaise), mode: b.mode, channel: b.channel, utr: b.utr, payerName: b.payerName, payerAccount: b.payerAccount, payerIfsc: b.payerIfsc, at: b.at ? new Date(b.at) : undefined },
+          {
+            notify: (t) => sandbox.notifyBankTransfer(ctx.config.razorpayKeyId ?? 'rzp_test_sandbox', t),
+            ecollect: async (step, body, signature) => {
+              const res = await app.inject({ method: 'POST', url: `/api/v1/bank/ecollect/${step}`, headers: { 'content-type': 'application/json', 'x-bank-signature': signature }, payload: body });
+              return { status: res.statusCode, json: res.json<Record<string, unknown>>() };
+            },
+          },
+        );
+        return { utr: r.utr, status: r.status, reason: r.reason };
+      },
+    );
+
+    app.get(
+      '/sandbox/bank/statement',
+      {
+        config: { access: { public: true } },
+        schema: {
+          tags: ['sandbox'],
+          summary: 'Sandbox bank: an account’s statement for IST days from..to, as MT940, camt.053 or CSV',
+          querystring: Type.Object({ account: Type.String({ maxLength: 35 }), from: Type.String({ format: 'date' }), to: Type.String({ format: 'date' }), format: Type.Union([Type.Literal('mt940'), Type.Literal('camt053'), Type.Literal('csv')]) }),
+        },
+      },
+      async (req, reply) => {
+        const q = req.query;
+        const { data } = await bank.statement(q.account, q.from, q.to, q.format).catch((e: Error) => {
+          throw new AppError('NOT_FOUND', [{ path: 'query.account', problem: 'unknown', message: { en: e.message, hi: e.message } }]);
+        });
+        const ext = q.format === 'camt053' ? 'xml' : q.format === 'mt940' ? 'sta' : 'csv';
+        reply.header('content-disposition', `attachment; filename="statement-${q.account}-${q.from}-${q.to}.${ext}"`);
+        return reply.type(q.format === 'camt053' ? 'application/xml' : q.format === 'csv' ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8').send(data);
+      },
+    );
+  }
+}

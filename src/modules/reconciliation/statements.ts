@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { parseStatements, StatementError, type CsvLayout, type ParsedStatement, type StatementFormat } from '../../adapters/bank/statements/index.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { recordAudit } from '../audit/index.ts';
+import { matchCredit } from './credits.ts';
+import { vaNumbersIn } from './va.ts';
+
+/**
+ * Bank statement import and matching. A file (MT940, camt.053 or CSV by layout) is parsed and
+ * proved (opening + credits − debits = closing) before anything is stored; then, in one
+ * transaction per file, its statements and lines are stored and matched set-based:
+ *
+ *   1. lines in another currency, debits and zero lines: not applicable (reported, never matched);
+ *   2. tier 1, exact keys: a UTR already known as a bank credit (a notification or an earlier
+ *      statement told of it: the line confirms it, nothing is applied twice); a gateway
+ *      settlement's UTR and amount (the payout arrived);
+ *   3. every other credit becomes a bank credit of its own, and its challan is looked for: by the
+ *      virtual account in the line (tier 1), else by tier-2 rules, each of which matches only a
+ *      single candidate: a batch reference written in the narrative; the payer's account, known
+ *      from an earlier applied credit of one organisation, with the exact amount of one of that
+ *      organisation's open challans. No candidate, several, or an unknown virtual account: the
+ *      credit goes to the exception queue with that reason, its money held in suspense.
+ *
+ * The same statement imported again (same account, reference and period) changes nothing.
+ * Credits with a single candidate are then applied one by one (amount, deadline and the challan's
+ * state checked under its lock, as for notified credits) by applyWaitingCredits, right after a
+ * small import and by the worker loop for large ones.
+ */
+
+type Db = Kysely<DB>;
+
+export interface ImportedStatement {
+  id: bigint | null;
+  account: string;
+  statementRef: string;
+  format: StatementFormat;
+  lines: number;
+  duplicate: boolean;
+  counts: { confirmed: number; settlements: number; newCredits: number; waiting: number; exceptions: number; notApplicable: number; contradictions: number };
+}
+
+const CHUNK = 5000;
+
+export function parseOrRefuse(data: Buffer, opts: { format?: StatementFormat; csvLayout?: CsvLayout }): ParsedStatement[] {
+  try {
+    return parseStatements(data, opts);
+  } catch (e) {
+    if (!(e instanceof StatementError)) throw e;
+    throw new AppError('STATEMENT_INVALID', [{ path: 'file', problem: 'invalid', message: { en: e.message, hi: `फ़ाइल अमान्य: ${e.message}` } }]);
+  }
+}
+
+export async function importStatementFile(
+  db: Db,
+  p: Principal,
+  file: { name: string; data: Buffer },
+  opts: { format?: StatementFormat; csvLayout?: CsvLayout },
+  meta: RequestMeta | null,
+): Promise<ImportedStatement[]> {
+  const parsed = parseOrRefuse(file.data, opts);
+  const sha = createHash('sha256').update(file.data).digest('hex');
+  const prefixes = (await db.selectFrom('collection_accounts').select('va_prefix').execute()).map((r) => r.va_prefix);
+  return db.transaction().execute(async (trx) => {
+    const out: ImportedStatement[] = [];
+    for (const s of parsed) out.push(await importOne(trx, s, sha, file.name, prefixes, p));
+    await recordAudit(trx, {
+      action: 'statement.imported',
+      actor: p,
+      orgId: null,
+      target: { type: 'bank_statement_file', id: sha.slice(0, 16) },
+      details: { file: file.name, sha256: sha, statements: out.map((o) => ({ account: o.account, ref: o.statementRef, lines: o.lines, duplicate: o.duplicate, ...o.counts })) },
+      meta,
+    });
+    return out;
+  });
+}
+
+async function importOne(trx: Db, s: ParsedStatement, sha: string, fileName: string, prefixes: string[], p: Principal): Promise<ImportedStatement> {
+  const base = { account: s.account, statementRef: s.statementRef, format: s.format, lines: s.lines.length };
+  const discom = await trx.selectFrom('collection_accounts').select('discom_id').where('account_no', '=', s.account).executeTakeFirst();
+  const row = await trx
+    .insertInto('bank_statements')
+    .values({
+      file_sha256: sha, file_name: fileName.slice(0, 200), format: s.format, account: s.account, statement_ref: s.statementRef, currency: s.currency,
+      opening_paise: s.openingPaise, closing_paise: s.closingPaise, credits_paise: s.creditsPaise, debits_paise: s.debitsPaise, opening_date: s.openingDate,
+      closing_date: s.closingDate, line_count: s.lines.length, discom_id: discom?.discom_id ?? null, imported_by: p.kind === 'user' ? p.userId : null,
+    })
+    .onConflict((oc) => oc.columns(['account', 'statement_ref', 'opening_date', 'closing_date']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  const zero = { confirmed: 0, settlements: 0, newCredits: 0, waiting: 0, exceptions: 0, notApplicable: 0, contradictions: 0 };
+  if (!row) return { ...base, id: null, duplicate: true, counts: zero };
+  const id = row.id;
+
+  for (let i = 0; i < s.lines.length; i += CHUNK) {
+    const chunk = s.lines.slice(i, i + CHUNK);
+    const col = <T>(f: (l: (typeof chunk)[number]) => T) => chunk.map(f);
+    const status = (l: (typeof chunk)[number]) =>
+      l.currency !== 'INR' ? ['not_applicable', `currency ${l.currency}: Sangrahan collects INR only`] : l.direction === 'debit' ? ['not_applicable', 'a debit'] : l.amountPaise === 0n ? ['not_applicable', 'zero amount'] : ['new', null];
+    await sql`
+      INSERT INTO statement_lines (statement_id, line_no, value_date, booking_date, direction, amount_paise, currency, bank_ref, utr, va_number, narrative, payer_name, payer_account, status, reason)
+      SELECT ${id}, x.line_no, x.value_date, x.booking_date, x.direction, x.amount, x.currency, x.bank_ref, x.utr, x.va, x.narrative, x.payer_name, x.payer_account, x.status, x.reason
+        FROM unnest(${col((l) => l.lineNo)}::int[], ${col((l) => l.valueDate)}::date[], ${col((l) => l.bookingDate)}::date[], ${col((l) => l.direction)}::text[],
+                    ${col((l) => l.amountPaise.toString())}::bigint[], ${col((l) => l.currency)}::text[], ${col((l) => l.bankRef?.slice(0, 60) ?? null)}::text[],
+                    ${col((l) => utrOf(l.utr))}::text[], ${col((l) => (l.currency === 'INR' ? (vaNumbersIn(`${l.narrative} ${l.customerRef ?? ''}`, prefixes)[0] ?? null) : null))}::text[],
+                    ${col((l) => l.narrative.slice(0, 500))}::text[], ${col((l) => l.payerName?.slice(0, 140) ?? null)}::text[], ${col((l) => l.payerAccount?.slice(0, 40) ?? null)}::text[],
+                    ${col((l) => status(l)[0])}::text[], ${col((l) => status(l)[1])}::text[])
+             AS x(line_no, value_date, booking_date, direction, amount, currency, bank_ref, utr, va, narrative, payer_name, payer_account, status, reason)`.execute(trx);
+  }
+  const counts = await matchStatement(trx, id);
+  return { ...base, id, duplicate: false, counts };
+}
+
+const utrOf = (u: string | null) => {
+  const x = u?.toUpperCase().replace(/[^A-Z0-9]/g, '') ?? '';
+  return x.length >= 6 && x.length <= 35 ? x : null;
+};
+
+const n = (r: { numAffectedRows?: bigint }) => Number(r.numAffectedRows ?? 0n);
+
+/** The set-based matching of one stored statement's new lines (see the module's comment). */
+export async function matchStatement(trx: Db, statementId: bigint): Promise<ImportedStatement['counts']> {
+  const counts = { confirmed: 0, settlements: 0, newCredits: 0, waiting: 0, exceptions: 0, notApplicable: 0, contradictions: 0 };
+  const na = await trx.selectFrom('statement_lines').select(sql<number>`count(*)::int`.as('n')).where('statement_id', '=', statementId).where('status', '=', 'not_applicable').executeTakeFirstOrThrow();
+  counts.notApplicable = na.n;
+  await sql`ANALYZE statement_lines`.execute(trx);
+
+  // Tier 1: a known UTR. The same amount confirms the credit; another amount contradicts it.
+  await sql`
+    WITH m AS (
+      UPDATE statement_lines l SET status = CASE WHEN c.amount_paise = l.amount_paise THEN 'matched' ELSE 'exception' END,
+             reason = CASE WHEN c.amount_paise = l.amount_paise THEN 'utr' ELSE 'the UTR was told before with ' || c.amount_paise || ' paise' END,
+             credit_id = c.id
+        FROM bank_credits c
+       WHERE l.statement_id = ${statementId} AND l.status = 'new' AND l.utr IS NOT NULL AND c.utr = l.utr
+      RETURNING l.credit_id, l.status)
+    UPDATE bank_credits c SET sources = c.sources || ARRAY['statement']
+      FROM m WHERE c.id = m.credit_id AND m.status = 'matched' AND NOT ('statement' = ANY(c.sources))`.execute(trx);
+  const byUtr = await trx.selectFrom('statement_lines').select(['status', sql<number>`count(*)::int`.as('n')]).where('statement_id', '=', statementId).where('reason', 'like', 'utr%').groupBy('status').execute();
+  const contra = await trx.selectFrom('statement_lines').select(sql<number>`count(*)::int`.as('n')).where('statement_id', '=', statementId).where('status', '=', 'exception').executeTakeFirstOrThrow();
+  counts.confirmed = byUtr.find((x) => x.status === 'matched')?.n ?? 0;
+  counts.contradictions = contra.n;
+
+  // Tier 1: a gateway settlement's payout (its UTR, its amount), once.
+  counts.settlements = n(
+    await sql`
+      WITH m AS (
+        UPDATE statement_lines l SET status = 'matched', reason = 'settlement_utr', settlement_id = s.settlement_id
+          FROM gateway_settlements s
+         WHERE l.statement_id = ${statementId} AND l.status = 'new' AND s.utr IS NOT NULL AND s.statement_line_id IS NULL
+           AND (l.utr = upper(s.utr) OR upper(l.narrative) LIKE '%' || upper(s.utr) || '%') AND l.amount_paise = s.amount_paise
+        RETURNING l.id, l.settlement_id)
+      UPDATE gateway_settlements s SET statement_line_id = m.id FROM m WHERE s.settlement_id = m.settlement_id`.execute(trx),
+  );
+
+  // Every other credit line is a bank credit of its own (a UTR seen in two lines of one file is one credit).
+  const created = await sql`
+    INSERT INTO bank_credits (utr, va_number, amount_paise, mode, credited_at, payer_name, payer_account, narrative, source, sources, status, statement_line_id)
+    SELECT DISTINCT ON (coalesce(l.utr, l.id::text)) l.utr, l.va_number, l.amount_paise,
+           CASE WHEN l.utr ~ '^[A-Z]{4}R' THEN 'RTGS' WHEN l.utr ~ '^[A-Z]{4}N' THEN 'NEFT' ELSE NULL END,
+           (l.value_date::timestamp AT TIME ZONE 'Asia/Kolkata'), l.payer_name, l.payer_account, l.narrative, 'statement', ARRAY['statement'], 'received', l.id
+      FROM statement_lines l
+     WHERE l.statement_id = ${statementId} AND l.status = 'new'
+     ORDER BY coalesce(l.utr, l.id::text), l.line_no
+    ON CONFLICT DO NOTHING`.execute(trx);
+  counts.newCredits = n(created);
+  await sql`
+    UPDATE statement_lines l SET status = 'matched', reason = 'new credit', credit_id = c.id
+      FROM bank_credits c WHERE l.statement_id = ${statementId} AND l.status = 'new' AND c.statement_line_id = l.id`.execute(trx);
+  // A second line with the same UTR in this file (or one credited meanwhile): the same credit.
+  await sql`
+    UPDATE statement_lines l SET status = 'matched', reason = 'utr', credit_id = c.id
+      FROM bank_credits c WHERE l.statement_id = ${statementId} AND l.status = 'new' AND l.utr IS NOT NULL AND c.utr = l.utr`.execute(trx);
+  await sql`ANALYZE bank_credits`.execute(trx);
+
+  // Candidates for the new credits: tier 1 the virtual account; tier 2 a batch reference in the
+  // narrative, or a known payer account with the exact amount of one open challan.
+  await sql`
+    CREATE TEMP TABLE IF NOT EXISTS recon_candidates (credit_id bigint, challan_id bigint, rule text) ON COMMIT DROP`.execute(trx);
+  await sql`TRUNCATE recon_candidates`.execute(trx);
+  await sql`
+    INSERT INTO recon_candidates (credit_id, challan_id, rule)
+    SELECT c.id, ch.id, 'virtual_account'
+      FROM bank_credits c JOIN statement_lines l ON l.id = c.statement_line_id
+      LEFT JOIN challans ch ON ch.va_number = c.va_number
+     WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NOT NULL`.execute(trx);
+  await sql`
+    INSERT INTO recon_candidates (credit_id, challan_id, rule)
+    SELECT c.id, ch.id, 'batch_reference'
+      FROM bank_credits c JOIN statement_lines l ON l.id = c.statement_line_id
+      JOIN payment_batches b ON upper(c.narrative) LIKE '%' || b.reference || '%'
+      JOIN challans ch ON ch.batch_id = b.id AND ch.status IN ('active', 'expired')
+     WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NULL AND c.narrative ~ 'PB[0-9]{8}'`.execute(trx);
+  await sql`
+    INSERT INTO recon_candidates (credit_id, challan_id, rule)
+    SELECT c.id, ch.id, 'payer_account_amount'
+      FROM bank_credits c JOIN statement_lines l ON l.id = c.statement_line_id
+      JOIN (SELECT DISTINCT k.payer_account, ch0.org_id FROM bank_credits k JOIN challans ch0 ON ch0.id = k.challan_id
+             WHERE k.status = 'applied' AND k.payer_account IS NOT NULL) known ON known.payer_account = c.payer_account
+      JOIN challans ch ON ch.org_id = known.org_id AND ch.status IN ('active', 'expired') AND ch.amount_paise = c.amount_paise
+     WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NULL
+       AND NOT EXISTS (SELECT 1 FROM recon_candidates r WHERE r.credit_id = c.id)`.execute(trx);
+
+  // One candidate: waits to be applied. None, several, or a virtual account no challan has: held.
+  const decided = await sql<{ waiting: number; exceptions: number }>`
+    WITH per AS (
+      SELECT c.id, c.utr, c.amount_paise, c.va_number,
+             count(r.challan_id) AS n, min(r.challan_id) AS challan_id, min(r.rule) AS rule
+        FROM bank_credits c JOIN statement_lines l ON l.id = c.statement_line_id
+        LEFT JOIN recon_candidates r ON r.credit_id = c.id
+       WHERE l.statement_id = ${statementId} AND c.status = 'received'
+       GROUP BY c.id),
+    waiting AS (
+      UPDATE bank_credits c SET challan_id = per.challan_id, match_rule = per.rule
+        FROM per WHERE c.id = per.id AND per.n = 1 RETURNING c.id),
+    held AS (
+      UPDATE bank_credits c SET status = 'held'
+        FROM per WHERE c.id = per.id AND per.n <> 1
+      RETURNING c.id, c.utr, c.amount_paise, per.n, per.va_number),
+    ex AS (
+      INSERT INTO recon_exceptions (reason, credit_id, amount_paise, detail)
+      SELECT CASE WHEN h.va_number IS NOT NULL AND h.n = 0 THEN 'unknown_va' WHEN h.n = 0 THEN 'no_candidate' ELSE 'several_candidates' END,
+             h.id, h.amount_paise,
+             CASE WHEN h.va_number IS NOT NULL AND h.n = 0 THEN 'no challan has virtual account ' || h.va_number
+                  WHEN h.n = 0 THEN 'no virtual account, batch reference or known payer with this amount'
+                  ELSE h.n || ' open challans fit' END
+        FROM held h RETURNING credit_id),
+    txn AS (
+      INSERT INTO ledger_transactions (kind, credit_id, memo)
+      SELECT 'credit_held', h.id, 'credit_held ' || coalesce(h.utr, 'credit ' || h.id) FROM held h
+      RETURNING id, credit_id),
+    entries AS (
+      INSERT INTO ledger_entries (txn_id, account, connection_id, amount_paise)
+      SELECT t.id, k.account, NULL, k.sign * h.amount_paise
+        FROM txn t JOIN held h ON h.id = t.credit_id CROSS JOIN (VALUES ('bank', 1), ('suspense', -1)) AS k(account, sign))
+    SELECT (SELECT count(*)::int FROM waiting) AS waiting, (SELECT count(*)::int FROM ex) AS exceptions`.execute(trx);
+  counts.waiting = decided.rows[0]!.waiting;
+  counts.exceptions = decided.rows[0]!.exceptions;
+  return counts;
+}
+
+/**
+ * Applies credits that have their one candidate challan, each in its own transaction under the
+ * challan's lock (matchCredit checks the amount, the deadline and the challan's state).
+ */
+export async function applyWaitingCredits(db: Db, limit = 200): Promise<{ applied: number; held: number }> {
+  const rows = await db.selectFrom('bank_credits').select(['id', 'challan_id', 'match_rule']).where('status', '=', 'received').where('challan_id', 'is not', null).orderBy('id').limit(limit).execute();
+  let applied = 0;
+  let held = 0;
+  for (const r of rows) {
+    const out = await db.transaction().execute((trx) => matchCredit(trx, r.id, 'statement', { challanId: r.challan_id!, rule: r.match_rule ?? 'statement' }));
+    if (out.outcome === 'applied') applied++;
+    else if (out.outcome === 'held') held++;
+  }
+  return { applied, held };
+}
