@@ -267,3 +267,17 @@ CREATE TABLE bank_sim.transactions (
   status          text NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'returned'))
 );
 CREATE INDEX transactions_account ON bank_sim.transactions (account_no, booked_at);
+
+-- The sandbox gateway's settlements: captured payments paid out net of fees and tax to the
+-- merchant's bank account, each with a UTR, and its settlement report in Razorpay's layout.
+CREATE TABLE gateway_sim.settlements (
+  id          text PRIMARY KEY,
+  key_id      text NOT NULL REFERENCES gateway_sim.merchants(key_id),
+  utr         text NOT NULL UNIQUE,
+  amount      bigint NOT NULL,
+  fees        bigint NOT NULL,
+  tax         bigint NOT NULL,
+  created_at  bigint NOT NULL
+);
+ALTER TABLE gateway_sim.payments ADD COLUMN settlement_id text REFERENCES gateway_sim.settlements(id);
+CREATE INDEX payments_unsettled ON gateway_sim.payments (captured_at) WHERE status = 'captured' AND settlement_id IS NULL;

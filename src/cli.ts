@@ -7,7 +7,7 @@ import { initAuditKey } from './modules/audit/key.ts';
 import { purgeExpired } from './modules/identity/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
 import { runDailyAlerts } from './modules/dues/index.ts';
-import { SeedRefused, seedDemo, seedReferenceData, tagDemoConnections } from './modules/demo/seed.ts';
+import { ONLINE_COLLECTIONS, SeedRefused, seedDemo, seedReferenceData, tagDemoConnections } from './modules/demo/seed.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { DataDirLockedError } from './platform/db/dir-lock.ts';
@@ -16,7 +16,8 @@ import { formatDuration, formatInt } from './platform/format.ts';
 import { buildJobRunner } from './jobs.ts';
 import { httpSend } from './adapters/gateway/sandbox.ts';
 import { buildGateway, runJanitor, runPostings, SANDBOX_KEY_ID } from './modules/payments/index.ts';
-import { expireChallans } from './modules/reconciliation/index.ts';
+import { applyWaitingCredits, expireChallans, flagUnsettled, workingDaysBefore } from './modules/reconciliation/index.ts';
+import { SandboxBank } from './adapters/bank/sandbox.ts';
 import { buildApp } from './server.ts';
 
 const USAGE = `Sangrahan: collection portal for discoms
@@ -279,8 +280,10 @@ async function cmdServe(config: Config): Promise<void> {
     moving = Promise.all([
       runPostings(database.db, billing).then((r) => r.claimed && app.log.info({ postings: r }, 'postings sent')),
       payments.sandbox?.pump(httpSend),
+      // Statement credits matched to one challan, applied one by one (a large import leaves many).
+      applyWaitingCredits(database.db, 100).then((r) => (r.applied || r.held) && app.log.info({ credits: r }, 'statement credits applied')),
     ])
-      .catch((e: Error) => app.log.warn({ err: e }, 'postings or sandbox deliveries failed'))
+      .catch((e: Error) => app.log.warn({ err: e }, 'postings, sandbox deliveries or credits failed'))
       .finally(() => (moneyBusy = false));
   }, 2_000);
   moneyTimer.unref();
@@ -288,6 +291,20 @@ async function cmdServe(config: Config): Promise<void> {
     void runJanitor({ db: database.db, gateway: payments.gateway, onBankTransfer: payments.onBankTransfer }, config.paymentPendingMinutes).then(
       (r) => (r.queried || r.events) && app.log.info({ janitor: r }, 'janitor ran'),
       (e: Error) => app.log.warn({ err: e }, 'janitor failed'),
+    );
+    // The sandbox gateway settles as Razorpay does, T+2 working days, into the sandbox bank.
+    if (payments.sandbox) {
+      const bank = new SandboxBank(database.db);
+      void payments.sandbox
+        .settle(config.razorpayKeyId ?? SANDBOX_KEY_ID, workingDaysBefore(new Date(), 2), (x) =>
+          bank.bookCredit(ONLINE_COLLECTIONS.accountNo, { utr: x.utr, amountPaise: x.amountPaise, at: x.at, mode: 'NEFT', narrative: `RAZORPAY SETTLEMENT ${x.id} UTR ${x.utr}`, payerName: 'Razorpay Software Pvt Ltd' }),
+        )
+        .catch((e: Error) => app.log.warn({ err: e }, 'sandbox settlement failed'));
+    }
+    // Gateway payments not settled in time become exceptions (once each).
+    void flagUnsettled(database.db, new Date()).then(
+      (n) => n && app.log.warn({ notSettled: n }, 'gateway payments not settled in time'),
+      (e: Error) => app.log.warn({ err: e }, 'checking settlements failed'),
     );
     // RTGS/NEFT challans past their deadline free their bills.
     void expireChallans(database.db, new Date()).then(

@@ -267,7 +267,8 @@ export async function sendFile<T>(path: string, file: File): Promise<T> {
 
 // ---- payments ---------------------------------------------------------------------------------
 
-export type BatchStatus = 'pending_approval' | 'ready' | 'payment_pending' | 'unknown' | 'paid' | 'rejected' | 'cancelled';
+export type BatchStatus = 'pending_approval' | 'ready' | 'payment_pending' | 'unknown' | 'paid' | 'rejected' | 'cancelled' | 'expired';
+/** The history's status filter ('expired' is not among the statuses the list endpoint takes yet). */
 export const BATCH_STATUSES: readonly BatchStatus[] = ['pending_approval', 'ready', 'payment_pending', 'unknown', 'paid', 'rejected', 'cancelled'];
 
 /** What a payment batch will be (POST /api/v1/org/payments/quote). Money is paise. */
@@ -300,7 +301,7 @@ export interface Batch {
   id: string;
   reference: string;
   status: BatchStatus;
-  mode: string;
+  mode: 'online' | 'rtgs_neft';
   itemCount: number;
   totalPaise: string;
   outstandingPaise: string;
@@ -363,4 +364,158 @@ export function postForm(action: string, fields: Record<string, string>): void {
   }
   document.body.appendChild(form);
   form.submit();
+}
+
+// ---- RTGS/NEFT challans and reconciliation -------------------------------------------------------
+
+export type ChallanStatus = 'active' | 'paid' | 'expired' | 'cancelled';
+export type CreditStatus = 'received' | 'applied' | 'held' | 'refund';
+
+export interface ChallanCredit {
+  utr: string | null;
+  amountPaise: string;
+  creditedAt: string;
+  mode: string | null;
+  status: CreditStatus;
+  sources: string[];
+  exception: { id: string; reason: string; status: 'open' | 'resolved'; resolution: string | null } | null;
+}
+
+/** A batch's RTGS/NEFT challan: its own virtual account, the exact amount and a deadline. */
+export interface Challan {
+  id: string;
+  batchId: string;
+  batchReference: string;
+  organisation: string;
+  discomCode: string;
+  vaNumber: string;
+  ifsc: string;
+  bankName: string;
+  beneficiaryName: string;
+  amountPaise: string;
+  validUntil: string;
+  status: ChallanStatus;
+  extensions: number;
+  createdAt: string;
+  paidAt: string | null;
+  itemCount: number;
+  credits: ChallanCredit[];
+}
+
+export type ReconAction = 'part_payment' | 'advance' | 'extend' | 'assign' | 'refund' | 'settled';
+
+export interface ReconException {
+  id: string;
+  reason: string;
+  status: 'open' | 'resolved';
+  amountPaise: string;
+  detail: string | null;
+  createdAt: string;
+  utr: string | null;
+  vaNumber: string | null;
+  creditedAt: string | null;
+  payerName: string | null;
+  sources: string[];
+  batchId: string | null;
+  batchReference: string | null;
+  organisation: string | null;
+  gatewayPaymentId: string | null;
+  actions: ReconAction[];
+  resolution: string | null;
+  resolvedBy: string | null;
+  resolvedAt: string | null;
+  note: string | null;
+}
+
+export interface ReconExceptions {
+  counts: Record<string, number>;
+  items: ReconException[];
+  next: string | null;
+}
+
+export interface ResolveResult {
+  exceptionId: string;
+  outcome: 'applied' | 'held' | 'refund' | 'settled';
+  newExceptionId: string | null;
+}
+
+export interface StatementCounts {
+  confirmed: number;
+  settlements: number;
+  newCredits: number;
+  waiting: number;
+  exceptions: number;
+  notApplicable: number;
+  contradictions: number;
+}
+
+export interface StatementImport {
+  statements: { id: string | null; account: string; statementRef: string; format: string; lines: number; duplicate: boolean; counts: StatementCounts }[];
+  applied: number;
+  held: number;
+  waiting: number;
+}
+
+export interface BankStatement {
+  id: string;
+  account: string;
+  statementRef: string;
+  format: string;
+  currency: string;
+  openingPaise: string;
+  closingPaise: string;
+  creditsPaise: string;
+  debitsPaise: string;
+  openingDate: string | null;
+  closingDate: string | null;
+  lineCount: number;
+  fileName: string;
+  importedAt: string;
+  lines: Record<string, number>;
+}
+
+export interface StatementLine {
+  lineNo: number;
+  valueDate: string;
+  direction: 'credit' | 'debit';
+  amountPaise: string;
+  currency: string;
+  utr: string | null;
+  vaNumber: string | null;
+  narrative: string | null;
+  status: 'new' | 'matched' | 'exception' | 'not_applicable';
+  reason: string | null;
+  creditStatus: string | null;
+  settlementId: string | null;
+}
+
+/**
+ * Sends a file as the request body with upload progress (fetch cannot report it): `onProgress`
+ * gets the fraction sent, 0..1, or null when the browser cannot tell the size.
+ */
+export function sendFileWithProgress<T>(path: string, file: File, onProgress: (fraction: number | null) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    if (csrfToken) xhr.setRequestHeader('x-csrf-token', csrfToken);
+    xhr.upload.onprogress = (e) => onProgress(e.lengthComputable && e.total > 0 ? e.loaded / e.total : null);
+    xhr.onerror = () => reject(new ApiError(0, null));
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // not JSON: a proxy or network error page
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
+      else {
+        const err = body as ApiErrorBody | null;
+        if (xhr.status === 401 && (err?.error.code === 'SESSION_EXPIRED' || err?.error.code === 'UNAUTHENTICATED')) onSessionLost?.();
+        reject(new ApiError(xhr.status, err && typeof err === 'object' && 'error' in err ? err : null));
+      }
+    };
+    xhr.send(file);
+  });
 }

@@ -13,15 +13,20 @@ export function fieldErrors(error: unknown, lang: string): Record<string, string
   return out;
 }
 
-/** The error's own message (not its field details), in the current language. */
-export function FormError({ error }: { error: unknown }) {
+/**
+ * The error's own message (not its field details), in the current language. `messages` replaces
+ * the server's message for some error codes (words that fit the page); `allDetails` lists every
+ * detail, for errors about a file rather than a form's fields; `title` comes first.
+ */
+export function FormError({ error, messages, allDetails, title }: { error: unknown; messages?: Partial<Record<string, string>>; allDetails?: boolean; title?: string }) {
   const { t, i18n } = useTranslation();
   if (!error) return null;
   const body = error instanceof ApiError ? error.body : null;
-  const msg = body ? body.error.message[i18n.language === 'hi' ? 'hi' : 'en'] : t('state.error');
-  const general = body?.error.details.filter((d) => d.path === 'body' || d.path === '') ?? [];
+  const msg = (body && messages?.[body.error.code]) ?? (body ? body.error.message[i18n.language === 'hi' ? 'hi' : 'en'] : t('state.error'));
+  const general = body?.error.details.filter((d) => allDetails || d.path === 'body' || d.path === '') ?? [];
   return (
     <div className="state state-error" role="alert">
+      {title && <p className="state-title">{title}</p>}
       <p>{msg}</p>
       {general.map((d, i) => (
         <p key={i}>{d.message[i18n.language === 'hi' ? 'hi' : 'en']}</p>

@@ -137,6 +137,12 @@ export function paymentJson(p: PaymentRow): Record<string, unknown> {
   };
 }
 
+/** Razorpay's settlement reconciliation report columns, in order. */
+export const SETTLEMENT_COLUMNS = [
+  'entity_id', 'type', 'debit', 'credit', 'amount', 'currency', 'fee', 'tax', 'on_hold', 'settled', 'created_at', 'settled_at', 'settlement_id', 'description',
+  'notes', 'payment_id', 'arn', 'settlement_utr', 'order_id', 'order_receipt', 'method', 'card_network', 'card_issuer', 'card_type', 'dispute_id',
+] as const;
+
 export class SandboxGateway {
   constructor(private readonly db: Db) {}
 
@@ -344,6 +350,56 @@ export class SandboxGateway {
     // Told now, whenever the money was credited.
     await this.db.transaction().execute((trx) => this.deliver(trx, keyId, control, 'virtual_account.credited', doc, new Date()));
     return paymentId;
+  }
+
+  /**
+   * Pays out, as one settlement, the merchant's captured payments captured before `before`
+   * (Razorpay settles T+2 working days): net of the fee (2 %) and GST on it (18 %), with a UTR.
+   * `book` credits the payout to the merchant's bank account (the sandbox bank). None due: null.
+   */
+  async settle(keyId: string, before: Date, book: (s: { id: string; utr: string; amountPaise: bigint; at: Date }) => Promise<void>, at = new Date()): Promise<{ id: string; utr: string; amountPaise: bigint; payments: number } | null> {
+    const id = razorpayId('pay').replace('pay_', 'setl_');
+    const utr = `${unix(at)}${randomBytes(3).toString('hex')}`.toUpperCase();
+    const made = await this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ n: number; gross: string; fees: string; tax: string }>`
+        WITH due AS (
+          SELECT p.id, p.amount, (p.amount * 2 / 100) AS fee, (p.amount * 36 / 10000) AS tax
+            FROM gateway_sim.payments p JOIN gateway_sim.orders o ON o.id = p.order_id
+           WHERE o.key_id = ${keyId} AND p.status = 'captured' AND p.settlement_id IS NULL AND p.captured_at < ${BigInt(unix(before))}
+           FOR UPDATE OF p)
+        SELECT count(*)::int AS n, coalesce(sum(amount), 0)::text AS gross, coalesce(sum(fee), 0)::text AS fees, coalesce(sum(tax), 0)::text AS tax FROM due`.execute(trx);
+      const r = rows[0]!;
+      if (!r.n) return null;
+      const net = BigInt(r.gross) - BigInt(r.fees) - BigInt(r.tax);
+      await sql`INSERT INTO gateway_sim.settlements (id, key_id, utr, amount, fees, tax, created_at)
+                VALUES (${id}, ${keyId}, ${utr}, ${net}, ${BigInt(r.fees)}, ${BigInt(r.tax)}, ${BigInt(unix(at))})`.execute(trx);
+      await sql`UPDATE gateway_sim.payments p SET settlement_id = ${id} FROM gateway_sim.orders o
+                 WHERE o.id = p.order_id AND o.key_id = ${keyId} AND p.status = 'captured' AND p.settlement_id IS NULL AND p.captured_at < ${BigInt(unix(before))}`.execute(trx);
+      return { id, utr, amountPaise: net, payments: r.n };
+    });
+    if (made) await book({ id: made.id, utr: made.utr, amountPaise: made.amountPaise, at });
+    return made;
+  }
+
+  /**
+   * The settlement report of the merchant's settlements made in [from, to): one row per payment
+   * settled, in the columns of Razorpay's settlement reconciliation report (amounts in paise,
+   * times in Unix seconds).
+   */
+  async settlementReport(keyId: string, from: Date, to: Date): Promise<Buffer> {
+    const { rows } = await sql<{ id: string; amount: string; fee: string; tax: string; created_at: string; settlement_id: string; settled_at: string; utr: string; order_id: string; receipt: string | null; method: string }>`
+      SELECT p.id, p.amount::text, (p.amount * 2 / 100)::text AS fee, (p.amount * 36 / 10000)::text AS tax, p.created_at::text, s.id AS settlement_id,
+             s.created_at::text AS settled_at, s.utr, p.order_id, o.receipt, p.method
+        FROM gateway_sim.settlements s JOIN gateway_sim.payments p ON p.settlement_id = s.id JOIN gateway_sim.orders o ON o.id = p.order_id
+       WHERE s.key_id = ${keyId} AND s.created_at >= ${BigInt(unix(from))} AND s.created_at < ${BigInt(unix(to))}
+       ORDER BY s.created_at, s.id, p.id`.execute(this.db);
+    const head = SETTLEMENT_COLUMNS.join(',');
+    const lines = rows.map((r) =>
+      [r.id, 'payment', '0', r.amount, r.amount, 'INR', r.fee, r.tax, 'false', 'true', r.created_at, r.settled_at, r.settlement_id, 'Sangrahan sandbox payment', '{}', r.id, '', r.utr, r.order_id, r.receipt ?? '', r.method, '', '', '', '']
+        .map((v) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v))
+        .join(','),
+    );
+    return Buffer.from([head, ...lines].join('\n') + '\n');
   }
 
   /** Captures pending payments that are due, then delivers due webhooks. Returns deliveries made. */

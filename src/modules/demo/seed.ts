@@ -136,6 +136,8 @@ export const DEMO_COLLECTION_ACCOUNTS = [
   { discomCode: 'SBPDCL', accountNo: '50200011113331', vaPrefix: 'SBPD', beneficiary: 'SBPDCL Collection Account' },
 ] as const;
 export const DEMO_BANK = { name: 'Sangrahan Sandbox Bank', ifsc: 'SBXB0000101' } as const;
+/** Where the gateway settles online payments (both discoms' bills are paid in one checkout). */
+export const ONLINE_COLLECTIONS = { accountNo: '50200011110001', holder: 'BSPHCL Online Collections' } as const;
 
 export async function seedCollectionAccounts(database: Database): Promise<void> {
   const bank = new SandboxBank(database.db);
@@ -149,6 +151,7 @@ export async function seedCollectionAccounts(database: Database): Promise<void> 
       .execute();
     await bank.openAccount({ accountNo: a.accountNo, ifsc: DEMO_BANK.ifsc, holder: a.beneficiary, vaPrefix: a.vaPrefix });
   }
+  await bank.openAccount({ accountNo: ONLINE_COLLECTIONS.accountNo, ifsc: DEMO_BANK.ifsc, holder: ONLINE_COLLECTIONS.holder, vaPrefix: null });
 }
 
 export async function seedDemo(database: Database, opts: SeedOptions): Promise<SeedResult> {

@@ -17,6 +17,7 @@ import { seedDemo, tagDemoConnections } from '../demo/seed.ts';
 import { buildGateway, SANDBOX_KEY_ID, type Payments } from '../payments/gateway.ts';
 import { checkInvariants } from '../payments/invariants.ts';
 import { CHALLAN_TRANSITIONS, expireChallans } from './challans.ts';
+import { flagUnsettled } from './settlements.ts';
 import { isVaNumber, vaNumber } from './va.ts';
 
 const ACCOUNTS_SECRET = 'IFRWG33VNZ2HGIDTMJYGIY3MEBQWGY3P';
@@ -419,6 +420,54 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
       expect(bad.json<{ error: { code: string; details: { message: { en: string } }[] } }>().error).toMatchObject({ code: 'STATEMENT_INVALID' });
       expect(bad.json<{ error: { details: { message: { en: string } }[] } }>().error.details[0]!.message.en).toMatch(pattern);
     }
+    await checkInvariants(database.db);
+  });
+
+  it('reconciles gateway settlements: a payment not settled in 3 working days is an exception; the report matches payments, records fees and tax, and its UTR matches the statement payout', async () => {
+    // An online payment through the sandbox gateway.
+    const b = await readyBatch(await payable(eduOrg, 1));
+    const co = (await maker.post(`/api/v1/org/payments/batches/${b.id}/checkout`)).json<{ fields: Record<string, string> }>();
+    const back = await sandbox.pay(co.fields.key_id!, co.fields.order_id!, 'success', 'upi');
+    await app.inject({ method: 'POST', url: new URL(co.fields.callback_url!, 'http://x').pathname, payload: new URLSearchParams(back).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect((await batch(b.id)).status).toBe('paid');
+    const pay = await database.db.selectFrom('payments').select(['id', 'gateway_payment_id', 'amount_paise']).where('batch_id', '=', BigInt(b.id)).executeTakeFirstOrThrow();
+    // Five days on, still not settled: an exception, raised once.
+    const later = new Date(Date.now() + 6 * 86_400_000);
+    expect(await flagUnsettled(database.db, later)).toBeGreaterThanOrEqual(1);
+    expect(await flagUnsettled(database.db, later)).toBe(0);
+    const ns = (await openExceptions()).items.find((x) => x.reason === 'not_settled' && x.batchId === b.id);
+    expect(ns?.actions).toEqual(['settled']);
+    // The gateway settles; the payout reaches the bank; the statement is imported before the report.
+    const st = await app.inject({ method: 'POST', url: '/sandbox/razorpay/settlements', payload: { before: new Date(Date.now() + 60_000).toISOString() } });
+    expect(st.statusCode, st.body).toBe(200);
+    const setl = st.json<{ settlement: { id: string; utr: string; amountPaise: string; payments: number } }>().settlement;
+    expect(setl.payments).toBeGreaterThanOrEqual(1);
+    const imported = await importToday('camt053', '50200011110001');
+    expect(imported.statusCode, imported.body).toBe(200);
+    const payout = await exceptionOf(setl.utr);
+    expect(payout).toMatchObject({ reason: 'no_candidate', amountPaise: setl.amountPaise });
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const report = await app.inject({ method: 'GET', url: `/sandbox/razorpay/settlements/report?from=${from}&to=${to}` });
+    expect(report.body.split('\n')[0]).toBe('entity_id,type,debit,credit,amount,currency,fee,tax,on_hold,settled,created_at,settled_at,settlement_id,description,notes,payment_id,arn,settlement_utr,order_id,order_receipt,method,card_network,card_issuer,card_type,dispute_id');
+    const r = await accounts.raw('POST', '/api/v1/discom/recon/settlements?fileName=report.csv', report.rawPayload, 'text/csv');
+    expect(r.statusCode, r.body).toBe(200);
+    const out = r.json<{ matched: number; unknown: string[]; settlements: { id: string; bankMatched: boolean; feesPaise: string; taxPaise: string }[] }>();
+    expect(out.unknown).toEqual([]);
+    const mine = out.settlements.find((x) => x.id === setl.id)!;
+    expect(mine.bankMatched).toBe(true);
+    const settled = await database.db.selectFrom('payments').select(['fee_paise', 'tax_paise', 'settlement_id']).where('id', '=', pay.id).executeTakeFirstOrThrow();
+    expect(settled).toEqual({ fee_paise: (pay.amount_paise * 2n) / 100n, tax_paise: (pay.amount_paise * 36n) / 10_000n, settlement_id: setl.id });
+    // The payout's credit and the late-settlement exception have left the queue.
+    const open = (await openExceptions()).items;
+    expect(open.find((x) => x.id === payout.id)).toBeUndefined();
+    expect(open.find((x) => x.id === ns!.id)).toBeUndefined();
+    // The same report again: nothing changes.
+    const again = await accounts.raw('POST', '/api/v1/discom/recon/settlements?fileName=report.csv', report.rawPayload, 'text/csv');
+    expect(again.json<{ duplicate: boolean }>().duplicate).toBe(true);
+    const bad = await accounts.raw('POST', '/api/v1/discom/recon/settlements', Buffer.from('a,b\n1,2\n'), 'text/csv');
+    expect(bad.statusCode).toBe(422);
+    expect(bad.body).toMatch(/columns missing: entity_id/);
     await checkInvariants(database.db);
   });
 

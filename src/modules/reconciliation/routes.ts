@@ -10,6 +10,8 @@ import { bulkPaymentFile } from './bulk-file.ts';
 import { challanPdf } from './challan-pdf.ts';
 import { challanView, issueChallan, type ChallanView } from './challans.ts';
 import { applyWaitingCredits, importStatementFile } from './statements.ts';
+import { importSettlementReport } from './settlements.ts';
+import { ONLINE_COLLECTIONS } from '../demo/seed.ts';
 import { INDIAN_BANK_CSV } from '../../adapters/bank/statements/index.ts';
 import { sql } from 'kysely';
 import { describe, intakeCredit, resolveException, resolutionsFor, validateEcollect, type ResolveAction } from './credits.ts';
@@ -285,6 +287,53 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
     );
   });
 
+  await app.register(async (scoped) => {
+    scoped.removeAllContentTypeParsers();
+    scoped.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    scoped.post(
+      '/api/v1/discom/recon/settlements',
+      {
+        config: accounts,
+        bodyLimit: 64 * 1024 * 1024,
+        schema: {
+          tags,
+          summary: 'Imports the gateway’s settlement report (Razorpay’s reconciliation CSV; the body is the file): each payment matched by its id, fees and tax recorded, each settlement’s UTR matched to the bank statement. Importing it again changes nothing',
+          querystring: Type.Object({ fileName: Type.Optional(Type.String({ maxLength: 200 })) }),
+          response: {
+            200: Type.Object({
+              duplicate: Type.Boolean(), rows: Type.Integer(), payments: Type.Integer(), matched: Type.Integer(), unknown: Type.Array(Type.String()),
+              settlements: Type.Array(Type.Object({ id: Type.String(), utr: Nullable(Type.String()), amountPaise: Money, feesPaise: Money, taxPaise: Money, payments: Type.Integer(), new: Type.Boolean(), bankMatched: Type.Boolean() })),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => {
+        if (!Buffer.isBuffer(req.body) || !req.body.length) throw new AppError('STATEMENT_INVALID', [{ path: 'body', problem: 'empty', message: { en: 'send the settlement report as the body', hi: 'निपटान रिपोर्ट को बॉडी के रूप में भेजें' } }]);
+        const q = req.query as { fileName?: string };
+        return importSettlementReport(db, userOf(req), { name: q.fileName ?? 'settlement-report.csv', data: req.body }, req.meta);
+      },
+    );
+  });
+
+  app.get(
+    '/api/v1/discom/recon/settlements',
+    {
+      config: { access: { roles: 'discom' } },
+      schema: {
+        tags,
+        summary: 'Gateway settlements imported, newest first: net amount, fees, tax, UTR, and whether the payout was found in a bank statement',
+        response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), utr: Nullable(Type.String()), amountPaise: Money, feesPaise: Money, taxPaise: Money, payments: Type.Integer(), settledAt: Nullable(Type.String()), inStatement: Type.Boolean() })) }), ...errors },
+      },
+    },
+    async () => {
+      const rows = await db.selectFrom('gateway_settlements').selectAll().orderBy('imported_at', 'desc').limit(200).execute();
+      return {
+        items: rows.map((r) => ({ id: r.settlement_id, utr: r.utr, amountPaise: r.amount_paise.toString(), feesPaise: r.fees_paise.toString(), taxPaise: r.tax_paise.toString(), payments: r.payments, settledAt: r.settled_at?.toISOString() ?? null, inStatement: r.statement_line_id !== null })),
+      };
+    },
+  );
+
   app.get(
     '/api/v1/discom/recon/statements',
     {
@@ -396,6 +445,38 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
           },
         );
         return { utr: r.utr, status: r.status, reason: r.reason };
+      },
+    );
+
+    app.post(
+      '/sandbox/razorpay/settlements',
+      {
+        config: { access: { public: true } },
+        schema: {
+          tags: ['sandbox'],
+          summary: 'Sandbox gateway: settles the captured payments captured before `before` (default now) into one settlement, paid to the online collections account at the sandbox bank',
+          body: Type.Object({ before: Type.Optional(Type.String({ format: 'date-time' })) }, { additionalProperties: false, examples: [{ before: '2026-11-25T00:00:00Z' }] }),
+          response: { 200: Type.Object({ settlement: Nullable(Type.Object({ id: Type.String(), utr: Type.String(), amountPaise: Money, payments: Type.Integer() })) }), ...errors },
+        },
+      },
+      async (req) => {
+        const made = await sandbox.settle(ctx.config.razorpayKeyId ?? 'rzp_test_sandbox', req.body.before ? new Date(req.body.before) : new Date(), (x) =>
+          bank.bookCredit(ONLINE_COLLECTIONS.accountNo, { utr: x.utr, amountPaise: x.amountPaise, at: x.at, mode: 'NEFT', narrative: `RAZORPAY SETTLEMENT ${x.id} UTR ${x.utr}`, payerName: 'Razorpay Software Pvt Ltd' }),
+        );
+        return { settlement: made ? { id: made.id, utr: made.utr, amountPaise: made.amountPaise.toString(), payments: made.payments } : null };
+      },
+    );
+
+    app.get(
+      '/sandbox/razorpay/settlements/report',
+      {
+        config: { access: { public: true } },
+        schema: { tags: ['sandbox'], summary: 'Sandbox gateway: the settlement reconciliation report (Razorpay’s CSV layout) of settlements made between from and to', querystring: Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }) },
+      },
+      async (req, reply) => {
+        const data = await sandbox.settlementReport(ctx.config.razorpayKeyId ?? 'rzp_test_sandbox', new Date(req.query.from), new Date(req.query.to));
+        reply.header('content-disposition', 'attachment; filename="settlement-report.csv"');
+        return reply.type('text/csv; charset=utf-8').send(data);
       },
     );
 

@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { postForm, send, type Batch, type BatchDetail, type BatchItem, type BatchStatus, type Checkout } from '../api';
+import { postForm, send, type Batch, type BatchDetail, type BatchItem, type BatchStatus, type Challan, type Checkout } from '../api';
 import { LoadError, Loading, TableWrap } from '../components';
 import { Field, FormError, fieldErrors } from '../forms';
 import { formatDateTime, formatNumber, formatPaise } from '../format';
 import { hasRole, useSession } from '../session';
 import { useLiveApi } from '../useApi';
+import { ChallanPanel } from './Challan';
 import { BillCell } from './NewPayment';
 
 const POLL_MS = 3000;
@@ -64,6 +65,11 @@ export function PaymentStatus() {
   const [decisionErrs, setDecisionErrs] = useState<Record<string, string[]>>({});
   const [cancelling, setCancelling] = useState(false);
   const [cancelReason, setCancelReason] = useState('');
+  const [challanError, setChallanError] = useState<unknown>(null);
+  const [issued, setIssued] = useState(false);
+  // An RTGS/NEFT batch's challan, fetched again whenever the batch is (its credits arrive meanwhile).
+  const wantChallan = /^\d{1,18}$/.test(id) && (issued || batch?.mode === 'rtgs_neft');
+  const challan = useLiveApi<Challan>(wantChallan ? `/api/v1/org/payments/batches/${id}/challan` : null, tick);
 
   const polling = batch !== null && (WAITING.includes(batch.status) || batch.postings.pending > 0);
   useEffect(() => {
@@ -110,6 +116,23 @@ export function PaymentStatus() {
     }
   };
 
+  const issueChallan = async () => {
+    setBusy('challan');
+    setActionError(null);
+    setChallanError(null);
+    setNotice(null);
+    try {
+      await send<Challan>('POST', `/api/v1/org/payments/batches/${id}/challan`);
+      setIssued(true);
+      setNotice(t('challan.issued'));
+    } catch (e) {
+      setChallanError(e);
+    } finally {
+      setBusy(null);
+      setTick((n) => n + 1);
+    }
+  };
+
   const decide = (approve: boolean) => (e?: FormEvent) => {
     e?.preventDefault();
     const errs: Record<string, string[]> = {};
@@ -142,8 +165,11 @@ export function PaymentStatus() {
   if (live.value.state === 'error') return <LoadError error={live.value.error} onRetry={live.reload} />;
   const b = live.value.data;
   const mine = session?.user?.id !== undefined && b.createdByUserId === session.user.id;
-  const payable = canMake && ['ready', 'payment_pending', 'unknown'].includes(b.status);
-  const checkable = canMake && b.order !== null && ['ready', 'payment_pending', 'unknown'].includes(b.status);
+  const rtgs = b.mode === 'rtgs_neft';
+  // Online checkout is for online batches; a batch paid by challan waits for its bank transfer instead.
+  const payable = canMake && !rtgs && ['ready', 'payment_pending', 'unknown'].includes(b.status);
+  const byChallan = canMake && b.status === 'ready';
+  const checkable = canMake && !rtgs && b.order !== null && ['ready', 'payment_pending', 'unknown'].includes(b.status);
   const cancellable = canMake && ['pending_approval', 'ready'].includes(b.status);
   const decisionErrors = { ...fieldErrors(actionError, lang), ...decisionErrs };
 
@@ -161,7 +187,7 @@ export function PaymentStatus() {
         <p className="status-line">
           <span className="label">{t('payment.status')}</span> <StatusBadge status={b.status} />
         </p>
-        <p>{t(`paymentStatusText.${b.status}`)}</p>
+        <p>{t(rtgs && (b.status === 'payment_pending' || b.status === 'paid') ? `paymentStatusText.${b.status}_rtgs` : `paymentStatusText.${b.status}`)}</p>
         {b.status === 'pending_approval' && (mine ? <p>{t('payment.ownBatch')}</p> : !canDecide && <p>{t('payment.waitApprover')}</p>)}
       </div>
       {live.failed !== null && (
@@ -169,6 +195,14 @@ export function PaymentStatus() {
           {t('payment.updateFailed')}
         </p>
       )}
+      {notice && (
+        <p className="state state-ok" role="status">
+          {notice}
+        </p>
+      )}
+      {wantChallan && challan.value.state === 'loading' && <Loading />}
+      {wantChallan && challan.value.state === 'error' && <LoadError error={challan.value.error} onRetry={challan.reload} />}
+      {wantChallan && challan.value.state === 'ready' && <ChallanPanel challan={challan.value.data} backTo={`/payments/${b.id}`} />}
 
       <h2>{t('payment.summary')}</h2>
       <dl className="policy summary">
@@ -223,12 +257,7 @@ export function PaymentStatus() {
         )}
       </dl>
 
-      {notice && (
-        <p className="state state-ok" role="status">
-          {notice}
-        </p>
-      )}
-      {(payable || checkable || cancellable || (b.status === 'pending_approval' && canDecide && !mine)) && (
+      {(payable || byChallan || checkable || cancellable || (b.status === 'pending_approval' && canDecide && !mine)) && (
         <section className="card actions-card" aria-labelledby="actions-h">
           <h2 id="actions-h">{t('payment.actions')}</h2>
           {b.status === 'pending_approval' && canDecide && !mine && (
@@ -265,6 +294,17 @@ export function PaymentStatus() {
               </p>
             </div>
           )}
+          {byChallan && (
+            <div className="action-row">
+              <button type="button" className={payable ? undefined : 'primary'} disabled={busy !== null} onClick={() => void issueChallan()} aria-describedby="challan-text">
+                {busy === 'challan' ? t('challan.issuing') : t('challan.payByChallan')}
+              </button>
+              <p id="challan-text" className="muted">
+                {t('challan.payByChallanText')}
+              </p>
+            </div>
+          )}
+          <FormError error={challanError} messages={{ BATCH_NOT_OPEN: t('challan.errors.BATCH_NOT_OPEN') }} />
           <div className="actions">
             {checkable && (
               <button
@@ -322,59 +362,64 @@ export function PaymentStatus() {
         </section>
       )}
 
-      <h2>{t('payment.order')}</h2>
-      {b.order ? (
-        <dl className="policy">
-          <dt>{t('payment.orderId')}</dt>
-          <dd>
-            <code>{b.order.orderId}</code>
-          </dd>
-          <dt>{t('payment.gateway')}</dt>
-          <dd>{b.order.gateway}</dd>
-          <dt>{t('payment.orderCreated')}</dt>
-          <dd>{formatDateTime(b.order.createdAt, lang)}</dd>
-          <dt>{t('payment.lastChecked')}</dt>
-          <dd>{b.order.lastCheckedAt ? formatDateTime(b.order.lastCheckedAt, lang) : t('payment.never')}</dd>
-        </dl>
-      ) : (
-        <p className="empty">{t('payment.noOrder')}</p>
-      )}
+      {/* A challan batch never went to the gateway: its order and gateway payments would only say so. */}
+      {!(rtgs && b.order === null) && (
+        <>
+          <h2>{t('payment.order')}</h2>
+          {b.order ? (
+            <dl className="policy">
+              <dt>{t('payment.orderId')}</dt>
+              <dd>
+                <code>{b.order.orderId}</code>
+              </dd>
+              <dt>{t('payment.gateway')}</dt>
+              <dd>{b.order.gateway}</dd>
+              <dt>{t('payment.orderCreated')}</dt>
+              <dd>{formatDateTime(b.order.createdAt, lang)}</dd>
+              <dt>{t('payment.lastChecked')}</dt>
+              <dd>{b.order.lastCheckedAt ? formatDateTime(b.order.lastCheckedAt, lang) : t('payment.never')}</dd>
+            </dl>
+          ) : (
+            <p className="empty">{t('payment.noOrder')}</p>
+          )}
 
-      <h2>{t('payment.payments')}</h2>
-      {b.payments.length === 0 ? (
-        <p className="empty">{t('payment.noPayments')}</p>
-      ) : (
-        <TableWrap label={t('payment.payments')}>
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">{t('payment.gatewayPaymentId')}</th>
-                <th scope="col" className="num">{t('payment.amount')}</th>
-                <th scope="col">{t('payment.method')}</th>
-                <th scope="col">{t('payment.result')}</th>
-                <th scope="col">{t('payment.capturedAt')}</th>
-                <th scope="col">{t('payment.confirmedBy')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {b.payments.map((p) => (
-                <tr key={p.id} className={p.status === 'failed' ? 'row-failure' : undefined}>
-                  <td>
-                    <code>{p.gatewayPaymentId}</code>
-                  </td>
-                  <td className="num nowrap">{formatPaise(p.amountPaise, lang)}</td>
-                  <td>{p.method ? t(`payMethod.${p.method}`, { defaultValue: p.method }) : '—'}</td>
-                  <td>
-                    <span className={`badge ${p.status === 'captured' ? 'badge-clear' : 'badge-overdue'}`}>{t(`gatewayPayment.${p.status}`, { defaultValue: p.status })}</span>
-                    {p.error && <span className="block field-error">{p.error}</span>}
-                  </td>
-                  <td className="nowrap">{p.capturedAt ? formatDateTime(p.capturedAt, lang) : '—'}</td>
-                  <td>{t(`gatewayPayment.${p.confirmedBy}`, { defaultValue: p.confirmedBy })}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+          <h2>{t('payment.payments')}</h2>
+          {b.payments.length === 0 ? (
+            <p className="empty">{t('payment.noPayments')}</p>
+          ) : (
+            <TableWrap label={t('payment.payments')}>
+              <table className="data">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('payment.gatewayPaymentId')}</th>
+                    <th scope="col" className="num">{t('payment.amount')}</th>
+                    <th scope="col">{t('payment.method')}</th>
+                    <th scope="col">{t('payment.result')}</th>
+                    <th scope="col">{t('payment.capturedAt')}</th>
+                    <th scope="col">{t('payment.confirmedBy')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {b.payments.map((p) => (
+                    <tr key={p.id} className={p.status === 'failed' ? 'row-failure' : undefined}>
+                      <td>
+                        <code>{p.gatewayPaymentId}</code>
+                      </td>
+                      <td className="num nowrap">{formatPaise(p.amountPaise, lang)}</td>
+                      <td>{p.method ? t(`payMethod.${p.method}`, { defaultValue: p.method }) : '—'}</td>
+                      <td>
+                        <span className={`badge ${p.status === 'captured' ? 'badge-clear' : 'badge-overdue'}`}>{t(`gatewayPayment.${p.status}`, { defaultValue: p.status })}</span>
+                        {p.error && <span className="block field-error">{p.error}</span>}
+                      </td>
+                      <td className="nowrap">{p.capturedAt ? formatDateTime(p.capturedAt, lang) : '—'}</td>
+                      <td>{t(`gatewayPayment.${p.confirmedBy}`, { defaultValue: p.confirmedBy })}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+          )}
+        </>
       )}
 
       {(b.postings.pending > 0 || b.postings.acknowledged > 0 || b.postings.rejected > 0) && (

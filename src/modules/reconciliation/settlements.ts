@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../platform/db/schema.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { recordAudit } from '../audit/index.ts';
+
+/**
+ * Gateway settlement reconciliation. The gateway pays captured payments out to the discom's
+ * account in settlements, net of its fee and the GST on it, each with a UTR; its settlement
+ * report (Razorpay's reconciliation layout: one row per payment, amounts in paise) says which
+ * payment went into which settlement. Importing it:
+ *
+ *   - matches each row to the portal's payment by the gateway payment id (tier 1) and records
+ *     the fee, the tax and the settlement; rows for payments the portal does not know are reported;
+ *   - records each settlement once, with one balanced ledger transaction: the bank receives the
+ *     net, the fees account the fee and tax, the gateway clearing account is emptied by the
+ *     gross of known payments (unknown ones to suspense);
+ *   - matches the settlement's UTR and amount to a bank statement credit already imported (or a
+ *     later import matches it: statements.ts), which then leaves the exception queue;
+ *   - closes 'not_settled' exceptions of payments it settles.
+ *
+ * A gateway payment not settled within N working days of capture (3 by default) becomes a
+ * 'not_settled' exception (flagUnsettled, run by the janitor).
+ */
+
+type Db = Kysely<DB>;
+
+const REQUIRED = ['entity_id', 'type', 'credit', 'fee', 'tax', 'settlement_id', 'settlement_utr', 'settled_at'] as const;
+
+export interface SettlementImport {
+  duplicate: boolean;
+  rows: number;
+  payments: number;
+  matched: number;
+  unknown: string[];
+  settlements: { id: string; utr: string | null; amountPaise: string; feesPaise: string; taxPaise: string; payments: number; new: boolean; bankMatched: boolean }[];
+}
+
+interface Row {
+  entity_id: string;
+  type: string;
+  credit: string;
+  fee: string;
+  tax: string;
+  settlement_id: string;
+  settlement_utr: string;
+  settled_at: string;
+}
+
+function refuse(problem: string): never {
+  throw new AppError('STATEMENT_INVALID', [{ path: 'file', problem: 'invalid', message: { en: `settlement report: ${problem}`, hi: `निपटान रिपोर्ट अमान्य: ${problem}` } }]);
+}
+
+export function parseSettlementReport(data: Buffer): Row[] {
+  let records: Record<string, string>[];
+  try {
+    records = parse<Record<string, string>>(data, { columns: (h: string[]) => h.map((x) => x.trim().toLowerCase()), skip_empty_lines: true, bom: true, trim: true });
+  } catch (e) {
+    refuse(`not a CSV file (${(e as Error).message})`);
+  }
+  if (!records.length) refuse('no rows');
+  const missing = REQUIRED.filter((c) => !(c in records[0]!));
+  if (missing.length) refuse(`columns missing: ${missing.join(', ')}`);
+  const bad: string[] = [];
+  records.forEach((r, i) => {
+    if (r.type !== 'payment') return;
+    for (const k of ['credit', 'fee', 'tax', 'settled_at'] as const) if (!/^[0-9]+$/.test(r[k] ?? '')) bad.push(`row ${i + 2}: ${k} "${r[k] ?? ''}" is not a whole number`);
+    if (!/^pay_[A-Za-z0-9]{6,40}$/.test(r.entity_id ?? '')) bad.push(`row ${i + 2}: entity_id "${r.entity_id ?? ''}" is not a payment id`);
+    if (!r.settlement_id) bad.push(`row ${i + 2}: no settlement_id`);
+  });
+  if (bad.length) refuse(bad.slice(0, 20).join('; ') + (bad.length > 20 ? `; and ${bad.length - 20} more` : ''));
+  return records as unknown as Row[];
+}
+
+export async function importSettlementReport(db: Db, p: Principal, file: { name: string; data: Buffer }, meta: RequestMeta | null): Promise<SettlementImport> {
+  const rows = parseSettlementReport(file.data).filter((r) => r.type === 'payment');
+  const sha = createHash('sha256').update(file.data).digest('hex');
+  return db.transaction().execute(async (trx) => {
+    const ids = rows.map((r) => r.entity_id);
+    const known = new Map(
+      (ids.length ? await trx.selectFrom('payments').select(['id', 'gateway_payment_id', 'settlement_id', 'amount_paise']).where('gateway_payment_id', 'in', ids).where('gateway', '<>', 'bank').execute() : []).map((x) => [x.gateway_payment_id, x]),
+    );
+    const unknown = ids.filter((i) => !known.has(i));
+    const groups = new Map<string, Row[]>();
+    for (const r of rows) groups.set(r.settlement_id, [...(groups.get(r.settlement_id) ?? []), r]);
+    const out: SettlementImport['settlements'] = [];
+    let matched = 0;
+    for (const [sid, rs] of groups) {
+      const gross = rs.reduce((s, r) => s + BigInt(r.credit), 0n);
+      const fees = rs.reduce((s, r) => s + BigInt(r.fee), 0n);
+      const tax = rs.reduce((s, r) => s + BigInt(r.tax), 0n);
+      const net = gross - fees - tax;
+      const grossKnown = rs.filter((r) => known.has(r.entity_id)).reduce((s, r) => s + BigInt(r.credit), 0n);
+      const utr = rs[0]!.settlement_utr ? rs[0]!.settlement_utr.toUpperCase() : null;
+      const ins = await trx
+        .insertInto('gateway_settlements')
+        .values({ settlement_id: sid, gateway: 'razorpay', utr, amount_paise: net, fees_paise: fees, tax_paise: tax, settled_at: new Date(Number(rs[0]!.settled_at) * 1000), payments: rs.length, report_sha256: sha })
+        .onConflict((oc) => oc.column('settlement_id').doNothing())
+        .returning('settlement_id')
+        .executeTakeFirst();
+      if (ins) {
+        const txn = await trx.insertInto('ledger_transactions').values({ kind: 'gateway_settled', memo: `settlement ${sid} UTR ${utr ?? '-'}` }).returning('id').executeTakeFirstOrThrow();
+        const entries: [string, bigint][] = [['bank', net], ['fees', fees + tax], ['gateway_clearing', -grossKnown], ['suspense', grossKnown - gross]];
+        await trx
+          .insertInto('ledger_entries')
+          .values(entries.filter(([, a]) => a !== 0n).map(([account, amount]) => ({ txn_id: txn.id, account: account as 'bank', connection_id: null, amount_paise: amount })))
+          .execute();
+      }
+      // Each known payment: its fee, tax and settlement, once.
+      for (const r of rs) {
+        const k = known.get(r.entity_id);
+        if (!k || k.settlement_id) continue;
+        await trx.updateTable('payments').set({ fee_paise: BigInt(r.fee), tax_paise: BigInt(r.tax), settlement_id: sid }).where('id', '=', k.id).where('settlement_id', 'is', null).execute();
+        matched++;
+      }
+      const bankMatched = await matchSettlementToBank(trx, sid);
+      out.push({ id: sid, utr, amountPaise: net.toString(), feesPaise: fees.toString(), taxPaise: tax.toString(), payments: rs.length, new: !!ins, bankMatched });
+    }
+    // Payments now settled leave the queue.
+    await sql`
+      UPDATE recon_exceptions e SET status = 'resolved', resolution = 'settled', resolved_at = now(), note = 'in settlement ' || p.settlement_id
+        FROM payments p WHERE e.payment_id = p.id AND e.status = 'open' AND e.reason = 'not_settled' AND p.settlement_id IS NOT NULL`.execute(trx);
+    const duplicate = out.every((s) => !s.new) && matched === 0;
+    await recordAudit(trx, {
+      action: 'settlement_report.imported',
+      actor: p,
+      orgId: null,
+      target: { type: 'settlement_report', id: sha.slice(0, 16) },
+      details: { file: file.name, sha256: sha, rows: rows.length, matched, unknown: unknown.length, settlements: out.map((s) => s.id) },
+      meta,
+    });
+    return { duplicate, rows: rows.length, payments: rows.length, matched, unknown, settlements: out };
+  });
+}
+
+/**
+ * The settlement's payout seen in a statement already imported: its credit (held for want of a
+ * challan) is the settlement's, its suspense released (the settlement's own ledger entry
+ * already has the money in the bank), its exception closed.
+ */
+async function matchSettlementToBank(trx: Db, settlementId: string): Promise<boolean> {
+  const s = await trx.selectFrom('gateway_settlements').select(['settlement_id', 'utr', 'amount_paise', 'statement_line_id']).where('settlement_id', '=', settlementId).executeTakeFirstOrThrow();
+  if (s.statement_line_id) return true;
+  if (!s.utr) return false;
+  const c = await trx.selectFrom('bank_credits').select(['id', 'utr', 'status', 'statement_line_id', 'amount_paise']).where('utr', '=', s.utr.replace(/[^A-Z0-9]/g, '')).forUpdate().executeTakeFirst();
+  if (!c || c.amount_paise !== s.amount_paise || c.status !== 'held') return false;
+  await trx.updateTable('bank_credits').set({ status: 'settlement', match_rule: 'settlement_utr' }).where('id', '=', c.id).execute();
+  await trx.updateTable('recon_exceptions').set({ status: 'resolved', resolution: 'settled', resolved_at: new Date(), note: `gateway settlement ${settlementId}` }).where('credit_id', '=', c.id).where('status', '=', 'open').execute();
+  const txn = await trx.insertInto('ledger_transactions').values({ kind: 'credit_released', credit_id: c.id, memo: `settlement ${settlementId} payout` }).returning('id').executeTakeFirstOrThrow();
+  await trx.insertInto('ledger_entries').values([
+    { txn_id: txn.id, account: 'suspense', connection_id: null, amount_paise: c.amount_paise },
+    { txn_id: txn.id, account: 'bank', connection_id: null, amount_paise: -c.amount_paise },
+  ]).execute();
+  if (c.statement_line_id) {
+    await trx.updateTable('statement_lines').set({ settlement_id: settlementId, reason: 'settlement_utr' }).where('id', '=', c.statement_line_id).execute();
+    await trx.updateTable('gateway_settlements').set({ statement_line_id: c.statement_line_id }).where('settlement_id', '=', settlementId).execute();
+  }
+  return true;
+}
+
+/** The cut-off: `days` working days (Monday to Friday, IST) before `now`. */
+export function workingDaysBefore(now: Date, days: number): Date {
+  const d = new Date(now.getTime());
+  let left = days;
+  while (left > 0) {
+    d.setTime(d.getTime() - 86_400_000);
+    const dow = new Date(d.getTime() + 5.5 * 3_600_000).getUTCDay();
+    if (dow !== 0 && dow !== 6) left--;
+  }
+  return d;
+}
+
+/** Gateway payments captured more than N working days ago and still not in a settlement: exceptions, once each. */
+export async function flagUnsettled(db: Db, now: Date, days = 3): Promise<number> {
+  const cutoff = workingDaysBefore(now, days);
+  const r = await sql`
+    INSERT INTO recon_exceptions (reason, payment_id, batch_id, org_id, amount_paise, detail)
+    SELECT 'not_settled', p.id, p.batch_id, p.org_id, p.amount_paise, 'captured ' || to_char(p.captured_at AT TIME ZONE 'Asia/Kolkata', 'DD-MM-YYYY HH24:MI') || ' IST, not in any settlement after ' || ${days} || ' working days'
+      FROM payments p
+     WHERE p.status = 'captured' AND p.challan_id IS NULL AND p.settlement_id IS NULL AND p.captured_at < ${cutoff}
+    ON CONFLICT DO NOTHING`.execute(db);
+  return Number(r.numAffectedRows ?? 0n);
+}
