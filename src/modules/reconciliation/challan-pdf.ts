@@ -63,7 +63,6 @@ export async function challanPdf(c: ChallanView, lang: Lang, now: Date): Promise
 
   // The box with what the bank needs.
   const boxTop = doc.y;
-  doc.rect(m.left, boxTop, full, 150).lineWidth(1.2).strokeColor('#1a4f8b').stroke();
   doc.y = boxTop + 10;
   const rows: [string, string][] = [
     [t.beneficiary, c.beneficiaryName],
@@ -78,9 +77,11 @@ export async function challanPdf(c: ChallanView, lang: Lang, now: Date): Promise
     const ly = doc.y;
     write(doc, k, { x: m.left + 12, y: ly, width: full * 0.4, size: 10, color: '#444444' });
     write(doc, v, { x: m.left + 12 + full * 0.4, y: ly, width: full * 0.6 - 24, size: 11, bold: true });
-    doc.y = Math.max(doc.y, ly + 19);
+    doc.y = Math.max(doc.y, ly + 19) + 3;
   }
-  doc.y = boxTop + 164;
+  // The box drawn round the rows as laid out (Hindi lines are taller).
+  doc.rect(m.left, boxTop, full, doc.y - boxTop + 6).lineWidth(1.2).strokeColor('#1a4f8b').stroke();
+  doc.y += 20;
   for (const r of t.rules) {
     write(doc, `•  ${r}`, { x: m.left, width: full, size: 9.5 });
     doc.moveDown(0.4);

@@ -471,6 +471,41 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
     await checkInvariants(database.db);
   });
 
+  it('shows the three-way view of a batch, the daily report (JSON, PDF in both languages, XLSX) and the collections dashboard with exports', async () => {
+    const c = await challanFor(1);
+    await transfer(c.vaNumber, c.amountPaise, 'notification');
+    const three = await maker.get(`/api/v1/org/payments/batches/${c.batchId}/reconciliation`);
+    expect(three.statusCode, three.body).toBe(200);
+    const v = three.json<{ received: { source: string; amountPaise: string }[]; banked: { inStatement: boolean }[]; posted: { postings: number }; legs: Record<string, boolean> }>();
+    expect(v.received).toEqual([expect.objectContaining({ source: 'bank', amountPaise: c.amountPaise })]);
+    expect(v.legs).toEqual({ received: true, banked: false, posted: false });
+    // The statement shows the credit: the bank leg is complete.
+    await importToday('mt940');
+    const after = (await accounts.get(`/api/v1/discom/recon/batches/${c.batchId}`)).json<{ legs: Record<string, boolean> }>();
+    expect(after.legs.banked).toBe(true);
+    expect((await phed.get(`/api/v1/org/payments/batches/${c.batchId}/reconciliation`)).statusCode).toBe(404);
+    const daily = (await accounts.get('/api/v1/discom/recon/daily')).json<{ received: { mode: string; count: number }[]; exceptionsOpen: { reason: string; count: number }[]; openItems: unknown[] }>();
+    expect(daily.received.find((x) => x.mode === 'rtgs_neft')!.count).toBeGreaterThanOrEqual(1);
+    expect(daily.exceptionsOpen.reduce((s2, x) => s2 + x.count, 0)).toBe(daily.openItems.length);
+    for (const lang of ['en', 'hi']) {
+      const pdf = await accounts.get(`/api/v1/discom/recon/daily.pdf?lang=${lang}`);
+      expect(pdf.statusCode).toBe(200);
+      expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    }
+    const xlsx = await accounts.get('/api/v1/discom/recon/daily.xlsx');
+    expect(xlsx.statusCode).toBe(200);
+    expect(xlsx.rawPayload.subarray(0, 2).toString()).toBe('PK');
+    const col = (await accounts.get('/api/v1/discom/collections')).json<{ totals: { count: number; amountPaise: string }; byMode: { mode: string; amountPaise: string }[]; byDivision: unknown[]; topDues: { organisation: string }[]; byDay: unknown[] }>();
+    expect(col.totals.count).toBeGreaterThan(0);
+    expect(BigInt(col.totals.amountPaise)).toBe(col.byMode.reduce((s2, m) => s2 + BigInt(m.amountPaise), 0n));
+    expect(col.byDivision.length).toBeGreaterThan(0);
+    expect(col.topDues.length).toBeGreaterThan(0);
+    const csv = await accounts.get('/api/v1/discom/collections/export?section=by_mode&format=csv');
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body).toContain('Mode,Payments,Amount (₹)');
+    expect((await maker.get('/api/v1/discom/collections')).statusCode).toBe(403);
+  });
+
   it('processes Razorpay’s documented virtual_account.credited sample: verified, and held (its account is not one of ours)', async () => {
     const raw = fs.readFileSync(path.join(FIXTURES, 'virtual_account.credited.bank_transfer.json'));
     const r = await app.inject({ method: 'POST', url: '/api/v1/webhooks/razorpay', headers: { 'content-type': 'application/json', 'x-razorpay-signature': signWebhook(raw, webhookSecret), 'x-razorpay-event-id': 'evt_fixture_va_1' }, payload: raw });

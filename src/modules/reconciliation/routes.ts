@@ -4,7 +4,9 @@ import { EcollectShapeError, parseEcollect, verifyEcollect } from '../../adapter
 import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
-import { CONTENT_TYPES } from '../../platform/spreadsheet.ts';
+import { CONTENT_TYPES, money, sheetStream, type Cell } from '../../platform/spreadsheet.ts';
+import { collections, dailyReport, threeWay } from './reports.ts';
+import { dailyReportPdf, dailyReportXlsx } from './report-docs.ts';
 import { orgOf, userOf } from '../identity/index.ts';
 import { bulkPaymentFile } from './bulk-file.ts';
 import { challanPdf } from './challan-pdf.ts';
@@ -409,6 +411,105 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         })),
         next: rows.length > 100 ? page[page.length - 1]!.line_no : null,
       };
+    },
+  );
+
+  // ---- three-way view, daily report, collections --------------------------------------------
+
+  const ThreeWayT = Type.Object({
+    batch: Type.Object({ id: Type.String(), reference: Type.String(), organisation: Type.String(), status: Type.String(), mode: Type.String(), totalPaise: Money, paidPaise: Money }),
+    received: Type.Array(Type.Object({ source: Type.String(), reference: Type.String(), amountPaise: Money, at: Nullable(Type.String()), confirmedBy: Type.String() })),
+    banked: Type.Array(Type.Object({ kind: Type.String(), reference: Type.String(), utr: Nullable(Type.String()), amountPaise: Money, feesPaise: Nullable(Money), inStatement: Type.Boolean() })),
+    posted: Type.Object({ postings: Type.Integer(), acknowledged: Type.Integer(), pending: Type.Integer(), rejected: Type.Integer(), amountPaise: Money, acknowledgedPaise: Money }),
+    legs: Type.Object({ received: Type.Boolean(), banked: Type.Boolean(), posted: Type.Boolean() }),
+  });
+  app.get(
+    '/api/v1/discom/recon/batches/:batchId',
+    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'Three-way view of a batch: money received ↔ bank statement or gateway settlement ↔ billing postings acknowledged', params: Type.Object({ batchId: IdStr }), response: { 200: ThreeWayT, ...errors } } },
+    async (req) => {
+      const v = await threeWay(db, BigInt(req.params.batchId), null);
+      if (!v) throw new AppError('NOT_FOUND');
+      return v;
+    },
+  );
+  app.get(
+    '/api/v1/org/payments/batches/:batchId/reconciliation',
+    { config: readers, schema: { tags, summary: 'Where the batch’s money is: received, seen in the discom’s bank (or the gateway’s settlement), and acknowledged by the billing system', params: Type.Object({ batchId: IdStr }), response: { 200: ThreeWayT, ...errors } } },
+    async (req) => {
+      const v = await threeWay(db, BigInt(req.params.batchId), orgOf(req));
+      if (!v) throw new AppError('NOT_FOUND');
+      return v;
+    },
+  );
+
+  const todayIst = () => new Date(ctx.clock().getTime() + 5.5 * 3_600_000).toISOString().slice(0, 10);
+  const Day = Type.Object({ day: Type.Optional(Type.String({ format: 'date' })), lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')])) });
+  app.get(
+    '/api/v1/discom/recon/daily',
+    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report (IST day, default today): money received, matched, unmatched, exceptions raised/resolved/open, postings', querystring: Day } },
+    async (req) => dailyReport(db, req.query.day ?? todayIst()),
+  );
+  app.get(
+    '/api/v1/discom/recon/daily.pdf',
+    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report as a PDF (English or Hindi)', querystring: Day } },
+    async (req, reply) => {
+      const day = req.query.day ?? todayIst();
+      const pdf = await dailyReportPdf(await dailyReport(db, day), req.query.lang ?? 'en');
+      reply.header('content-disposition', `attachment; filename="reconciliation-${day}.pdf"`);
+      return reply.type(CONTENT_TYPES.pdf).send(pdf);
+    },
+  );
+  app.get(
+    '/api/v1/discom/recon/daily.xlsx',
+    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report as an XLSX workbook (summary and open exceptions)', querystring: Day } },
+    async (req, reply) => {
+      const day = req.query.day ?? todayIst();
+      const x = await dailyReportXlsx(await dailyReport(db, day));
+      reply.header('content-disposition', `attachment; filename="reconciliation-${day}.xlsx"`);
+      return reply.type(CONTENT_TYPES.xlsx).send(x);
+    },
+  );
+
+  const Range = Type.Object({ from: Type.Optional(Type.String({ format: 'date' })), to: Type.Optional(Type.String({ format: 'date' })) });
+  const rangeOf = (q: { from?: string; to?: string }) => {
+    const to = q.to ?? todayIst();
+    const from = q.from ?? new Date(new Date(`${to}T00:00:00Z`).getTime() - 29 * 86_400_000).toISOString().slice(0, 10);
+    if (from > to) throw new AppError('VALIDATION_FAILED', [{ path: 'query.from', problem: 'after_to', message: { en: 'from is after to', hi: 'आरंभ तिथि अंतिम तिथि के बाद है' } }]);
+    return { from, to };
+  };
+  app.get(
+    '/api/v1/discom/collections',
+    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'Collections dashboard (default the last 30 days): by day and mode, by organisation type, by circle and division; top organisations by dues; pending tag requests; postings waiting or refused; open exceptions', querystring: Range } },
+    async (req) => {
+      const { from, to } = rangeOf(req.query);
+      return collections(db, from, to);
+    },
+  );
+  const SECTIONS = ['by_day', 'by_mode', 'by_org_type', 'by_division', 'top_dues'] as const;
+  app.get(
+    '/api/v1/discom/collections/export',
+    {
+      config: { access: { roles: 'discom' } },
+      schema: { tags, summary: 'One section of the collections dashboard as CSV or XLSX', querystring: Type.Object({ ...Range.properties, section: Type.Union(SECTIONS.map((x) => Type.Literal(x))), format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')]) }) },
+    },
+    async (req, reply) => {
+      const { from, to } = rangeOf(req.query);
+      const c = await collections(db, from, to);
+      const m = (p: string) => money(BigInt(p));
+      const specs: Record<(typeof SECTIONS)[number], { header: string[]; rows: Cell[][] }> = {
+        by_day: { header: ['Day', 'Online (₹)', 'RTGS/NEFT (₹)'], rows: c.byDay.map((d) => [d.day, m(d.online), m(d.rtgsNeft)]) },
+        by_mode: { header: ['Mode', 'Payments', 'Amount (₹)'], rows: c.byMode.map((d) => [d.mode, d.count, m(d.amountPaise)]) },
+        by_org_type: { header: ['Organisation type', 'Payments', 'Amount (₹)'], rows: c.byOrgType.map((d) => [d.type, d.count, m(d.amountPaise)]) },
+        by_division: { header: ['Discom', 'Circle', 'Division', 'Connections', 'Amount (₹)'], rows: c.byDivision.map((d) => [d.discom, d.circle, d.division, d.connections, m(d.amountPaise)]) },
+        top_dues: { header: ['Organisation', 'Type', 'Connections', 'Outstanding (₹)'], rows: c.topDues.map((d) => [d.organisation, d.type, d.connections, m(d.outstandingPaise)]) },
+      };
+      const q = req.query as { section: (typeof SECTIONS)[number]; format: 'csv' | 'xlsx' };
+      const spec = specs[q.section];
+      const format = q.format;
+      reply.header('content-disposition', `attachment; filename="collections-${q.section}-${from}-${to}.${format}"`);
+      return reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : CONTENT_TYPES.xlsx).send(
+        sheetStream({ sheet: q.section, header: spec.header, pages: (async function* () { yield spec.rows; })() }, format),
+      );
     },
   );
 
