@@ -12,6 +12,10 @@ import { DEMO_PASSWORD } from '../demo/people.ts';
 import { seedDemo, tagDemoConnections } from '../demo/seed.ts';
 import { buildGateway, SANDBOX_KEY_ID, type Payments } from './gateway.ts';
 import { checkInvariants } from './invariants.ts';
+import { SandboxBank } from '../../adapters/bank/sandbox.ts';
+import { ecollectBody } from '../../adapters/bank/ecollect.ts';
+import { hmacHex } from '../../adapters/gateway/razorpay-protocol.ts';
+import { applyWaitingCredits } from '../reconciliation/index.ts';
 
 /**
  * Races need real connections: PostgreSQL only (PGlite has one session). Requests are fired
@@ -121,6 +125,45 @@ describe.runIf(engineName === 'postgres')('payments under concurrency on Postgre
     const events = await sql<{ processed: number; dupes: number }>`
       SELECT count(*) FILTER (WHERE status = 'processed')::int AS processed, sum(duplicates)::int AS dupes FROM webhook_events WHERE verified`.execute(database.db);
     expect(events.rows[0]).toEqual({ processed: 86, dupes: 86 * 3 });
+    await checkInvariants(database.db);
+  });
+
+  it('applies a bank credit once when two e-collect notifications of it and the statement carrying it arrive at once; later transfers to the paid challan are refused by e-collect', async () => {
+    const { rows: free } = await sql<{ id: bigint }>`
+      SELECT d.connection_id AS id FROM connection_dues d JOIN connections c ON c.id = d.connection_id JOIN discoms dc ON dc.id = c.discom_id
+       WHERE d.org_id = ${orgId} AND d.balance_paise > 0 AND dc.code = 'NBPDCL'
+         AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
+       ORDER BY d.connection_id DESC LIMIT 1`.execute(database.db);
+    const batch = await maker.req('POST', '/api/v1/org/payments/batches', { items: [{ connectionId: free[0]!.id.toString() }] }, { 'idempotency-key': 'rtgs-race-0001' });
+    expect(batch.statusCode, batch.body).toBe(201);
+    const c = (await maker.post(`/api/v1/org/payments/batches/${batch.json<{ id: string }>().id}/challan`)).json<{ vaNumber: string; amountPaise: string; batchId: string }>();
+    const bank = new SandboxBank(database.db);
+    const utr = 'RACEN0000000000001';
+    // Booked at the bank only (the statement will carry it), then told three ways at once.
+    await bank.transfer({ vaNumber: c.vaNumber, amountPaise: BigInt(c.amountPaise), channel: 'statement', utr });
+    const secret = await bank.ecollectSecret();
+    const body = ecollectBody({ utr, vaNumber: c.vaNumber, amountPaise: BigInt(c.amountPaise), mode: 'NEFT', creditedAt: new Date(), payerName: null, payerAccount: null, payerIfsc: null });
+    const today = new Date(Date.now() + 5.5 * 3_600_000).toISOString().slice(0, 10);
+    const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=50200011112221&from=${today}&to=${today}&format=mt940` });
+    const accounts = await new Client(app, '10.2.0.9').login('accounts.sbpdcl', DEMO_PASSWORD, 'IFRWG33VNZ2HGIDTMJYGIY3MEBQWGY3P');
+    const results = await Promise.all([
+      app.inject({ method: 'POST', url: '/api/v1/bank/ecollect/notify', headers: { 'content-type': 'application/json', 'x-bank-signature': hmacHex(secret, body) }, payload: body }),
+      app.inject({ method: 'POST', url: '/api/v1/bank/ecollect/notify', headers: { 'content-type': 'application/json', 'x-bank-signature': hmacHex(secret, body) }, payload: body }),
+      accounts.raw('POST', '/api/v1/discom/recon/statements?format=mt940', st.rawPayload),
+    ]);
+    for (const r of results) expect(r.statusCode, r.body).toBeLessThan(300);
+    await applyWaitingCredits(database.db);
+    const pays = await sql<{ n: number }>`SELECT count(*)::int AS n FROM payments WHERE gateway = 'bank' AND gateway_payment_id = ${utr}`.execute(database.db);
+    expect(pays.rows[0]!.n).toBe(1);
+    const credit = await database.db.selectFrom('bank_credits').select(['status', 'sources']).where('utr', '=', utr).executeTakeFirstOrThrow();
+    expect(credit.status).toBe('applied');
+    expect([...credit.sources].sort()).toEqual(['ecollect', 'statement']);
+    // Two more transfers to the now-paid challan, at once: both held as duplicates, nothing applied twice.
+    const two = await Promise.all(['RACEN0000000000002', 'RACEN0000000000003'].map((u) => bank.transfer({ vaNumber: c.vaNumber, amountPaise: BigInt(c.amountPaise), channel: 'ecollect', utr: u }, { ecollect: async (step, b, sig) => {
+      const res = await app.inject({ method: 'POST', url: `/api/v1/bank/ecollect/${step}`, headers: { 'content-type': 'application/json', 'x-bank-signature': sig }, payload: b });
+      return { status: res.statusCode, json: res.json<Record<string, unknown>>() };
+    } })));
+    expect(two.map((t) => t.status)).toEqual(['returned', 'returned']); // e-collect refuses money for a paid challan
     await checkInvariants(database.db);
   });
 });

@@ -16,11 +16,15 @@ import { buildGateway, SANDBOX_KEY_ID, type Payments } from './gateway.ts';
 import { runJanitor, runPostings } from './index.ts';
 import { checkInvariants } from './invariants.ts';
 import { rng } from '../../../test/helpers/rng.ts';
+import { applyWaitingCredits, expireChallans, flagUnsettled } from '../reconciliation/index.ts';
 
 /**
  * A seeded random simulation of the money core: batches made and cancelled, payments that
  * succeed, fail or hang, webhooks duplicated, lost, late and replayed, the billing system going
- * down, syncs and the janitor, in random order. After every step the invariants of DESIGN.md
+ * down, syncs and the janitor; RTGS/NEFT challans, bank transfers of the right, a short or an
+ * excess amount (or to no challan), told by notification, e-collect or only the statement,
+ * statements imported (some twice, in several formats), challans expiring, the accounts team
+ * resolving exceptions, gateway settlements and their reports; in random order. After every step the invariants of DESIGN.md
  * must hold and no request may answer 500. A failure names the seed and the step; replay it
  * with SIM_SEED=<seed>.
  */
@@ -35,6 +39,7 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
   let sandbox: SandboxGateway;
   let billing: BillingSimulator;
   let maker: Client;
+  let accounts: Client;
   let orgId: bigint;
 
   beforeAll(async () => {
@@ -49,6 +54,7 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
     app = await buildApp({ config, database, billing, clock: () => new Date(), payments });
     await app.ready();
     maker = await new Client(app, '10.3.0.1').login('edu.admin', DEMO_PASSWORD);
+    accounts = await new Client(app, '10.3.0.2').login('accounts.sbpdcl', DEMO_PASSWORD, 'IFRWG33VNZ2HGIDTMJYGIY3MEBQWGY3P');
     orgId = (await database.db.selectFrom('organisations').select('id').where('department_code', '=', 'BR-EDU').executeTakeFirstOrThrow()).id;
   });
   afterAll(async () => {
@@ -77,7 +83,9 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
       const batchesIn = async (statuses: string[]) =>
         (await database.db.selectFrom('payment_batches').select('id').where('org_id', '=', orgId).where('status', 'in', statuses as never[]).execute()).map((b) => b.id.toString());
 
-      const ops = ['create', 'create', 'create', 'pay', 'pay', 'pay', 'deliver', 'deliver', 'cancel', 'chaos', 'postings', 'sync', 'janitor', 'replay'] as const;
+      const ops = ['create', 'create', 'create', 'pay', 'pay', 'pay', 'deliver', 'deliver', 'cancel', 'chaos', 'postings', 'sync', 'janitor', 'replay',
+        'challan', 'challan', 'transfer', 'transfer', 'transfer', 'statement', 'expire', 'resolve', 'resolve', 'settle'] as const;
+      const today = () => new Date(Date.now() + 5.5 * 3_600_000).toISOString().slice(0, 10);
       for (let step = 1; step <= STEPS; step++) {
         const op = pick(ops)!;
         log.push(`${step}: ${op}`);
@@ -155,6 +163,73 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
             log.push(`   ${res.statusCode} ${res.body.slice(0, 80)}`);
             break;
           }
+          case 'challan': {
+            const id = pick(await batchesIn(['ready']));
+            if (!id) break;
+            const res = await maker.post(`/api/v1/org/payments/batches/${id}/challan`);
+            noServerError(step, op, res);
+            log.push(`   batch ${id}: ${res.statusCode} ${res.statusCode === 200 ? res.json<{ vaNumber: string }>().vaNumber : res.json<{ error: { code: string } }>().error.code}`);
+            break;
+          }
+          case 'transfer': {
+            const { rows } = await sql<{ va_number: string; amount_paise: bigint; valid_until: Date }>`
+              SELECT c.va_number, c.amount_paise, c.valid_until FROM challans c JOIN payment_batches b ON b.id = c.batch_id
+               WHERE b.org_id = ${orgId} ORDER BY md5(c.id::text || ${String(step)}) LIMIT 1`.execute(database.db);
+            const ch = rows[0];
+            const roll = r();
+            const va = !ch || roll < 0.1 ? `NBPD${String(900_000_000 + step).padStart(10, '0')}0` : ch.va_number;
+            const exact = ch?.amount_paise ?? 100_000n;
+            const amount = roll < 0.6 ? exact : roll < 0.75 ? exact - 1_000n : exact + 2_500n;
+            const channel = pick(['notification', 'notification', 'ecollect', 'statement'] as const)!;
+            const late = ch && r() < 0.15 ? new Date(ch.valid_until.getTime() + 3_600_000) : undefined;
+            const res = await app.inject({ method: 'POST', url: '/sandbox/bank/transfers', payload: { vaNumber: va, amountPaise: String(amount > 0n ? amount : 100n), channel, ...(late ? { at: late.toISOString() } : {}) } });
+            noServerError(step, op, res);
+            log.push(`   ${va} ${amount} by ${channel}${late ? ' (late)' : ''}: ${res.body.slice(0, 90)}`);
+            if (channel === 'notification') await deliver(() => r() < 0.9);
+            break;
+          }
+          case 'statement': {
+            const format = pick(['mt940', 'camt053', 'csv'] as const)!;
+            const account = pick(['50200011112221', '50200011113331', '50200011110001'])!;
+            const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=${account}&from=${today()}&to=${today()}&format=${format}` });
+            noServerError(step, op, st);
+            const q = new URLSearchParams({ format, ...(format === 'csv' ? { account } : {}) });
+            for (let i = 0; i < (r() < 0.3 ? 2 : 1); i++) {
+              const res = await accounts.raw('POST', `/api/v1/discom/recon/statements?${q.toString()}`, st.rawPayload);
+              noServerError(step, op, res);
+              log.push(`   ${account} ${format}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+            }
+            break;
+          }
+          case 'expire':
+            log.push(`   expired ${await expireChallans(database.db, new Date(Date.now() + 4 * 86_400_000))}`);
+            break;
+          case 'resolve': {
+            const list = (await accounts.get('/api/v1/discom/recon/exceptions')).json<{ items: { id: string; actions: string[] }[] }>().items;
+            const ex = pick(list);
+            if (!ex) break;
+            const action = pick(ex.actions)!;
+            const batchId = action === 'assign' ? pick(await batchesIn(['ready', 'payment_pending', 'expired'])) : undefined;
+            if (action === 'assign' && !batchId) break;
+            const res = await accounts.post(`/api/v1/discom/recon/exceptions/${ex.id}/resolve`, { action, ...(batchId ? { batchId } : {}), note: 'simulation' });
+            noServerError(step, op, res);
+            log.push(`   exception ${ex.id} ${action}${batchId ? ` to ${batchId}` : ''}: ${res.statusCode} ${res.body.slice(0, 100)}`);
+            break;
+          }
+          case 'settle': {
+            const made = await app.inject({ method: 'POST', url: '/sandbox/razorpay/settlements', payload: {} });
+            noServerError(step, op, made);
+            const from = new Date(Date.now() - 86_400_000).toISOString();
+            const to = new Date(Date.now() + 86_400_000).toISOString();
+            const report = await app.inject({ method: 'GET', url: `/sandbox/razorpay/settlements/report?from=${from}&to=${to}` });
+            if (report.body.split('\n').length > 2) {
+              const res = await accounts.raw('POST', '/api/v1/discom/recon/settlements', report.rawPayload, 'text/csv');
+              noServerError(step, op, res);
+              log.push(`   report: ${res.statusCode} ${res.body.slice(0, 100)}`);
+            }
+            log.push(`   not settled: ${await flagUnsettled(database.db, new Date(Date.now() + 7 * 86_400_000))}`);
+            break;
+          }
         }
         try {
           await checkInvariants(database.db);
@@ -173,6 +248,7 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
       await sql`UPDATE payment_batches SET status_changed_at = now() - interval '2 hours' WHERE status IN ('payment_pending', 'unknown')`.execute(database.db);
       await sql`UPDATE payment_attempts SET last_checked_at = NULL`.execute(database.db);
       await runJanitor({ db: database.db, gateway: payments.gateway }, 15);
+      await applyWaitingCredits(database.db, 1000);
       await sql`UPDATE postings SET next_attempt_at = now() WHERE status = 'pending'`.execute(database.db);
       await runPostings(database.db, billing);
       await syncFromBillingSystem(database, billing);
@@ -180,11 +256,13 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
       // The run did real work (a simulation that pays nothing proves nothing).
       const paid = await database.db.selectFrom('payment_batches').select('id').where('status', '=', 'paid').execute();
       expect(paid.length).toBeGreaterThan(0);
+      const bank = await sql<{ credits: number; applied: number }>`SELECT count(*)::int AS credits, count(*) FILTER (WHERE status = 'applied')::int AS applied FROM bank_credits`.execute(database.db);
+      expect(bank.rows[0]!.credits).toBeGreaterThan(0);
       const stuck = await database.db.selectFrom('postings').select(['id', 'status']).where('status', '<>', 'acknowledged').execute();
       expect(stuck).toEqual([]);
       const captured = await sql<{ gateway: bigint; portal: bigint }>`
         SELECT (SELECT count(*) FROM gateway_sim.payments WHERE status = 'captured') AS gateway,
-               (SELECT count(*) FROM payments WHERE status = 'captured' AND settled_at IS NOT NULL) AS portal`.execute(database.db);
+               (SELECT count(*) FROM payments WHERE status = 'captured' AND settled_at IS NOT NULL AND challan_id IS NULL) AS portal`.execute(database.db);
       expect(captured.rows[0]!.portal).toBe(captured.rows[0]!.gateway);
       // After posting and a sync, the portal and the billing system agree on every account paid.
       const { rows: disagree } = await sql<{ consumer_no: string }>`

@@ -172,8 +172,11 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
       FROM bank_credits c WHERE l.statement_id = ${statementId} AND l.status = 'new' AND c.statement_line_id = l.id`.execute(trx);
   // A second line with the same UTR in this file (or one credited meanwhile): the same credit.
   await sql`
-    UPDATE statement_lines l SET status = 'matched', reason = 'utr', credit_id = c.id
-      FROM bank_credits c WHERE l.statement_id = ${statementId} AND l.status = 'new' AND l.utr IS NOT NULL AND c.utr = l.utr`.execute(trx);
+    WITH m AS (
+      UPDATE statement_lines l SET status = 'matched', reason = 'utr', credit_id = c.id
+        FROM bank_credits c WHERE l.statement_id = ${statementId} AND l.status = 'new' AND l.utr IS NOT NULL AND c.utr = l.utr
+      RETURNING l.credit_id)
+    UPDATE bank_credits c SET sources = c.sources || ARRAY['statement'] FROM m WHERE c.id = m.credit_id AND NOT ('statement' = ANY(c.sources))`.execute(trx);
   await sql`ANALYZE bank_credits`.execute(trx);
 
   // Candidates for the new credits: tier 1 the virtual account; tier 2 a batch reference in the
