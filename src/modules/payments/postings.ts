@@ -18,6 +18,19 @@ type Db = Kysely<DB>;
 
 export const postingId = (id: bigint) => `SGP${id.toString().padStart(10, '0')}`;
 
+/** How many postings wait (never tried), retry (tried and failed), were refused, were acknowledged. */
+export async function postingCounts(db: Db): Promise<{ pending: number; retrying: number; rejected: number; acknowledged: number }> {
+  return db
+    .selectFrom('postings')
+    .select([
+      sql<number>`count(*) FILTER (WHERE status = 'pending' AND attempts = 0)::int`.as('pending'),
+      sql<number>`count(*) FILTER (WHERE status = 'pending' AND attempts > 0)::int`.as('retrying'),
+      sql<number>`count(*) FILTER (WHERE status = 'rejected')::int`.as('rejected'),
+      sql<number>`count(*) FILTER (WHERE status = 'acknowledged')::int`.as('acknowledged'),
+    ])
+    .executeTakeFirstOrThrow();
+}
+
 export interface PostingRunResult {
   claimed: number;
   acknowledged: number;

@@ -11,7 +11,7 @@ import { cancelBatch, createBatch, decideBatch, quoteBatch, type BatchRequest } 
 import { handleCallback, queryAttempt, receiveWebhook, startCheckout, type CallbackFields, type ConfirmDeps } from './confirm.ts';
 import { buildGateway } from './gateway.ts';
 import { idempotent } from './idempotency.ts';
-import { postingId, retryPostings } from './postings.ts';
+import { postingCounts, postingId, retryPostings } from './postings.ts';
 import { connectionReceiptPdf, consolidatedReceiptPdf, receiptsZip } from './receipts.ts';
 import { PassThrough } from 'node:stream';
 import { CONTENT_TYPES } from '../../platform/spreadsheet.ts';
@@ -426,15 +426,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       },
     },
     async () => {
-      const counts = await db
-        .selectFrom('postings')
-        .select([
-          sql<number>`count(*) FILTER (WHERE status = 'pending' AND attempts = 0)::int`.as('pending'),
-          sql<number>`count(*) FILTER (WHERE status = 'pending' AND attempts > 0)::int`.as('retrying'),
-          sql<number>`count(*) FILTER (WHERE status = 'rejected')::int`.as('rejected'),
-          sql<number>`count(*) FILTER (WHERE status = 'acknowledged')::int`.as('acknowledged'),
-        ])
-        .executeTakeFirstOrThrow();
+      const counts = await postingCounts(db);
       const rows = await db
         .selectFrom('postings as p')
         .innerJoin('organisations as o', 'o.id', 'p.org_id')

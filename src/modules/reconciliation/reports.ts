@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
+import { postingCounts } from '../payments/index.ts';
 
 /**
  * What the discom reads about its money: the three-way view of a batch (money received ↔ bank
@@ -179,15 +180,7 @@ export async function collections(db: Db, from: string, to: string): Promise<Col
       FROM connection_dues d JOIN organisations o ON o.id = d.org_id WHERE d.balance_paise > 0
      GROUP BY o.id, o.name, o.type ORDER BY sum(d.balance_paise) DESC LIMIT 10`.execute(db);
   const tags = await db.selectFrom('tags').select(sql<number>`count(*)::int`.as('n')).where('status', '=', 'requested').executeTakeFirstOrThrow();
-  const posts = await db
-    .selectFrom('postings')
-    .select([
-      sql<number>`count(*) FILTER (WHERE status = 'pending' AND attempts = 0)::int`.as('pending'),
-      sql<number>`count(*) FILTER (WHERE status = 'pending' AND attempts > 0)::int`.as('retrying'),
-      sql<number>`count(*) FILTER (WHERE status = 'rejected')::int`.as('rejected'),
-    ])
-    .where((eb) => eb.or([eb('status', '=', 'pending'), eb('status', '=', 'rejected')]))
-    .executeTakeFirstOrThrow();
+  const { pending, retrying, rejected } = await postingCounts(db);
   const ex = await db.selectFrom('recon_exceptions').select([sql<number>`count(*)::int`.as('n'), sql<string>`coalesce(sum(amount_paise), 0)::text`.as('s')]).where('status', '=', 'open').executeTakeFirstOrThrow();
   const total = byMode.reduce((s, m) => ({ count: s.count + m.n, amount: s.amount + BigInt(m.s) }), { count: 0, amount: 0n });
   return {
@@ -200,7 +193,7 @@ export async function collections(db: Db, from: string, to: string): Promise<Col
     byDivision: byDivision.map((d) => ({ discom: d.discom, circle: d.circle, division: d.division, amountPaise: d.s, connections: d.n })),
     topDues: top.map((t) => ({ orgId: t.id.toString(), organisation: t.name, type: t.type, connections: t.n, outstandingPaise: t.s })),
     pendingTagRequests: tags.n,
-    postings: posts,
+    postings: { pending, retrying, rejected },
     openExceptions: { count: ex.n, amountPaise: ex.s },
   };
 }
