@@ -49,4 +49,13 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' }).databaseUrl).toBe('postgres://u@127.0.0.1:5432/db');
     expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();
   });
+
+  it('reads a bank’s CSV statement layout as JSON header names, and names what is missing', () => {
+    const c = loadConfig({ STATEMENT_CSV_COLUMNS: '{"valueDate":"Value Dt","narrative":"Particulars","amount":"Amount","drCr":"Dr/Cr","balance":"Closing Balance"}', STATEMENT_CSV_DATE_FORMAT: 'DD-MMM-YYYY' });
+    expect(c.statementCsvColumns).toEqual({ valueDate: 'Value Dt', narrative: 'Particulars', amount: 'Amount', drCr: 'Dr/Cr', balance: 'Closing Balance' });
+    expect(c.statementCsvDateFormat).toBe('DD-MMM-YYYY');
+    expect(loadConfig({}).statementCsvColumns).toBeUndefined();
+    expect(() => loadConfig({ STATEMENT_CSV_COLUMNS: '{"valueDate":"Value Dt","narrative":"Particulars"}' })).toThrow(/STATEMENT_CSV_COLUMNS.*balance/);
+    expect(() => loadConfig({ STATEMENT_CSV_COLUMNS: '{"valueDate":"Value Dt","colour":"x"}' })).toThrow(/keys among/);
+  });
 });

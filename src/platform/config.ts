@@ -51,6 +51,9 @@ export interface Config {
   razorpayApiUrl: string;
   razorpayCheckoutUrl: string;
   bankEcollectSecret: string | undefined;
+  /** Header names of the collection bank's CSV statement columns (unset: the common Indian layout). */
+  statementCsvColumns: Record<string, string> | undefined;
+  statementCsvDateFormat: 'DD/MM/YYYY' | 'DD-MM-YYYY' | 'YYYY-MM-DD' | 'DD-MMM-YYYY' | 'DD MMM YYYY';
   /** A batch waiting on the gateway this long gets a status query from the janitor. */
   paymentPendingMinutes: number;
 }
@@ -125,6 +128,22 @@ const requiredUrl: Parser<string> = (raw) => {
   return r.ok && r.value ? { ok: true, value: r.value.replace(/\/$/, '') } : { ok: false, want: 'a URL such as https://api.razorpay.com' };
 };
 
+const CSV_KEYS = ['valueDate', 'bookingDate', 'narrative', 'ref', 'utr', 'debit', 'credit', 'amount', 'drCr', 'balance', 'payerName'];
+const csvColumns: Parser<Record<string, string> | undefined> = (raw) => {
+  if (!raw.trim()) return { ok: true, value: undefined };
+  const want = 'a JSON object of header names, e.g. {"valueDate":"Value Date","narrative":"Description","debit":"Debit","credit":"Credit","balance":"Balance"}';
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, want };
+    const o = v as Record<string, unknown>;
+    if (Object.entries(o).some(([k, x]) => !CSV_KEYS.includes(k) || typeof x !== 'string' || !x.trim())) return { ok: false, want: `${want}; keys among ${CSV_KEYS.join(', ')}` };
+    if (!o.valueDate || !o.narrative || !o.balance || !((o.debit && o.credit) || o.amount)) return { ok: false, want: `${want}; valueDate, narrative, balance and either debit and credit or amount are needed` };
+    return { ok: true, value: o as Record<string, string> };
+  } catch {
+    return { ok: false, want };
+  }
+};
+
 const autoBool: Parser<boolean | 'auto'> = (raw) => (raw.trim() === 'auto' ? { ok: true, value: 'auto' } : bool(raw));
 
 const rupees: Parser<bigint> = (raw) =>
@@ -180,6 +199,8 @@ export const configSpec = [
   { env: 'RAZORPAY_WEBHOOK_SECRET', key: 'razorpayWebhookSecret', doc: 'Secret of Razorpay’s webhook signatures. Unset with the sandbox: a random one kept in the database', default: '', secret: true, parse: optionalText },
   { env: 'RAZORPAY_API_URL', key: 'razorpayApiUrl', doc: 'Razorpay’s API address (point it at the sandbox, /sandbox/razorpay, to test the adapter)', default: 'https://api.razorpay.com', parse: requiredUrl },
   { env: 'BANK_ECOLLECT_SECRET', key: 'bankEcollectSecret', doc: 'Shared secret of the collection bank’s e-collect calls (HMAC-SHA256 in X-Bank-Signature). Unset with the sandbox: the sandbox bank’s own, kept in the database', default: '', secret: true, parse: optionalText },
+  { env: 'STATEMENT_CSV_COLUMNS', key: 'statementCsvColumns', doc: 'Header names of the collection bank’s CSV statements, as JSON (keys valueDate, bookingDate, narrative, ref, utr, debit, credit or amount with drCr, balance, payerName). Unset: Txn Date, Value Date, Description, Ref No./Cheque No., Debit, Credit, Balance', default: '', parse: csvColumns },
+  { env: 'STATEMENT_CSV_DATE_FORMAT', key: 'statementCsvDateFormat', doc: 'How the CSV statements write dates (any day-first or ISO form is read)', default: 'DD/MM/YYYY', parse: oneOf('DD/MM/YYYY', 'DD-MM-YYYY', 'YYYY-MM-DD', 'DD-MMM-YYYY', 'DD MMM YYYY') },
   { env: 'RAZORPAY_CHECKOUT_URL', key: 'razorpayCheckoutUrl', doc: 'Razorpay’s hosted checkout form address', default: 'https://api.razorpay.com/v1/checkout/embedded', parse: requiredUrl },
   { env: 'PAYMENT_PENDING_MINUTES', key: 'paymentPendingMinutes', doc: 'Minutes a payment may wait on the gateway before the janitor asks the gateway for its status', default: '15', parse: int(1, 1440) },
 ] as const satisfies readonly VarSpec<keyof Config>[];

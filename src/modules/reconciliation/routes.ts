@@ -14,7 +14,7 @@ import { challanView, issueChallan, type ChallanView } from './challans.ts';
 import { applyWaitingCredits, importStatementFile } from './statements.ts';
 import { importSettlementReport } from './settlements.ts';
 import { ONLINE_COLLECTIONS } from '../demo/seed.ts';
-import { INDIAN_BANK_CSV } from '../../adapters/bank/statements/index.ts';
+import { INDIAN_BANK_CSV, type CsvLayout } from '../../adapters/bank/statements/index.ts';
 import { sql } from 'kysely';
 import { describe, intakeCredit, resolveException, resolutionsFor, validateEcollect, type ResolveAction } from './credits.ts';
 
@@ -274,7 +274,10 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         const u = userOf(req);
         const q = req.query as { fileName?: string; format?: 'mt940' | 'camt053' | 'csv'; account?: string };
         if (q.format === 'csv' && !q.account) throw new AppError('VALIDATION_FAILED', [{ path: 'query.account', problem: 'required', message: { en: 'a CSV statement does not say its account: name it', hi: 'CSV विवरण में खाता नहीं होता: खाता बताएँ' } }]);
-        const csvLayout = q.account ? { ...INDIAN_BANK_CSV, account: q.account } : undefined;
+        const cfg = ctx.config;
+        const csvLayout = q.account
+          ? { ...INDIAN_BANK_CSV, dateFormat: cfg.statementCsvDateFormat, account: q.account, ...(cfg.statementCsvColumns ? { columns: cfg.statementCsvColumns as unknown as CsvLayout['columns'] } : {}) }
+          : undefined;
         const statements = await importStatementFile(db, u, { name: q.fileName ?? 'statement', data: req.body }, { ...(q.format ? { format: q.format } : {}), ...(csvLayout ? { csvLayout } : {}) }, req.meta);
         // A small statement's credits are applied now; a large one's by the worker, in the background.
         const waiting = statements.reduce((s, x) => s + x.counts.waiting, 0);
