@@ -156,6 +156,8 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
         { name: 'tagging', description: 'Tagging connections with proof, mass uploads, transfers, the discom’s approvals' },
         { name: 'discoms', description: 'Discoms, their hierarchy and overview counts' },
         { name: 'payments', description: 'Consolidated payments: batches, approval, online checkout, webhooks, receipts, postings' },
+        { name: 'reconciliation', description: 'RTGS/NEFT challans, bank credits (Smart Collect, e-collect, statements), gateway settlements, the exception queue, reports and the collections dashboard' },
+        { name: 'sandbox', description: 'The embedded sandbox bank and the sandbox gateway’s settlements (no real money; PAYMENT_GATEWAY=sandbox only)' },
         { name: 'dev', description: 'Developer tools of a demo install' },
         { name: 'system', description: 'Health and readiness' },
       ],
