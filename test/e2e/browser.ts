@@ -4,25 +4,33 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { BillingSimulator } from '../../src/adapters/billing-system/simulator.ts';
 import { seedDemo } from '../../src/modules/demo/seed.ts';
+import { buildGateway, SANDBOX_KEY_ID, type Payments } from '../../src/modules/payments/index.ts';
 import type { App } from '../../src/platform/context.ts';
 import { openDatabase, type Database } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { buildApp } from '../../src/server.ts';
 import { testConfig } from '../helpers/config.ts';
 
-/** A running portal on a free port (PostgreSQL when DATABASE_URL is set, else PGlite in memory) with a small demo. */
-export async function startPortal(connections = 500): Promise<{ url: string; app: App; database: Database; stop: () => Promise<void> }> {
+/**
+ * A running portal on a free port (PostgreSQL when DATABASE_URL is set, else PGlite in memory) with a small demo.
+ * Its sandbox gateway sends webhooks to it, as `serve` sets up, though only when a test pumps them (`payments.sandbox.pump`).
+ */
+export async function startPortal(connections = 500): Promise<{ url: string; app: App; database: Database; payments: Payments; stop: () => Promise<void> }> {
   const webDist = path.resolve('web/dist');
   if (!fs.existsSync(path.join(webDist, 'index.html'))) throw new Error('web/dist is missing: run npm run build:web');
   const database = await openDatabase({});
   await migrate(database);
   await seedDemo(database, { seed: 5, connections, asOf: new Date() });
-  const app = await buildApp({ config: testConfig({ webDist, devTools: true }), database, billing: new BillingSimulator(database), clock: () => new Date() });
+  const config = testConfig({ webDist, devTools: true });
+  const payments = await buildGateway(config, database.db);
+  const app = await buildApp({ config, database, billing: new BillingSimulator(database), clock: () => new Date(), payments });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  await payments.sandbox?.merchant(config.razorpayKeyId ?? SANDBOX_KEY_ID, { webhookUrl: `${url}/api/v1/webhooks/razorpay` });
   return {
     url,
     app,
     database,
+    payments,
     async stop() {
       await app.close();
       await database.close();

@@ -95,6 +95,11 @@ export function Layout() {
                 <NavLink to="/discom/postings">{t('nav.postings')}</NavLink>
               </li>
             )}
+            {isDiscom(session) && (
+              <li>
+                <NavLink to="/discom/recon">{t('nav.recon')}</NavLink>
+              </li>
+            )}
             {hasRole(session, 'discom_admin', 'auditor') && (
               <>
                 <li>

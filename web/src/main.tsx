@@ -32,7 +32,9 @@ import { OrgHome } from './pages/OrgHome';
 import { Outbox } from './pages/Outbox';
 import { PaymentStatus } from './pages/PaymentStatus';
 import { Payments } from './pages/Payments';
+import { Recon } from './pages/Recon';
 import { Register } from './pages/Register';
+import { SandboxBank } from './pages/SandboxBank';
 import { Users } from './pages/Users';
 import { SessionProvider } from './session';
 
@@ -53,6 +55,7 @@ void fontsOrTimeout.then(() => createRoot(document.getElementById('root')!).rend
             <Route path="register" element={<Register />} />
             <Route path="forgot-password" element={<ForgotPassword />} />
             <Route path="dev/outbox" element={<Outbox />} />
+            <Route path="sandbox/bank" element={<SandboxBank />} />
             <Route path="account" element={<RequireLogin><Account /></RequireLogin>} />
             <Route path="org" element={<RequireLogin roles={['org_admin', 'maker', 'approver', 'viewer']}><OrgHome /></RequireLogin>} />
             <Route path="org/users" element={<RequireLogin roles={['org_admin']}><Users scope="org" /></RequireLogin>} />
@@ -73,6 +76,7 @@ void fontsOrTimeout.then(() => createRoot(document.getElementById('root')!).rend
             <Route path="discom/organisations" element={<RequireLogin roles={['collection_officer', 'discom_admin', 'auditor']}><Approvals /></RequireLogin>} />
             <Route path="discom/users" element={<RequireLogin roles={['discom_admin', 'auditor']}><Users scope="discom" /></RequireLogin>} />
             <Route path="discom/postings" element={<RequireLogin roles={['collection_officer', 'accounts', 'discom_admin', 'auditor']}><Postings /></RequireLogin>} />
+            <Route path="discom/recon" element={<RequireLogin roles={['collection_officer', 'accounts', 'discom_admin', 'auditor']}><Recon /></RequireLogin>} />
             <Route path="discom/audit" element={<RequireLogin roles={['discom_admin', 'auditor']}><Audit /></RequireLogin>} />
             <Route path="*" element={<NotFound />} />
           </Route>

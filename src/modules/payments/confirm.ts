@@ -326,7 +326,7 @@ export interface JanitorResult {
 export async function runJanitor(deps: ConfirmDeps, olderThanMinutes: number): Promise<JanitorResult> {
   const { rows } = await sql<{ id: bigint }>`
     SELECT a.id FROM payment_batches b JOIN payment_attempts a ON a.batch_id = b.id
-     WHERE b.status IN ('payment_pending', 'unknown') AND a.gateway = ${deps.gateway.name}
+     WHERE b.status IN ('payment_pending', 'unknown') AND b.mode = 'online' AND a.gateway = ${deps.gateway.name}
        AND b.status_changed_at < now() - make_interval(mins => ${olderThanMinutes})
        AND (a.last_checked_at IS NULL OR a.last_checked_at < now() - interval '1 minute')
      ORDER BY b.status_changed_at LIMIT 200`.execute(deps.db);

@@ -148,7 +148,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
         tags,
         summary: 'The organisation’s payment batches, newest first (payment history)',
         querystring: Type.Object({
-          status: Type.Optional(Type.Union(['awaiting_approval', 'pending_approval', 'ready', 'payment_pending', 'unknown', 'paid', 'rejected', 'cancelled'].map((x) => Type.Literal(x)))),
+          status: Type.Optional(Type.Union(['awaiting_approval', 'pending_approval', 'ready', 'payment_pending', 'unknown', 'paid', 'rejected', 'cancelled', 'expired'].map((x) => Type.Literal(x)))),
           before: Type.Optional(IdStr),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         }),

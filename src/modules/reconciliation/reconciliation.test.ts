@@ -16,6 +16,7 @@ import { DEMO_PASSWORD } from '../demo/people.ts';
 import { seedDemo, tagDemoConnections } from '../demo/seed.ts';
 import { buildGateway, SANDBOX_KEY_ID, type Payments } from '../payments/gateway.ts';
 import { checkInvariants } from '../payments/invariants.ts';
+import { runJanitor } from '../payments/index.ts';
 import { CHALLAN_TRANSITIONS, expireChallans } from './challans.ts';
 import { flagUnsettled } from './settlements.ts';
 import { isVaNumber, vaNumber } from './va.ts';
@@ -504,6 +505,22 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
     expect(csv.statusCode).toBe(200);
     expect(csv.body).toContain('Mode,Payments,Amount (₹)');
     expect((await maker.get('/api/v1/discom/collections')).statusCode).toBe(403);
+  });
+
+  it('leaves an RTGS/NEFT batch alone in the gateway janitor, even when it had an earlier online try', async () => {
+    const b = await readyBatch(await payable(eduOrg, 1));
+    const co = (await maker.post(`/api/v1/org/payments/batches/${b.id}/checkout`)).json<{ fields: Record<string, string> }>();
+    expect(co.fields.order_id).toBeDefined();
+    // The payer closes the checkout; after a while the batch is paid by challan instead.
+    await sql`UPDATE payment_batches SET status = 'ready' WHERE id = ${b.id}`.execute(database.db);
+    const c = (await maker.post(`/api/v1/org/payments/batches/${b.id}/challan`)).json<ChallanJson>();
+    await sql`UPDATE payment_batches SET status_changed_at = now() - interval '2 days' WHERE id = ${b.id}`.execute(database.db);
+    await runJanitor({ db: database.db, gateway: payments.gateway }, 15);
+    expect((await batch(b.id)).status).toBe('payment_pending');
+    expect((await challan(b.id)).status).toBe('active');
+    await transfer(c.vaNumber, c.amountPaise, 'notification');
+    expect((await batch(b.id)).status).toBe('paid');
+    await checkInvariants(database.db);
   });
 
   it('processes Razorpay’s documented virtual_account.credited sample: verified, and held (its account is not one of ours)', async () => {

@@ -4,12 +4,10 @@ import type { Challan, ChallanCredit } from '../api';
 import { TableWrap } from '../components';
 import { formatDateTime, formatNumber, formatPaise } from '../format';
 import { paiseToRupees } from '../money';
+import { groupVa } from '../recon';
 
 /** The bank the demo's collection accounts are kept at: its challans can be paid on /sandbox/bank. */
 export const SANDBOX_BANK_NAME = 'Sangrahan Sandbox Bank';
-
-/** A virtual account number in groups of four, as people copy it into a bank's form: 'NBPD 0000 0000 017'. */
-export const groupVa = (va: string) => va.match(/.{1,4}/g) ?? [va];
 
 /** What became of a credit, in words the payer can act on. */
 export function creditOutcome(c: ChallanCredit, t: (k: string) => string): string | null {
@@ -36,7 +34,7 @@ export function ChallanPanel({ challan: c, backTo }: { challan: Challan; backTo:
     <section className={`card challan challan-${c.status}`} aria-labelledby="challan-h">
       <h2 id="challan-h">{t('challan.title')}</h2>
       {c.status === 'active' && <p>{t('challan.intro')}</p>}
-      <h3>{t('challan.details')}</h3>
+      <h3>{c.status === 'active' ? t('challan.details') : t('challan.detailsDone')}</h3>
       <dl className="policy challan-details">
         <dt>{t('challan.beneficiary')}</dt>
         <dd>{c.beneficiaryName}</dd>

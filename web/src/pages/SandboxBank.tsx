@@ -4,6 +4,7 @@ import { Link, useSearchParams } from 'react-router';
 import { ApiError, send } from '../api';
 import { Field, FormError, SelectField, fieldErrors } from '../forms';
 import { rupeesToPaise } from '../money';
+import { returnReason } from '../recon';
 
 /** The demo's collection accounts at the sandbox bank (src/modules/demo/seed.ts). */
 const DEMO_ACCOUNTS = [
@@ -151,7 +152,7 @@ export function SandboxBank() {
               <div className={`state result-card ${result.status === 'booked' ? 'state-ok' : 'state-error'}`} data-testid="transfer-result">
                 <h3>{t('sandboxBank.result')}</h3>
                 <p>{result.status === 'booked' ? t('sandboxBank.booked') : t('sandboxBank.returned')}</p>
-                <dl className="counts-list">
+                <dl className="counts-list result-list">
                   <dt>{t('sandboxBank.utr')}</dt>
                   <dd>
                     <code data-testid="transfer-utr">{result.utr}</code>
@@ -159,7 +160,7 @@ export function SandboxBank() {
                   {result.reason && (
                     <>
                       <dt>{t('sandboxBank.reason')}</dt>
-                      <dd>{result.reason}</dd>
+                      <dd>{returnReason(result.reason, lang, t)}</dd>
                     </>
                   )}
                 </dl>

@@ -1,0 +1,573 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import {
+  sendFileWithProgress,
+  send,
+  type BankStatement,
+  type ReconAction,
+  type ReconException,
+  type ReconExceptions,
+  type ResolveResult,
+  type StatementImport,
+  type StatementLine,
+} from '../api';
+import { Async, LoadError, Loading, TableWrap } from '../components';
+import { Field, FormError, SelectField, fieldErrors } from '../forms';
+import { formatDate, formatDateTime, formatNumber, formatPaise } from '../format';
+import { batchIdOf, exceptionDetail, formatAge, lineReason } from '../recon';
+import { hasRole, useSession } from '../session';
+import { useLiveApi } from '../useApi';
+
+const REASONS = ['amount_short', 'amount_excess', 'challan_expired', 'unknown_va', 'duplicate_credit', 'several_candidates', 'no_candidate', 'not_settled'] as const;
+/** Actions whose audit entry must say why (the server refuses them without a note). */
+const NOTE_REQUIRED: readonly ReconAction[] = ['refund', 'assign', 'settled'];
+const PAGE = 50;
+const LINE_STATUSES = ['matched', 'exception', 'new', 'not_applicable'] as const;
+const COUNT_KEYS = ['confirmed', 'settlements', 'newCredits', 'waiting', 'exceptions', 'notApplicable', 'contradictions'] as const;
+
+/**
+ * The discom's reconciliation: the exception queue (credits the portal could not apply by itself,
+ * each with only the actions that fit it) and bank statement import with its results and lines.
+ */
+export function Recon() {
+  const { t } = useTranslation();
+  const { session } = useSession();
+  const canAct = hasRole(session, 'accounts', 'discom_admin');
+  // Bumped by an import or a resolution: both lists fetch again (an import can add exceptions).
+  const [version, setVersion] = useState(0);
+  const bump = () => setVersion((v) => v + 1);
+  return (
+    <>
+      <h1>{t('recon.title')}</h1>
+      <p className="lead">{t('recon.intro')}</p>
+      <nav className="in-page" aria-labelledby="in-page-h">
+        <p id="in-page-h">{t('recon.onThisPage')}</p>
+        <ul>
+          <li>
+            <a href="#exceptions-h">{t('recon.exceptions')}</a>
+          </li>
+          <li>
+            <a href="#statements-h">{t('statements.title')}</a>
+          </li>
+        </ul>
+      </nav>
+      {!canAct && <p className="state state-warn">{t('recon.readOnly')}</p>}
+      <Exceptions canAct={canAct} version={version} onChange={bump} />
+      <Statements canAct={canAct} version={version} onChange={bump} />
+    </>
+  );
+}
+
+function Exceptions({ canAct, version, onChange }: { canAct: boolean; version: number; onChange: () => void }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [status, setStatus] = useState<'open' | 'resolved'>('open');
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [opened, setOpened] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const before = cursors[cursors.length - 1];
+  const q = new URLSearchParams({ status, limit: String(PAGE), ...(before ? { before } : {}) });
+  const list = useLiveApi<ReconExceptions>(`/api/v1/discom/recon/exceptions?${q.toString()}`, version);
+  const data = list.value.state === 'ready' ? list.value.data : null;
+  const show = (s: 'open' | 'resolved') => {
+    setStatus(s);
+    setCursors([]);
+    setOpened(null);
+  };
+  const resolved = (x: ReconException, r: ResolveResult) => {
+    setOpened(null);
+    setNotice(t(`recon.outcome.${r.outcome}`, { id: x.id, newId: r.newExceptionId ?? '' }));
+    onChange();
+  };
+  const cols = 7;
+
+  return (
+    <section aria-labelledby="exceptions-h">
+      <h2 id="exceptions-h" tabIndex={-1}>
+        {t('recon.exceptions')}
+      </h2>
+      <p className="muted">{t('recon.exceptionsIntro')}</p>
+      <p role="status" aria-live="polite" className={notice ? 'state state-ok' : 'visually-hidden'}>
+        {notice}
+      </p>
+      {list.value.state === 'loading' && <Loading />}
+      {list.value.state === 'error' && <LoadError error={list.value.error} onRetry={list.reload} />}
+      {data && (
+        <>
+          <ul className="figures-grid reason-counts" aria-label={t('recon.countsLabel')}>
+            {REASONS.filter((r) => (data.counts[r] ?? 0) > 0).map((r) => (
+              <li key={r}>
+                <span className="label">{t(`reconReason.${r}`)}</span>
+                <span className="big">{formatNumber(data.counts[r] ?? 0, lang)}</span>
+              </li>
+            ))}
+            {Object.values(data.counts).every((n) => !n) && (
+              <li className="zero">
+                <span className="label">{t('recon.open')}</span>
+                <span className="big">{formatNumber(0, lang)}</span>
+              </li>
+            )}
+          </ul>
+          <div className="tabs" role="group" aria-label={t('recon.filterLabel')}>
+            {(['open', 'resolved'] as const).map((s) => (
+              <button key={s} type="button" aria-pressed={status === s} onClick={() => show(s)}>
+                {t(`recon.${s}`)}
+              </button>
+            ))}
+          </div>
+          {data.items.length === 0 ? (
+            <p className="empty">{status === 'open' ? t('recon.noneOpen') : t('recon.noneResolved')}</p>
+          ) : (
+            <TableWrap label={t('recon.tableLabel')}>
+              <table className="data exceptions">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('recon.reason')}</th>
+                    <th scope="col" className="num">
+                      {t('recon.amount')}
+                    </th>
+                    <th scope="col">{t('recon.credit')}</th>
+                    <th scope="col">{t('recon.payment')}</th>
+                    <th scope="col">{t('recon.detail')}</th>
+                    <th scope="col">{t('recon.waiting')}</th>
+                    <th scope="col" className="outcome-col">
+                      {status === 'open' ? t('recon.action') : t('recon.outcomeCol')}
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.items.map((x) => (
+                    <ExceptionRow key={x.id} x={x} canAct={canAct} open={opened === x.id} onToggle={() => setOpened(opened === x.id ? null : x.id)} onResolved={resolved} cols={cols} />
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+          )}
+          {(cursors.length > 0 || data.next) && (
+            <nav className="pager" aria-label={t('recon.tableLabel')}>
+              <button type="button" disabled={!cursors.length} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                {t('statements.previous')}
+              </button>
+              <span className="muted">{t('statements.pageNo', { page: formatNumber(cursors.length + 1, lang) })}</span>
+              <button type="button" disabled={!data.next} onClick={() => data.next && setCursors((c) => [...c, data.next!])}>
+                {t('statements.next')}
+              </button>
+            </nav>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function ExceptionRow({ x, canAct, open, onToggle, onResolved, cols }: { x: ReconException; canAct: boolean; open: boolean; onToggle: () => void; onResolved: (x: ReconException, r: ResolveResult) => void; cols: number }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const reason = t(`reconReason.${x.reason}`, { defaultValue: x.reason });
+  const amount = formatPaise(x.amountPaise, lang);
+  const formId = `resolve-${x.id}`;
+  return (
+    <>
+      <tr>
+        <th scope="row">
+          {reason}
+          <span className="block muted small">#{x.id}</span>
+        </th>
+        <td className="num nowrap">{amount}</td>
+        <td>
+          {x.utr ? <code>{x.utr}</code> : '—'}
+          {x.vaNumber && <span className="block muted small">{t('recon.vaOf', { va: x.vaNumber })}</span>}
+          {x.payerName && <span className="block muted small">{t('recon.payerOf', { payer: x.payerName })}</span>}
+        </td>
+        <td>
+          {x.organisation ?? '—'}
+          {x.batchReference && <span className="block muted small">{x.batchReference}</span>}
+          {x.gatewayPaymentId && <span className="block muted small">{x.gatewayPaymentId}</span>}
+        </td>
+        <td className="detail">{exceptionDetail(x, lang, t)}</td>
+        <td className="nowrap">
+          {formatAge(x.createdAt, lang)}
+          <span className="block muted small">{formatDateTime(x.createdAt, lang)}</span>
+        </td>
+        <td>
+          {x.status === 'resolved' ? (
+            <>
+              {x.resolution ? t(`resolution.${x.resolution}`, { defaultValue: x.resolution }) : '—'}
+              {x.resolvedBy && x.resolvedAt && <span className="block muted small">{t('recon.resolvedBy', { name: x.resolvedBy, at: formatDateTime(x.resolvedAt, lang) })}</span>}
+              {x.note && <span className="block small">{x.note}</span>}
+            </>
+          ) : canAct && x.actions.length > 0 ? (
+            <button type="button" className="small-button" aria-expanded={open} aria-controls={open ? formId : undefined} aria-label={t('recon.resolveFor', { id: x.id, reason, amount })} onClick={onToggle}>
+              {t('recon.resolve')}
+            </button>
+          ) : (
+            '—'
+          )}
+        </td>
+      </tr>
+      {open && (
+        <tr className="resolve-row">
+          <td colSpan={cols} id={formId}>
+            <ResolveForm x={x} reason={reason} amount={amount} onCancel={onToggle} onResolved={(r) => onResolved(x, r)} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+function ResolveForm({ x, reason, amount, onCancel, onResolved }: { x: ReconException; reason: string; amount: string; onCancel: () => void; onResolved: (r: ResolveResult) => void }) {
+  const { t, i18n } = useTranslation();
+  const [action, setAction] = useState<ReconAction | null>(x.actions.length === 1 ? x.actions[0]! : null);
+  const [batch, setBatch] = useState('');
+  const [note, setNote] = useState('');
+  const [errs, setErrs] = useState<Record<string, string[]>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const noteNeeded = action !== null && NOTE_REQUIRED.includes(action);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const found: Record<string, string[]> = {};
+    const batchId = batchIdOf(batch);
+    if (!action) found.action = [t('recon.chooseAction')];
+    if (action === 'assign' && !batchId) found.batchId = [t('recon.batchInvalid')];
+    if (noteNeeded && !note.trim()) found.note = [t('recon.noteRequired')];
+    setErrs(found);
+    setError(null);
+    if (Object.keys(found).length || !action) return;
+    setBusy(true);
+    send<ResolveResult>('POST', `/api/v1/discom/recon/exceptions/${x.id}/resolve`, {
+      action,
+      ...(action === 'assign' && batchId ? { batchId } : {}),
+      ...(note.trim() ? { note: note.trim() } : {}),
+    })
+      .then(onResolved, (err: unknown) => {
+        setError(err);
+        setBusy(false);
+      });
+  };
+
+  const errors = { ...fieldErrors(error, i18n.language), ...errs };
+  const legendId = `action-legend-${x.id}`;
+  return (
+    <form className="resolve-form" onSubmit={submit} noValidate aria-labelledby={`resolve-title-${x.id}`}>
+      <h3 id={`resolve-title-${x.id}`}>{t('recon.formTitle', { reason, amount })}</h3>
+      <fieldset aria-describedby={errors.action ? `action-err-${x.id}` : undefined}>
+        <legend id={legendId}>{t('recon.actionLegend')}</legend>
+        {x.actions.map((a) => (
+          <label key={a} className="choice">
+            <input type="radio" name={`action-${x.id}`} value={a} checked={action === a} onChange={() => setAction(a)} aria-describedby={`hint-${x.id}-${a}`} />
+            <span>{t(`reconAction.${a}`)}</span>
+            <span id={`hint-${x.id}-${a}`} className="hint">
+              {t(`reconActionHint.${a}`)}
+            </span>
+          </label>
+        ))}
+        {errors.action && (
+          <p id={`action-err-${x.id}`} className="field-error">
+            {errors.action.join('; ')}
+          </p>
+        )}
+      </fieldset>
+      <div>
+        {action === 'assign' && (
+          <Field label={t('recon.batch')} hint={t('recon.batchHint')} name="batchId" value={batch} onChange={(e) => setBatch(e.target.value)} autoComplete="off" maxLength={20} errors={errors} />
+        )}
+        <Field label={noteNeeded ? t('recon.note') : t('recon.noteOptional')} name="note" value={note} onChange={(e) => setNote(e.target.value)} maxLength={500} required={noteNeeded} errors={errors} />
+      </div>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? t('recon.working') : t('recon.submit')}
+        </button>
+        <button type="button" onClick={onCancel} disabled={busy}>
+          {t('recon.cancel')}
+        </button>
+      </div>
+      <div className="span-all">
+        <FormError error={error} />
+      </div>
+    </form>
+  );
+}
+
+function Statements({ canAct, version, onChange }: { canAct: boolean; version: number; onChange: () => void }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const list = useLiveApi<{ items: BankStatement[] }>('/api/v1/discom/recon/statements', version);
+  const [shown, setShown] = useState<BankStatement | null>(null);
+  return (
+    <section aria-labelledby="statements-h">
+      <h2 id="statements-h" tabIndex={-1}>
+        {t('statements.title')}
+      </h2>
+      <p className="muted">{t('statements.intro')}</p>
+      {canAct && <ImportForm onImported={onChange} />}
+      <h3 id="statement-list-h">{t('statements.list')}</h3>
+      <Async value={list.value} retry={list.reload}>
+        {(d) =>
+          d.items.length === 0 ? (
+            <p className="empty">{t('statements.none')}</p>
+          ) : (
+            <TableWrap label={t('statements.tableLabel')}>
+              <table className="data">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('statements.reference')}</th>
+                    <th scope="col">{t('statements.importedAt')}</th>
+                    <th scope="col">{t('statements.accountCol')}</th>
+                    <th scope="col">{t('statements.period')}</th>
+                    <th scope="col" className="num">
+                      {t('statements.credits')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('statements.lines')}
+                    </th>
+                    <th scope="col">{t('statements.byStatus')}</th>
+                    <th scope="col">
+                      <span className="visually-hidden">{t('statements.showLines')}</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.items.map((s) => (
+                    <tr key={s.id}>
+                      <th scope="row" className="statement-ref">
+                        <code>{s.statementRef}</code>
+                        <span className="block muted small file-name">{s.fileName}</span>
+                        <span className="block muted small">{t(`statements.${s.format}`, { defaultValue: s.format })}</span>
+                      </th>
+                      <td>{formatDateTime(s.importedAt, lang)}</td>
+                      <td>
+                        <code>{s.account}</code>
+                      </td>
+                      <td>
+                        {s.openingDate && s.openingDate === s.closingDate ? (
+                          <span className="nowrap">{formatDate(s.openingDate, lang)}</span>
+                        ) : (
+                          <>
+                            <span className="nowrap">{s.openingDate ? formatDate(s.openingDate, lang) : '—'} –</span>{' '}
+                            <span className="nowrap">{s.closingDate ? formatDate(s.closingDate, lang) : '—'}</span>
+                          </>
+                        )}
+                      </td>
+                      <td className="num nowrap">{formatPaise(s.creditsPaise, lang)}</td>
+                      <td className="num">{formatNumber(s.lineCount, lang)}</td>
+                      <td>
+                        <ul className="line-counts">
+                          {LINE_STATUSES.filter((k) => (s.lines[k] ?? 0) > 0).map((k) => (
+                            <li key={k}>
+                              <span className={`badge nowrap line-${k}`}>
+                                {t(`lineStatus.${k}`)}: {formatNumber(s.lines[k] ?? 0, lang)}
+                              </span>
+                            </li>
+                          ))}
+                        </ul>
+                      </td>
+                      <td>
+                        <button
+                          type="button"
+                          className="small-button nowrap"
+                          aria-expanded={shown?.id === s.id}
+                          aria-controls={shown?.id === s.id ? 'statement-lines' : undefined}
+                          aria-label={t('statements.showLinesOf', { ref: s.statementRef })}
+                          onClick={() => setShown(shown?.id === s.id ? null : s)}
+                        >
+                          {shown?.id === s.id ? t('statements.hideLines') : t('statements.showLines')}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+          )
+        }
+      </Async>
+      {shown && <Lines key={`${shown.id}:${version}`} statement={shown} />}
+    </section>
+  );
+}
+
+function ImportForm({ onImported }: { onImported: () => void }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [format, setFormat] = useState<'' | 'mt940' | 'camt053' | 'csv'>('');
+  const [account, setAccount] = useState('');
+  const [errs, setErrs] = useState<Record<string, string[]>>({});
+  const [progress, setProgress] = useState<number | null | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [result, setResult] = useState<StatementImport | null>(null);
+  const busy = progress !== undefined;
+
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const file = (e.currentTarget.elements.namedItem('file') as HTMLInputElement).files?.[0];
+    const found: Record<string, string[]> = {};
+    if (!file) found.file = [t('statements.chooseFile')];
+    if (format === 'csv' && !account.trim()) found.account = [t('statements.accountRequired')];
+    setErrs(found);
+    setError(null);
+    setResult(null);
+    if (!file || Object.keys(found).length) return;
+    const q = new URLSearchParams({ fileName: file.name });
+    if (format) q.set('format', format);
+    if (format === 'csv') q.set('account', account.trim());
+    setProgress(0);
+    sendFileWithProgress<StatementImport>(`/api/v1/discom/recon/statements?${q.toString()}`, file, setProgress)
+      .then((r) => {
+        setResult(r);
+        onImported();
+      }, setError)
+      .finally(() => setProgress(undefined));
+  };
+
+  // Validation errors name query fields ('query.account') or the file.
+  const apiErrs = Object.fromEntries(Object.entries(fieldErrors(error, lang)).map(([k, v]) => [k.replace(/^query\./, ''), v]));
+  const errors = { ...apiErrs, ...errs };
+  const uploaded = progress !== undefined && progress !== null && progress >= 1;
+  return (
+    <>
+      <form className="import-form" onSubmit={submit} noValidate aria-labelledby="import-h">
+        <h3 id="import-h" className="span-all">
+          {t('statements.importTitle')}
+        </h3>
+        <Field label={t('statements.file')} hint={t('statements.fileHint')} name="file" type="file" accept=".sta,.txt,.940,.mt940,.xml,.csv" errors={errs} />
+        <SelectField label={t('statements.format')} name="format" value={format} onChange={(e) => setFormat(e.target.value as typeof format)}>
+          <option value="">{t('statements.auto')}</option>
+          <option value="mt940">{t('statements.mt940')}</option>
+          <option value="camt053">{t('statements.camt053')}</option>
+          <option value="csv">{t('statements.csv')}</option>
+        </SelectField>
+        {format === 'csv' && (
+          <Field label={t('statements.account')} hint={t('statements.accountHint')} name="account" value={account} onChange={(e) => setAccount(e.target.value)} inputMode="numeric" autoComplete="off" maxLength={35} errors={errors} />
+        )}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {t('statements.upload')}
+          </button>
+          {busy && (
+            <>
+              <progress aria-label={t('statements.progress')} max={1} value={progress ?? undefined} />
+              <span role="status">{uploaded ? t('statements.processing') : t('statements.uploading')}</span>
+            </>
+          )}
+        </div>
+      </form>
+      <FormError error={error} allDetails title={t('statements.rejected')} />
+      <div role="status" aria-live="polite">
+        {result && <ImportResult result={result} />}
+      </div>
+    </>
+  );
+}
+
+function ImportResult({ result }: { result: StatementImport }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const n = (x: number) => formatNumber(x, lang);
+  return (
+    <section className="card result-card import-result" aria-labelledby="import-result-h" data-testid="import-result">
+      <h3 id="import-result-h">{t('statements.result')}</h3>
+      {result.statements.map((s, i) => (
+        <div key={`${s.account}:${s.statementRef}:${i}`}>
+          <h4>{t('statements.statementOf', { ref: s.statementRef, account: s.account })}</h4>
+          {s.duplicate ? (
+            <p className="state state-warn">{t('statements.duplicate')}</p>
+          ) : (
+            <dl className="counts-list">
+              <dt>{t('statements.linesRead')}</dt>
+              <dd>{n(s.lines)}</dd>
+              {COUNT_KEYS.map((k) => (
+                <div key={k} className="contents">
+                  <dt>{t(`statements.counts.${k}`)}</dt>
+                  <dd>{n(s.counts[k])}</dd>
+                </div>
+              ))}
+            </dl>
+          )}
+        </div>
+      ))}
+      <p>{t('statements.resultTotals', { applied: n(result.applied), held: n(result.held), waiting: n(result.waiting) })}</p>
+    </section>
+  );
+}
+
+function Lines({ statement }: { statement: BankStatement }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [cursors, setCursors] = useState<number[]>([]);
+  const after = cursors[cursors.length - 1];
+  const lines = useLiveApi<{ items: StatementLine[]; next: number | null }>(`/api/v1/discom/recon/statements/${statement.id}/lines${after ? `?after=${after}` : ''}`, 0);
+  const pages = Math.max(1, Math.ceil(statement.lineCount / 100));
+  return (
+    <section id="statement-lines" className="lines">
+      <h3 id="lines-h">{t('statements.linesOf', { ref: statement.statementRef })}</h3>
+      <Async value={lines.value} retry={lines.reload}>
+        {(d) =>
+          d.items.length === 0 ? (
+            <p className="empty">{t('statements.noLines')}</p>
+          ) : (
+            <>
+              <TableWrap label={t('statements.linesOf', { ref: statement.statementRef })}>
+                <table className="data">
+                  <thead>
+                    <tr>
+                      <th scope="col" className="num">
+                        {t('statements.lineNo')}
+                      </th>
+                      <th scope="col">{t('statements.valueDate')}</th>
+                      <th scope="col">{t('statements.direction')}</th>
+                      <th scope="col" className="num">
+                        {t('recon.amount')}
+                      </th>
+                      <th scope="col">{t('recon.utr')}</th>
+                      <th scope="col">{t('statements.narrative')}</th>
+                      <th scope="col">{t('statements.status')}</th>
+                      <th scope="col">{t('statements.why')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.items.map((l) => (
+                      <tr key={l.lineNo}>
+                        <th scope="row" className="num">
+                          {formatNumber(l.lineNo, lang)}
+                        </th>
+                        <td className="nowrap">{formatDate(l.valueDate, lang)}</td>
+                        <td>{t(`direction.${l.direction}`)}</td>
+                        <td className="num nowrap">{l.currency === 'INR' ? formatPaise(l.amountPaise, lang) : `${l.currency} ${l.amountPaise}`}</td>
+                        <td>
+                          {l.utr ? <code>{l.utr}</code> : '—'}
+                          {l.vaNumber && <span className="block muted small">{t('recon.vaOf', { va: l.vaNumber })}</span>}
+                        </td>
+                        <td className="detail">{l.narrative ?? '—'}</td>
+                        <td>
+                          <span className={`badge line-${l.status}`}>{t(`lineStatus.${l.status}`)}</span>
+                        </td>
+                        <td>
+                          {lineReason(l.reason, t)}
+                          {l.creditStatus && <span className="block muted small">{t(`creditStatus.${l.creditStatus}`, { defaultValue: l.creditStatus })}</span>}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+              {pages > 1 && (
+                <nav className="pager" aria-label={t('statements.pages')}>
+                  <button type="button" disabled={!cursors.length} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                    {t('statements.previous')}
+                  </button>
+                  <span className="muted">{t('payment.pageOf', { page: formatNumber(cursors.length + 1, lang), pages: formatNumber(pages, lang) })}</span>
+                  <button type="button" disabled={d.next === null} onClick={() => d.next !== null && setCursors((c) => [...c, d.next!])}>
+                    {t('statements.next')}
+                  </button>
+                </nav>
+              )}
+            </>
+          )
+        }
+      </Async>
+    </section>
+  );
+}
