@@ -26,7 +26,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-describe('command line', () => {
+// Each test starts node processes that migrate and seed an embedded database: minutes on a loaded 2-core machine.
+describe('command line', { timeout: 180_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sangrahan-cli-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
