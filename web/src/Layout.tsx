@@ -92,6 +92,11 @@ export function Layout() {
             )}
             {isDiscom(session) && (
               <li>
+                <NavLink to="/discom/collections">{t('nav.collections')}</NavLink>
+              </li>
+            )}
+            {isDiscom(session) && (
+              <li>
                 <NavLink to="/discom/postings">{t('nav.postings')}</NavLink>
               </li>
             )}

@@ -491,14 +491,15 @@ export interface StatementLine {
 
 /**
  * Sends a file as the request body with upload progress (fetch cannot report it): `onProgress`
- * gets the fraction sent, 0..1, or null when the browser cannot tell the size.
+ * gets the fraction sent, 0..1, or null when the browser cannot tell the size. The body is sent
+ * as `contentType` (the server reads uploads as raw bytes whatever it says).
  */
-export function sendFileWithProgress<T>(path: string, file: File, onProgress: (fraction: number | null) => void): Promise<T> {
+export function sendFileWithProgress<T>(path: string, file: File, onProgress: (fraction: number | null) => void, contentType = 'application/octet-stream'): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', path);
     xhr.setRequestHeader('accept', 'application/json');
-    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.setRequestHeader('content-type', contentType);
     if (csrfToken) xhr.setRequestHeader('x-csrf-token', csrfToken);
     xhr.upload.onprogress = (e) => onProgress(e.lengthComputable && e.total > 0 ? e.loaded / e.total : null);
     xhr.onerror = () => reject(new ApiError(0, null));
@@ -518,4 +519,70 @@ export function sendFileWithProgress<T>(path: string, file: File, onProgress: (f
     };
     xhr.send(file);
   });
+}
+
+// ---- reports: collections dashboard, daily reconciliation, gateway settlements, three-way view ---
+
+export type OrgType = 'state_department' | 'central_psu' | 'state_psu' | 'private' | 'large_consumer';
+export type CollectionMode = 'online' | 'rtgs_neft';
+
+/** GET /api/v1/discom/collections: money collected in an IST date range, and what waits. */
+export interface Collections {
+  from: string;
+  to: string;
+  totals: { count: number; amountPaise: string };
+  byDay: { day: string; online: string; rtgsNeft: string }[];
+  byMode: { mode: CollectionMode; count: number; amountPaise: string }[];
+  byOrgType: { type: OrgType; count: number; amountPaise: string }[];
+  byDivision: { discom: string; circle: string; division: string; amountPaise: string; connections: number }[];
+  topDues: { orgId: string; organisation: string; type: OrgType; connections: number; outstandingPaise: string }[];
+  pendingTagRequests: number;
+  postings: { pending: number; retrying: number; rejected: number };
+  openExceptions: { count: number; amountPaise: string };
+}
+
+type Counted = { count: number; amountPaise: string };
+
+/** GET /api/v1/discom/recon/daily: one IST day's reconciliation. */
+export interface DailyReport {
+  day: string;
+  received: (Counted & { mode: string })[];
+  credits: (Counted & { status: string })[];
+  settlements: { count: number; amountPaise: string; feesPaise: string; inStatement: number };
+  statementLines: (Counted & { status: string })[];
+  exceptionsOpened: (Counted & { reason: string })[];
+  exceptionsResolved: (Counted & { resolution: string })[];
+  exceptionsOpen: (Counted & { reason: string })[];
+  postings: (Counted & { status: string })[];
+  openItems: { id: string; reason: string; amountPaise: string; utr: string | null; reference: string | null; organisation: string | null; createdAt: string; detail: string | null }[];
+}
+
+/** POST /api/v1/discom/recon/settlements: what importing the gateway's settlement report did. */
+export interface SettlementImport {
+  duplicate: boolean;
+  rows: number;
+  payments: number;
+  matched: number;
+  unknown: string[];
+  settlements: { id: string; utr: string | null; amountPaise: string; feesPaise: string; taxPaise: string; payments: number; new: boolean; bankMatched: boolean }[];
+}
+
+export interface GatewaySettlement {
+  id: string;
+  utr: string | null;
+  amountPaise: string;
+  feesPaise: string;
+  taxPaise: string;
+  payments: number;
+  settledAt: string | null;
+  inStatement: boolean;
+}
+
+/** Where a batch's money is: received ↔ in the discom's bank ↔ posted to billing. */
+export interface ThreeWay {
+  batch: { id: string; reference: string; organisation: string; status: string; mode: string; totalPaise: string; paidPaise: string };
+  received: { source: 'gateway' | 'bank'; reference: string; amountPaise: string; at: string | null; confirmedBy: string }[];
+  banked: { kind: 'settlement' | 'statement'; reference: string; utr: string | null; amountPaise: string; feesPaise: string | null; inStatement: boolean }[];
+  posted: { postings: number; acknowledged: number; pending: number; rejected: number; amountPaise: string; acknowledgedPaise: string };
+  legs: { received: boolean; banked: boolean; posted: boolean };
 }

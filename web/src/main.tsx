@@ -13,6 +13,7 @@ import { ApiKeys } from './pages/ApiKeys';
 import { Approvals } from './pages/Approvals';
 import { Audit } from './pages/Audit';
 import { Alerts } from './pages/Alerts';
+import { Collections } from './pages/Collections';
 import { Discom } from './pages/Discom';
 import { Postings } from './pages/Postings';
 import { Dues } from './pages/Dues';
@@ -35,6 +36,7 @@ import { Payments } from './pages/Payments';
 import { Recon } from './pages/Recon';
 import { Register } from './pages/Register';
 import { SandboxBank } from './pages/SandboxBank';
+import { ReconBatch } from './pages/ThreeWay';
 import { Users } from './pages/Users';
 import { SessionProvider } from './session';
 
@@ -77,6 +79,8 @@ void fontsOrTimeout.then(() => createRoot(document.getElementById('root')!).rend
             <Route path="discom/users" element={<RequireLogin roles={['discom_admin', 'auditor']}><Users scope="discom" /></RequireLogin>} />
             <Route path="discom/postings" element={<RequireLogin roles={['collection_officer', 'accounts', 'discom_admin', 'auditor']}><Postings /></RequireLogin>} />
             <Route path="discom/recon" element={<RequireLogin roles={['collection_officer', 'accounts', 'discom_admin', 'auditor']}><Recon /></RequireLogin>} />
+            <Route path="discom/recon/batches/:id" element={<RequireLogin roles={['collection_officer', 'accounts', 'discom_admin', 'auditor']}><ReconBatch /></RequireLogin>} />
+            <Route path="discom/collections" element={<RequireLogin roles={['collection_officer', 'accounts', 'discom_admin', 'auditor']}><Collections /></RequireLogin>} />
             <Route path="discom/audit" element={<RequireLogin roles={['discom_admin', 'auditor']}><Audit /></RequireLogin>} />
             <Route path="*" element={<NotFound />} />
           </Route>

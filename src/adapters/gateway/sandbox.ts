@@ -353,7 +353,7 @@ export class SandboxGateway {
   }
 
   /**
-   * Pays out, as one settlement, the merchant's captured payments captured before `before`
+   * Pays out, as one settlement, the merchant's captured payments captured by `before`
    * (Razorpay settles T+2 working days): net of the fee (2 %) and GST on it (18 %), with a UTR.
    * `book` credits the payout to the merchant's bank account (the sandbox bank). None due: null.
    */
@@ -365,7 +365,7 @@ export class SandboxGateway {
         WITH due AS (
           SELECT p.id, p.amount, (p.amount * 2 / 100) AS fee, (p.amount * 36 / 10000) AS tax
             FROM gateway_sim.payments p JOIN gateway_sim.orders o ON o.id = p.order_id
-           WHERE o.key_id = ${keyId} AND p.status = 'captured' AND p.settlement_id IS NULL AND p.captured_at < ${BigInt(unix(before))}
+           WHERE o.key_id = ${keyId} AND p.status = 'captured' AND p.settlement_id IS NULL AND p.captured_at <= ${BigInt(unix(before))}
            FOR UPDATE OF p)
         SELECT count(*)::int AS n, coalesce(sum(amount), 0)::text AS gross, coalesce(sum(fee), 0)::text AS fees, coalesce(sum(tax), 0)::text AS tax FROM due`.execute(trx);
       const r = rows[0]!;
@@ -374,7 +374,7 @@ export class SandboxGateway {
       await sql`INSERT INTO gateway_sim.settlements (id, key_id, utr, amount, fees, tax, created_at)
                 VALUES (${id}, ${keyId}, ${utr}, ${net}, ${BigInt(r.fees)}, ${BigInt(r.tax)}, ${BigInt(unix(at))})`.execute(trx);
       await sql`UPDATE gateway_sim.payments p SET settlement_id = ${id} FROM gateway_sim.orders o
-                 WHERE o.id = p.order_id AND o.key_id = ${keyId} AND p.status = 'captured' AND p.settlement_id IS NULL AND p.captured_at < ${BigInt(unix(before))}`.execute(trx);
+                 WHERE o.id = p.order_id AND o.key_id = ${keyId} AND p.status = 'captured' AND p.settlement_id IS NULL AND p.captured_at <= ${BigInt(unix(before))}`.execute(trx);
       return { id, utr, amountPaise: net, payments: r.n };
     });
     if (made) await book({ id: made.id, utr: made.utr, amountPaise: made.amountPaise, at });

@@ -466,6 +466,10 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
     // The same report again: nothing changes.
     const again = await accounts.raw('POST', '/api/v1/discom/recon/settlements?fileName=report.csv', report.rawPayload, 'text/csv');
     expect(again.json<{ duplicate: boolean }>().duplicate).toBe(true);
+    // A period without settlements: the header alone, nothing to import.
+    const none = await accounts.raw('POST', '/api/v1/discom/recon/settlements', Buffer.from(`${report.body.split('\n')[0]}\n`), 'text/csv');
+    expect(none.statusCode, none.body).toBe(200);
+    expect(none.json<{ settlements: unknown[] }>().settlements).toEqual([]);
     const bad = await accounts.raw('POST', '/api/v1/discom/recon/settlements', Buffer.from('a,b\n1,2\n'), 'text/csv');
     expect(bad.statusCode).toBe(422);
     expect(bad.body).toMatch(/columns missing: entity_id/);

@@ -90,8 +90,8 @@ type Agg = { k: string; n: number; s: string };
 const agg = (rows: Agg[]) => rows.map((r) => ({ count: r.n, amountPaise: r.s, key: r.k }));
 
 export async function dailyReport(db: Db, day: string): Promise<DailyReport> {
-  const onDay = (col: string) => sql.raw(`(${col} AT TIME ZONE 'Asia/Kolkata')::date = '${day}'::date`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new RangeError('day must be YYYY-MM-DD');
+  const onDay = (col: string) => sql<boolean>`(${sql.ref(col)} AT TIME ZONE ${IST})::date = ${day}::date`;
   const q = async (text: ReturnType<typeof sql<Agg>>) => agg((await text.execute(db)).rows);
   const received = await q(sql<Agg>`
     SELECT CASE WHEN p.challan_id IS NULL THEN 'online' ELSE 'rtgs_neft' END AS k, count(*)::int AS n, coalesce(sum(p.amount_paise), 0)::text AS s

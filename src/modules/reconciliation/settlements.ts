@@ -60,9 +60,11 @@ export function parseSettlementReport(data: Buffer): Row[] {
   } catch (e) {
     refuse(`not a CSV file (${(e as Error).message})`);
   }
-  if (!records.length) refuse('no rows');
-  const missing = REQUIRED.filter((c) => !(c in records[0]!));
+  // A report of a period without settlements is its header alone: nothing to import.
+  const header = data.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0]!.toLowerCase().split(',').map((h) => h.trim());
+  const missing = REQUIRED.filter((c) => !header.includes(c));
   if (missing.length) refuse(`columns missing: ${missing.join(', ')}`);
+  if (!records.length) return [];
   const bad: string[] = [];
   records.forEach((r, i) => {
     if (r.type !== 'payment') return;

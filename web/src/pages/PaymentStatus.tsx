@@ -9,6 +9,7 @@ import { hasRole, useSession } from '../session';
 import { useLiveApi } from '../useApi';
 import { ChallanPanel } from './Challan';
 import { BillCell } from './NewPayment';
+import { PayerMoneyTrail } from './ThreeWay';
 
 const POLL_MS = 3000;
 /** While the gateway or the billing system has yet to answer, the page asks again every 3 seconds. */
@@ -203,6 +204,7 @@ export function PaymentStatus() {
       {wantChallan && challan.value.state === 'loading' && <Loading />}
       {wantChallan && challan.value.state === 'error' && <LoadError error={challan.value.error} onRetry={challan.reload} />}
       {wantChallan && challan.value.state === 'ready' && <ChallanPanel challan={challan.value.data} backTo={`/payments/${b.id}`} />}
+      {b.status === 'paid' && <PayerMoneyTrail batchId={b.id} version={tick} />}
 
       <h2>{t('payment.summary')}</h2>
       <dl className="policy summary">

@@ -1,9 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import {
   sendFileWithProgress,
   send,
   type BankStatement,
+  type DailyReport as Daily,
+  type GatewaySettlement,
+  type SettlementImport,
   type ReconAction,
   type ReconException,
   type ReconExceptions,
@@ -14,6 +18,7 @@ import {
 import { Async, LoadError, Loading, TableWrap } from '../components';
 import { Field, FormError, SelectField, fieldErrors } from '../forms';
 import { formatDate, formatDateTime, formatNumber, formatPaise } from '../format';
+import { isDay, istToday } from '../collections';
 import { batchIdOf, exceptionDetail, formatAge, lineReason } from '../recon';
 import { hasRole, useSession } from '../session';
 import { useLiveApi } from '../useApi';
@@ -24,10 +29,14 @@ const NOTE_REQUIRED: readonly ReconAction[] = ['refund', 'assign', 'settled'];
 const PAGE = 50;
 const LINE_STATUSES = ['matched', 'exception', 'new', 'not_applicable'] as const;
 const COUNT_KEYS = ['confirmed', 'settlements', 'newCredits', 'waiting', 'exceptions', 'notApplicable', 'contradictions'] as const;
+const OPEN_ITEMS_SHOWN = 20;
+/** Where the sandbox gateway pays its settlements (the demo's online collections account, src/modules/demo/seed.ts). */
+const SANDBOX_ONLINE_ACCOUNT = '50200011110001';
 
 /**
  * The discom's reconciliation: the exception queue (credits the portal could not apply by itself,
- * each with only the actions that fit it) and bank statement import with its results and lines.
+ * each with only the actions that fit it), bank statement import with its results and lines, the
+ * gateway's settlement reports, and the daily reconciliation report.
  */
 export function Recon() {
   const { t } = useTranslation();
@@ -49,11 +58,19 @@ export function Recon() {
           <li>
             <a href="#statements-h">{t('statements.title')}</a>
           </li>
+          <li>
+            <a href="#settlements-h">{t('recon.settlements')}</a>
+          </li>
+          <li>
+            <a href="#daily-h">{t('recon.daily')}</a>
+          </li>
         </ul>
       </nav>
       {!canAct && <p className="state state-warn">{t('recon.readOnly')}</p>}
       <Exceptions canAct={canAct} version={version} onChange={bump} />
       <Statements canAct={canAct} version={version} onChange={bump} />
+      <Settlements canAct={canAct} version={version} onChange={bump} />
+      <DailyReport version={version} />
     </>
   );
 }
@@ -181,7 +198,14 @@ function ExceptionRow({ x, canAct, open, onToggle, onResolved, cols }: { x: Reco
         </td>
         <td>
           {x.organisation ?? '—'}
-          {x.batchReference && <span className="block muted small">{x.batchReference}</span>}
+          {x.batchReference &&
+            (x.batchId ? (
+              <Link className="block small" to={`/discom/recon/batches/${x.batchId}`}>
+                {x.batchReference}
+              </Link>
+            ) : (
+              <span className="block muted small">{x.batchReference}</span>
+            ))}
           {x.gatewayPaymentId && <span className="block muted small">{x.gatewayPaymentId}</span>}
         </td>
         <td className="detail">{exceptionDetail(x, lang, t)}</td>
@@ -569,5 +593,462 @@ function Lines({ statement }: { statement: BankStatement }) {
         }
       </Async>
     </section>
+  );
+}
+
+/** Whether this portal runs the sandbox gateway: its settlement report answers (a real deployment has no such route). */
+function useSandboxGateway(): boolean {
+  const [yes, setYes] = useState(false);
+  useEffect(() => {
+    const ctl = new AbortController();
+    const now = new Date().toISOString();
+    fetch(`/sandbox/razorpay/settlements/report?${new URLSearchParams({ from: now, to: now }).toString()}`, { signal: ctl.signal, credentials: 'same-origin' }).then(
+      (r) => setYes(r.ok && (r.headers.get('content-type') ?? '').startsWith('text/csv')),
+      () => undefined,
+    );
+    return () => ctl.abort();
+  }, []);
+  return yes;
+}
+
+function Settlements({ canAct, version, onChange }: { canAct: boolean; version: number; onChange: () => void }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const sandbox = useSandboxGateway();
+  const list = useLiveApi<{ items: GatewaySettlement[] }>('/api/v1/discom/recon/settlements', version);
+  return (
+    <section aria-labelledby="settlements-h">
+      <h2 id="settlements-h" tabIndex={-1}>
+        {t('settlements.title')}
+      </h2>
+      <p className="muted">{t('settlements.intro')}</p>
+      {sandbox && <SandboxGateway canAct={canAct} />}
+      {canAct && <SettlementImportForm onImported={onChange} />}
+      <h3 id="settlement-list-h">{t('settlements.list')}</h3>
+      <Async value={list.value} retry={list.reload}>
+        {(d) =>
+          d.items.length === 0 ? (
+            <p className="empty">{t('settlements.none')}</p>
+          ) : (
+            <TableWrap label={t('settlements.list')}>
+              <table className="data">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('settlements.settlement')}</th>
+                    <th scope="col">{t('settlements.settledAt')}</th>
+                    <th scope="col" className="num">
+                      {t('settlements.payments')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('settlements.net')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('daily.fees')}
+                    </th>
+                    <th scope="col">{t('settlements.inBank')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.items.map((x) => (
+                    <tr key={x.id}>
+                      <th scope="row">
+                        <code className="ref">{x.id}</code>
+                        {x.utr && (
+                          <span className="block muted small">
+                            {t('settlements.utr')} <code className="ref">{x.utr}</code>
+                          </span>
+                        )}
+                      </th>
+                      <td className="nowrap">{x.settledAt ? formatDateTime(x.settledAt, lang) : '—'}</td>
+                      <td className="num">{formatNumber(x.payments, lang)}</td>
+                      <td className="num nowrap">{formatPaise(x.amountPaise, lang)}</td>
+                      <td className="num nowrap">{formatPaise((BigInt(x.feesPaise) + BigInt(x.taxPaise)).toString(), lang)}</td>
+                      <td>
+                        <InBank yes={x.inStatement} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+          )
+        }
+      </Async>
+    </section>
+  );
+}
+
+function InBank({ yes }: { yes: boolean }) {
+  const { t } = useTranslation();
+  return <span className={`badge nowrap ${yes ? 'line-matched' : 'line-new'}`}>{yes ? t('settlements.yes') : t('settlements.notYet')}</span>;
+}
+
+/** For testers: the sandbox gateway's report, and a settlement made now instead of T+2. */
+function SandboxGateway({ canAct }: { canAct: boolean }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const day = 86_400_000;
+  const report = `/sandbox/razorpay/settlements/report?${new URLSearchParams({ from: new Date(Date.now() - 30 * day).toISOString(), to: new Date(Date.now() + day).toISOString() }).toString()}`;
+  const settle = () => {
+    setBusy(true);
+    setNotice(null);
+    setError(null);
+    send<{ settlement: { id: string; utr: string; amountPaise: string; payments: number } | null }>('POST', '/sandbox/razorpay/settlements', {})
+      .then(
+        (r) =>
+          setNotice(
+            r.settlement
+              ? t('settlements.settled', { id: r.settlement.id, amount: formatPaise(r.settlement.amountPaise, lang), count: r.settlement.payments, n: formatNumber(r.settlement.payments, lang) })
+              : t('settlements.nothingToSettle'),
+          ),
+        setError,
+      )
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div className="card sandbox-card">
+      <h3 className="sandbox-banner">
+        <span className="badge">{t('sandboxBank.badge')}</span> {t('settlements.sandboxTitle')}
+      </h3>
+      <p>{t('settlements.sandboxText', { account: SANDBOX_ONLINE_ACCOUNT })}</p>
+      <div className="actions">
+        {canAct && (
+          <button type="button" onClick={settle} disabled={busy}>
+            {busy ? t('settlements.settling') : t('settlements.settleNow')}
+          </button>
+        )}
+        <a className="button secondary" href={report} download>
+          {t('settlements.reportLink')}
+        </a>
+        <Link to="/sandbox/bank">{t('settlements.bankLink')}</Link>
+      </div>
+      <p role="status" aria-live="polite" className={notice ? 'state state-ok' : 'visually-hidden'}>
+        {notice}
+      </p>
+      <FormError error={error} />
+    </div>
+  );
+}
+
+function SettlementImportForm({ onImported }: { onImported: () => void }) {
+  const { t } = useTranslation();
+  const [errs, setErrs] = useState<Record<string, string[]>>({});
+  const [progress, setProgress] = useState<number | null | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [result, setResult] = useState<SettlementImport | null>(null);
+  const busy = progress !== undefined;
+
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const file = (e.currentTarget.elements.namedItem('file') as HTMLInputElement).files?.[0];
+    setErrs(file ? {} : { file: [t('settlements.chooseFile')] });
+    setError(null);
+    setResult(null);
+    if (!file) return;
+    setProgress(0);
+    sendFileWithProgress<SettlementImport>(`/api/v1/discom/recon/settlements?${new URLSearchParams({ fileName: file.name }).toString()}`, file, setProgress, 'text/csv')
+      .then((r) => {
+        setResult(r);
+        onImported();
+      }, setError)
+      .finally(() => setProgress(undefined));
+  };
+
+  const uploaded = progress !== undefined && progress !== null && progress >= 1;
+  return (
+    <>
+      <form className="import-form" onSubmit={submit} noValidate aria-labelledby="settlement-import-h">
+        <h3 id="settlement-import-h" className="span-all">
+          {t('settlements.importTitle')}
+        </h3>
+        <Field label={t('settlements.file')} hint={t('settlements.fileHint')} name="file" type="file" accept=".csv,text/csv" errors={errs} />
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {t('settlements.upload')}
+          </button>
+          {busy && (
+            <>
+              <progress aria-label={t('statements.progress')} max={1} value={progress ?? undefined} />
+              <span role="status">{uploaded ? t('settlements.processing') : t('statements.uploading')}</span>
+            </>
+          )}
+        </div>
+      </form>
+      <FormError error={error} allDetails title={t('settlements.rejected')} />
+      <div role="status" aria-live="polite">
+        {result && <SettlementResult result={result} />}
+      </div>
+    </>
+  );
+}
+
+function SettlementResult({ result }: { result: SettlementImport }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const n = (x: number) => formatNumber(x, lang);
+  return (
+    <section className="card result-card import-result" aria-labelledby="settlement-result-h" data-testid="settlement-result">
+      <h3 id="settlement-result-h">{t('settlements.result')}</h3>
+      {result.duplicate && <p className="state state-warn">{t('settlements.duplicate')}</p>}
+      <dl className="counts-list">
+        <dt>{t('settlements.rows')}</dt>
+        <dd>{n(result.rows)}</dd>
+        <dt>{t('settlements.matched')}</dt>
+        <dd>{n(result.matched)}</dd>
+        <dt>{t('settlements.unknownCount')}</dt>
+        <dd>{n(result.unknown.length)}</dd>
+      </dl>
+      {result.unknown.length > 0 && (
+        <>
+          <p>{t('settlements.unknownList')}</p>
+          <ul className="line-counts">
+            {result.unknown.map((u) => (
+              <li key={u}>
+                <code className="ref">{u}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {result.settlements.length > 0 && (
+        <TableWrap label={t('settlements.inReport')}>
+          <table className="data">
+            <thead>
+              <tr>
+                <th scope="col">{t('settlements.settlement')}</th>
+                <th scope="col" className="num">
+                  {t('settlements.payments')}
+                </th>
+                <th scope="col" className="num">
+                  {t('settlements.net')}
+                </th>
+                <th scope="col" className="num">
+                  {t('settlements.fee')}
+                </th>
+                <th scope="col" className="num">
+                  {t('settlements.tax')}
+                </th>
+                <th scope="col">{t('settlements.recorded')}</th>
+                <th scope="col">{t('settlements.inBank')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.settlements.map((x) => (
+                <tr key={x.id}>
+                  <th scope="row">
+                    <code className="ref">{x.id}</code>
+                    {x.utr && (
+                      <span className="block muted small">
+                        {t('settlements.utr')} <code className="ref">{x.utr}</code>
+                      </span>
+                    )}
+                  </th>
+                  <td className="num">{n(x.payments)}</td>
+                  <td className="num nowrap">{formatPaise(x.amountPaise, lang)}</td>
+                  <td className="num nowrap">{formatPaise(x.feesPaise, lang)}</td>
+                  <td className="num nowrap">{formatPaise(x.taxPaise, lang)}</td>
+                  <td>{x.new ? t('settlements.isNew') : t('settlements.already')}</td>
+                  <td>
+                    <InBank yes={x.bankMatched} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+      {result.settlements.some((x) => !x.bankMatched) && <p className="muted">{t('settlements.bankHint')}</p>}
+    </section>
+  );
+}
+
+/** One IST day's reconciliation, with its PDF (either language) and XLSX; fetched again after an import or a resolution. */
+function DailyReport({ version }: { version: number }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const today = istToday();
+  const [day, setDay] = useState(today);
+  const [shown, setShown] = useState(today);
+  const [errs, setErrs] = useState<Record<string, string[]>>({});
+  const report = useLiveApi<Daily>(`/api/v1/discom/recon/daily?day=${shown}`, version);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const err = !isDay(day) ? t('daily.dayInvalid') : day > istToday() ? t('daily.future') : null;
+    setErrs(err ? { day: [err] } : {});
+    if (!err) setShown(day);
+  };
+  const doc = (ext: 'pdf' | 'xlsx', l?: 'en' | 'hi') => `/api/v1/discom/recon/daily.${ext}?${new URLSearchParams({ day: shown, ...(l ? { lang: l } : {}) }).toString()}`;
+  return (
+    <section aria-labelledby="daily-h">
+      <h2 id="daily-h" tabIndex={-1}>
+        {t('daily.title')}
+      </h2>
+      <p className="muted">{t('daily.intro')}</p>
+      <form className="grid-form day-form" onSubmit={submit} noValidate>
+        <Field label={t('daily.day')} name="day" type="date" max={today} value={day} onChange={(e) => setDay(e.target.value)} errors={errs} />
+        <div className="actions">
+          <button type="submit" className="primary">
+            {t('daily.show')}
+          </button>
+        </div>
+      </form>
+      <h3 id="daily-of-h">{t('daily.reportOf', { day: formatDate(shown, lang) })}</h3>
+      <div className="actions" role="group" aria-label={t('daily.downloads')}>
+        <a className="button secondary" href={doc('pdf', 'en')} download>
+          {t('daily.pdfEn')}
+        </a>
+        <a className="button secondary" href={doc('pdf', 'hi')} download>
+          {t('daily.pdfHi')}
+        </a>
+        <a className="button secondary" href={doc('xlsx')} download>
+          {t('daily.xlsx')}
+        </a>
+      </div>
+      {report.value.state === 'loading' && <Loading />}
+      {report.value.state === 'error' && <LoadError error={report.value.error} onRetry={report.reload} />}
+      {report.value.state === 'ready' && <DailyBody r={report.value.data} />}
+    </section>
+  );
+}
+
+function DailyBody({ r }: { r: Daily }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const n = (x: number) => formatNumber(x, lang);
+  const [all, setAll] = useState(false);
+  const items = all ? r.openItems : r.openItems.slice(0, OPEN_ITEMS_SHOWN);
+  const s = r.settlements;
+  return (
+    <div data-testid="daily-report">
+      <div className="daily-grid">
+        <DailyTable id="daily-received" title={t('daily.received')} rows={r.received.map((x) => ({ key: x.mode, label: t(x.mode === 'rtgs_neft' ? 'collections.rtgsNeft' : 'collections.online'), ...x }))} />
+        <DailyTable id="daily-credits" title={t('daily.credits')} rows={r.credits.map((x) => ({ key: x.status, label: t(`daily.creditStatus.${x.status}`, { defaultValue: x.status }), ...x }))} />
+        <div className="card">
+          <h4 id="daily-settlements">{t('daily.settlements')}</h4>
+          {s.count === 0 ? (
+            <p className="muted">{t('daily.none')}</p>
+          ) : (
+            <dl className="counts-list">
+              <dt>{t('daily.settlementsCount')}</dt>
+              <dd>{n(s.count)}</dd>
+              <dt>{t('daily.netPaid')}</dt>
+              <dd>{formatPaise(s.amountPaise, lang)}</dd>
+              <dt>{t('daily.fees')}</dt>
+              <dd>{formatPaise(s.feesPaise, lang)}</dd>
+              <dt>{t('daily.inStatement')}</dt>
+              <dd>{t('daily.inStatementOf', { n: n(s.inStatement), count: n(s.count) })}</dd>
+            </dl>
+          )}
+        </div>
+        <DailyTable id="daily-lines" title={t('daily.lines')} rows={r.statementLines.map((x) => ({ key: x.status, label: t(`lineStatus.${x.status}`, { defaultValue: x.status }), ...x }))} />
+        <DailyTable id="daily-opened" title={t('daily.opened')} rows={r.exceptionsOpened.map((x) => ({ key: x.reason, label: t(`reconReason.${x.reason}`, { defaultValue: x.reason }), ...x }))} />
+        <DailyTable id="daily-resolved" title={t('daily.resolved')} rows={r.exceptionsResolved.map((x) => ({ key: x.resolution, label: t(`resolution.${x.resolution}`, { defaultValue: x.resolution }), ...x }))} />
+        <DailyTable id="daily-open" title={t('daily.openAtEnd')} rows={r.exceptionsOpen.map((x) => ({ key: x.reason, label: t(`reconReason.${x.reason}`, { defaultValue: x.reason }), ...x }))} />
+        <DailyTable id="daily-postings" title={t('daily.postings')} rows={r.postings.map((x) => ({ key: x.status, label: t(`postingStatus.${x.status}`, { defaultValue: x.status }), ...x }))} />
+      </div>
+      <h4 id="open-items-h">{t('daily.openItems')}</h4>
+      <p className="muted">{t('daily.openItemsText')}</p>
+      {r.openItems.length === 0 ? (
+        <p className="empty">{t('daily.noOpenItems')}</p>
+      ) : (
+        <>
+          <TableWrap label={t('daily.openItems')}>
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">{t('daily.item')}</th>
+                  <th scope="col" className="num">
+                    {t('daily.amount')}
+                  </th>
+                  <th scope="col">{t('recon.utr')}</th>
+                  <th scope="col">{t('recon.payment')}</th>
+                  <th scope="col">{t('daily.raised')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((x) => {
+                  const batchId = x.reference ? batchIdOf(x.reference) : null;
+                  return (
+                    <tr key={x.id}>
+                      <th scope="row">
+                        {t(`reconReason.${x.reason}`, { defaultValue: x.reason })}
+                        <span className="block muted small">#{x.id}</span>
+                      </th>
+                      <td className="num nowrap">{formatPaise(x.amountPaise, lang)}</td>
+                      <td>{x.utr ? <code className="ref">{x.utr}</code> : '—'}</td>
+                      <td>
+                        {x.organisation ?? '—'}
+                        {x.reference &&
+                          (batchId ? (
+                            <Link className="block small" to={`/discom/recon/batches/${batchId}`}>
+                              {x.reference}
+                            </Link>
+                          ) : (
+                            <span className="block muted small">{x.reference}</span>
+                          ))}
+                      </td>
+                      <td className="nowrap">{formatDateTime(x.createdAt, lang)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </TableWrap>
+          {r.openItems.length > OPEN_ITEMS_SHOWN && (
+            <button type="button" className="link show-more" onClick={() => setAll((a) => !a)} aria-expanded={all}>
+              {all ? t('collections.showFewer') : t('collections.showAll', { count: r.openItems.length })}
+            </button>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+/** One small summary of the day: what, how many, how much, with a total; the heading names the table. */
+function DailyTable({ id, title, rows }: { id: string; title: string; rows: { key: string; label: string; count: number; amountPaise: string }[] }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const total = rows.reduce((s, r) => ({ count: s.count + r.count, amount: s.amount + BigInt(r.amountPaise) }), { count: 0, amount: 0n });
+  return (
+    <div className="card">
+      <h4 id={id}>{title}</h4>
+      {rows.length === 0 ? (
+        <p className="muted">{t('daily.none')}</p>
+      ) : (
+        <table className="figures" aria-labelledby={id}>
+          <thead>
+            <tr>
+              <th scope="col">{t('daily.what')}</th>
+              <th scope="col" className="num">
+                {t('daily.count')}
+              </th>
+              <th scope="col" className="num">
+                {t('daily.amount')}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.key}>
+                <th scope="row">{r.label}</th>
+                <td className="num">{formatNumber(r.count, lang)}</td>
+                <td className="num nowrap">{formatPaise(r.amountPaise, lang)}</td>
+              </tr>
+            ))}
+            {rows.length > 1 && (
+              <tr className="strong">
+                <th scope="row">{t('daily.total')}</th>
+                <td className="num">{formatNumber(total.count, lang)}</td>
+                <td className="num nowrap">{formatPaise(total.amount, lang)}</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }
