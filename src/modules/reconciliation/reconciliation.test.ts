@@ -405,7 +405,7 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
   });
 
   it('imports the shared samples: foreign-currency lines are reported as not applicable; a file that is not a statement, or does not add up, is refused with the reason', async () => {
-    const dir = path.resolve(import.meta.dirname, '../../../../shared/fixtures/statements');
+    const dir = path.resolve(import.meta.dirname, '../../../test/fixtures/statements/shared');
     const ok = await importFile(fs.readFileSync(path.join(dir, 'mt940/volksbank_de.sta')));
     expect(ok.statusCode, ok.body).toBe(200);
     const v = ok.json<Imported>();

@@ -9,7 +9,7 @@ import { indianGrouping } from './writers.ts';
 import { parseXml } from './xml.ts';
 
 // Third-party samples (shared fixtures, bytes exact) and the project's own Indian samples.
-const SHARED = path.resolve(import.meta.dirname, '../../../../../shared/fixtures/statements');
+const SHARED = path.resolve(import.meta.dirname, '../../../../test/fixtures/statements/shared');
 const OWN = path.resolve(import.meta.dirname, '../../../../test/fixtures/statements');
 const shared = (name: string) => fs.readFileSync(path.join(SHARED, name));
 const own = (name: string) => fs.readFileSync(path.join(OWN, name));
