@@ -192,11 +192,14 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
      WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NOT NULL`.execute(trx);
   await sql`
     INSERT INTO recon_candidates (credit_id, challan_id, rule)
-    SELECT c.id, ch.id, 'batch_reference'
+    SELECT DISTINCT c.id, ch.id, 'batch_reference'
       FROM bank_credits c JOIN statement_lines l ON l.id = c.statement_line_id
-      JOIN payment_batches b ON upper(c.narrative) LIKE '%' || b.reference || '%'
+      -- Every reference written in the narrative, each looked up by the unique index (a LIKE
+      -- against every batch would be quadratic: credits × batches).
+      CROSS JOIN LATERAL regexp_matches(upper(c.narrative), 'PB[0-9]{8}', 'g') AS m(ref)
+      JOIN payment_batches b ON b.reference = m.ref[1]
       JOIN challans ch ON ch.batch_id = b.id AND ch.status IN ('active', 'expired')
-     WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NULL AND c.narrative ~ 'PB[0-9]{8}'`.execute(trx);
+     WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NULL AND c.narrative ~* 'PB[0-9]{8}'`.execute(trx);
   await sql`
     INSERT INTO recon_candidates (credit_id, challan_id, rule)
     SELECT c.id, ch.id, 'payer_account_amount'
