@@ -13,12 +13,14 @@ const runs: [string, string[]][] = quick
       ['mass-tag', ['--connections', '50000', '--rows', '5000']],
       ['dues', ['--connections', '50000', '--tagged', '5000', '--requests', '50', '--cold', '5']],
       ['settle', ['--bills', '500', '--connections', '10000', '--months', '1', '--batches', '40', '--pglite-batches', '20']],
+      ['statements', ['--lines', '20000', '--challans', '2000', '--apply', '50']],
     ]
   : [
       ['seed', ['--connections', '1000000', '--engines', 'postgres']],
       ['mass-tag', []],
       ['dues', []],
       ['settle', []],
+      ['statements', ['--engines', 'postgres']],
     ];
 
 let failed = 0;
