@@ -705,7 +705,7 @@ async function baselineImport(c: RawClient, s: ParsedStatement, userId: bigint, 
            FROM nl CROSS JOIN LATERAL regexp_matches(upper(nl.narrative), 'PB[0-9]{8}', 'g') AS m(r)
            JOIN payment_batches b ON b.reference = m.r[1]
            JOIN challans ch ON ch.batch_id = b.id AND ch.status IN ('active', 'expired')
-          WHERE nl.va_number IS NULL AND nl.narrative ~ 'PB[0-9]{8}'
+          WHERE nl.va_number IS NULL AND nl.narrative ~* 'PB[0-9]{8}'
        ), cand AS (
          SELECT nl.id, ch.id AS challan_id, 'virtual_account' AS rule FROM nl LEFT JOIN challans ch ON ch.va_number = nl.va_number WHERE nl.va_number IS NOT NULL
          UNION ALL SELECT id, challan_id, 'batch_reference' FROM pb
