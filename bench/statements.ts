@@ -667,7 +667,9 @@ async function baselineImport(c: RawClient, s: ParsedStatement, userId: bigint, 
               CASE WHEN x.currency <> 'INR' OR x.direction = 'debit' OR x.amount_paise = 0 THEN 'not_applicable' ELSE 'new' END,
               CASE WHEN x.currency <> 'INR' THEN 'currency ' || x.currency || ': Sangrahan collects INR only' WHEN x.direction = 'debit' THEN 'a debit' WHEN x.amount_paise = 0 THEN 'zero amount' END
          FROM stage x CROSS JOIN p
-         CROSS JOIN LATERAL (SELECT regexp_replace(upper(x.utr), '[^A-Z0-9]', '', 'g') AS utr, regexp_replace(upper(x.narrative), '[[:space:]-]', '', 'g') AS flat) AS u`,
+         -- The UTR as the product normalises it (most are already); the narrative without blanks and hyphens.
+         CROSS JOIN LATERAL (SELECT CASE WHEN x.utr ~ '^[A-Z0-9]*$' THEN x.utr ELSE regexp_replace(upper(x.utr), '[^A-Z0-9]', '', 'g') END AS utr,
+                                    translate(upper(x.narrative), E' \t\n\r\f\v-', '') AS flat) AS u`,
       [id],
     );
     t = performance.now();
@@ -700,25 +702,30 @@ async function baselineImport(c: RawClient, s: ParsedStatement, userId: bigint, 
          SELECT DISTINCT ON (coalesce(l.utr, l.id::text)) l.id, l.utr, l.va_number, l.amount_paise, l.value_date, l.payer_name, l.payer_account, l.narrative
            FROM statement_lines l WHERE l.statement_id = $1 AND l.status = 'new'
           ORDER BY coalesce(l.utr, l.id::text), l.line_no
-       ), pb AS MATERIALIZED (
+       ), pb AS (
          SELECT DISTINCT nl.id, ch.id AS challan_id
            FROM nl CROSS JOIN LATERAL regexp_matches(upper(nl.narrative), 'PB[0-9]{8}', 'g') AS m(r)
            JOIN payment_batches b ON b.reference = m.r[1]
            JOIN challans ch ON ch.batch_id = b.id AND ch.status IN ('active', 'expired')
           WHERE nl.va_number IS NULL AND nl.narrative ~* 'PB[0-9]{8}'
        ), cand AS (
-         SELECT nl.id, ch.id AS challan_id, 'virtual_account' AS rule FROM nl LEFT JOIN challans ch ON ch.va_number = nl.va_number WHERE nl.va_number IS NOT NULL
-         UNION ALL SELECT id, challan_id, 'batch_reference' FROM pb
+         -- Tier 1 (virtual account, batch reference) and tier 2 (known payer); a line's tier-2
+         -- candidates count only when it has no tier-1 candidate row (chosen below, not by an
+         -- anti-join: that one was planned as a nested loop over the references, quadratic).
+         SELECT nl.id, ch.id AS challan_id, 'virtual_account' AS rule, 1 AS tier FROM nl LEFT JOIN challans ch ON ch.va_number = nl.va_number WHERE nl.va_number IS NOT NULL
+         UNION ALL SELECT id, challan_id, 'batch_reference', 1 FROM pb
          UNION ALL
-         SELECT nl.id, ch.id, 'payer_account_amount'
+         SELECT nl.id, ch.id, 'payer_account_amount', 2
            FROM nl
            JOIN (SELECT DISTINCT k.payer_account, ch0.org_id FROM bank_credits k JOIN challans ch0 ON ch0.id = k.challan_id
                   WHERE k.status = 'applied' AND k.payer_account IS NOT NULL) AS known ON known.payer_account = nl.payer_account
            JOIN challans ch ON ch.org_id = known.org_id AND ch.status IN ('active', 'expired') AND ch.amount_paise = nl.amount_paise
-          WHERE nl.va_number IS NULL AND NOT EXISTS (SELECT 1 FROM pb WHERE pb.id = nl.id)
+          WHERE nl.va_number IS NULL
        ), per AS (
          SELECT nl.*, coalesce(k.n, 0) AS n, k.challan_id, k.rule
-           FROM nl LEFT JOIN (SELECT id, count(challan_id) AS n, min(challan_id) AS challan_id, min(rule) AS rule FROM cand GROUP BY id) AS k ON k.id = nl.id
+           FROM nl LEFT JOIN (
+             SELECT id, count(challan_id) FILTER (WHERE tier = best) AS n, min(challan_id) FILTER (WHERE tier = best) AS challan_id, min(rule) FILTER (WHERE tier = best) AS rule
+               FROM (SELECT cand.*, min(tier) OVER (PARTITION BY id) AS best FROM cand) AS c GROUP BY id) AS k ON k.id = nl.id
        ), ins AS (
          INSERT INTO bank_credits (utr, va_number, amount_paise, mode, credited_at, payer_name, payer_account, narrative, source, sources, status, statement_line_id, challan_id, match_rule)
          SELECT utr, va_number, amount_paise, CASE WHEN utr ~ '^[A-Z]{4}R' THEN 'RTGS' WHEN utr ~ '^[A-Z]{4}N' THEN 'NEFT' END,
