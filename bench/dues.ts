@@ -9,7 +9,7 @@ import { openDatabase, type Database } from '../src/platform/db/database.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
 import { buildApp } from '../src/server.ts';
 import { adminUrl, withDatabase } from '../test/helpers/pg.ts';
-import { PG_BASE, machine, seconds } from './lib.ts';
+import { PG_BASE, machine, record, seconds } from './lib.ts';
 
 /**
  * The dues dashboard at scale: an organisation with 1,00,000 tagged connections among
@@ -36,6 +36,9 @@ const { values } = parseArgs({
     engines: { type: 'string', default: 'postgres,pglite' },
     requests: { type: 'string', default: '200' },
     cold: { type: 'string', default: '20' },
+    months: { type: 'string', default: '12' },
+    // The name its lines have in the summary table: `scale` for the all-of-Bihar run.
+    bench: { type: 'string', default: 'dues' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -43,6 +46,8 @@ const connections = Number(values.connections);
 const tagged = Number(values.tagged);
 const reps = Number(values.requests);
 const coldReps = Number(values.cold);
+const months = Number(values.months);
+const BENCH = values.bench;
 const AS_OF = new Date('2026-11-20T06:30:00Z');
 
 const pct = (xs: number[], p: number) => {
@@ -62,19 +67,19 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 }
 
 /** The data set; without --keep, `close` also deletes it. */
-async function openData(engine: 'postgres' | 'pglite'): Promise<{ database: Database; fresh: boolean }> {
+async function openData(engine: 'postgres' | 'pglite'): Promise<{ database: Database; fresh: boolean; dataDir?: string }> {
   if (engine === 'pglite') {
-    const dir = values.keep ? '/tmp/sangrahan-bench-dues-pglite' : fs.mkdtempSync('/tmp/sangrahan-bench-dues-');
-    const fresh = !fs.existsSync(`${dir}/PG_VERSION`);
+    const dir = values.keep ? `/tmp/sangrahan-bench-${BENCH}-pglite` : fs.mkdtempSync('/tmp/sangrahan-bench-dues-');
     const opened = await openDatabase({ dataDir: dir });
     await migrate(opened);
+    const has = await opened.db.selectFrom('connections').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
     const close = async () => {
       await opened.close();
       if (!values.keep) fs.rmSync(dir, { recursive: true, force: true });
     };
-    return { database: { ...opened, close }, fresh };
+    return { database: { ...opened, close }, fresh: has.n === 0, dataDir: dir };
   }
-  const name = values.keep ? 'sangrahan_bench_dues' : `sangrahan_bench_dues_${process.pid}`;
+  const name = values.keep ? `sangrahan_bench_${BENCH}` : `sangrahan_bench_dues_${process.pid}`;
   const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
   const exists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${name}`.execute(admin.db);
   if (!exists.rows[0]!.n) await admin.withClient((c) => c.exec(`CREATE DATABASE ${name}`));
@@ -93,7 +98,7 @@ async function openData(engine: 'postgres' | 'pglite'): Promise<{ database: Data
 }
 
 async function run(engine: 'postgres' | 'pglite'): Promise<void> {
-  const { database, fresh } = await openData(engine);
+  const { database, fresh, dataDir } = await openData(engine);
   try {
     const { db } = database;
     if (fresh) {
@@ -105,8 +110,10 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
           console.log(`    ${engine}: ${done.toLocaleString('en-IN')} loaded after ${seconds(Date.now() - t0)}`);
         }
       };
-      await seedDemo(database, { seed: 11, connections, asOf: AS_OF, chunkSize: 20000, onProgress });
-      console.log(`  ${engine}: ${connections.toLocaleString('en-IN')} connections with 12 months of bills loaded in ${seconds(Date.now() - t0)}`);
+      await seedDemo(database, { seed: 11, connections, asOf: AS_OF, chunkSize: 20000, months, onProgress });
+      const loadMs = Date.now() - t0;
+      console.log(`  ${engine}: ${connections.toLocaleString('en-IN')} connections with ${months} months of bills loaded in ${seconds(loadMs)}`);
+      record({ bench: BENCH, id: 'load', what: `load ${connections.toLocaleString('en-IN')} connections × ${months} months of bills (the demo seed)`, engine, productMs: loadMs });
       // The Education Department holds `tagged` of its own connections, spread over its offices.
       const t1 = Date.now();
       await tagDemoConnections(database, { departmentCode: 'BR-EDU', count: tagged });
@@ -123,7 +130,17 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     const held = await db.selectFrom('connection_dues').select(sql<number>`count(*)::int`.as('n')).where('org_id', '=', org.id).executeTakeFirstOrThrow();
     const bills = await db.selectFrom('bills').select(sql<string>`count(*)::text`.as('n')).executeTakeFirstOrThrow();
     const total = await db.selectFrom('connections').select(sql<string>`count(*)::text`.as('n')).executeTakeFirstOrThrow();
-    console.log(`  ${engine}: ${Number(total.n).toLocaleString('en-IN')} connections, ${Number(bills.n).toLocaleString('en-IN')} bills; the organisation holds ${held.n.toLocaleString('en-IN')}`);
+    const size =
+      engine === 'postgres'
+        ? (await sql<{ s: string }>`SELECT pg_size_pretty(pg_database_size(current_database())) AS s`.execute(db)).rows[0]!.s
+        : `${(fs.readdirSync(dataDir!, { recursive: true, withFileTypes: true }).reduce((n, f) => n + (f.isFile() ? fs.statSync(`${f.parentPath}/${f.name}`).size : 0), 0) / 2 ** 30).toFixed(1)} GB`;
+    const biggest = await sql<{ t: string; s: string }>`
+      SELECT c.relname AS t, pg_size_pretty(pg_total_relation_size(c.oid)) AS s FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 5`.execute(db);
+    console.log(
+      `  ${engine}: ${Number(total.n).toLocaleString('en-IN')} connections, ${Number(bills.n).toLocaleString('en-IN')} bills; the organisation holds ${held.n.toLocaleString('en-IN')}; ` +
+        `database ${size} (largest: ${biggest.rows.map((r) => `${r.t} ${r.s}`).join(', ')})`,
+    );
 
     const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DEMO_SEED: 'false' }), database, billing: new BillingSimulator(database), clock: () => AS_OF });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -200,6 +217,12 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     );
     await app.close();
     const ratio = (a: number[], b: number[]) => (pct(a, 95) / pct(b, 95)).toFixed(2);
+    const scale = `${(connections / 100_000).toLocaleString('en-IN')} lakh connections, ${tagged.toLocaleString('en-IN')} held`;
+    const lat = (id: string, what: string, a: number[], b: number[]) =>
+      record({ bench: BENCH, id, what: `${what} (${scale})`, engine, productP50: pct(a, 50), productP95: pct(a, 95), baselineP50: pct(b, 50), baselineP95: pct(b, 95), ratio: pct(a, 95) / pct(b, 95) });
+    lat('warm', 'dashboard: summary + first page, warm', warm, baseA);
+    lat('cold', 'dashboard: summary + first page, cold', cold, baseA);
+    lat('filtered', 'dues: a filtered page with its count', filt, baseB);
     console.log(
       `  ${engine}: first dashboard (summary computed and cached) ${firstMs.toFixed(0)} ms\n` +
         `    A. summary + first page, warm: ${fmt(warm)} | baseline ${fmt(baseA)} | ratio (p95) ${ratio(warm, baseA)}×\n` +

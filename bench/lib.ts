@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { openDatabase, type Database } from '../src/platform/db/database.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
@@ -20,4 +21,36 @@ export function machine(): string {
 
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * One line of the summary table `npm run bench` writes: what was measured, on which engine,
+ * the product's and the baseline's time (or p50/p95 for request latencies, or a rate), and
+ * their ratio. Appended as a JSON line to the file BENCH_RESULTS names (run.ts sets it); a
+ * benchmark run by hand only prints its report.
+ */
+export interface BenchResult {
+  bench: string;
+  /** Stable within the benchmark: a later run's line replaces the earlier one of the same bench, id and engine. */
+  id: string;
+  what: string;
+  engine: 'postgres' | 'pglite';
+  /** Wall time of the whole operation, ms. */
+  productMs?: number;
+  baselineMs?: number;
+  /** Latencies of repeated requests, ms. */
+  productP50?: number;
+  productP95?: number;
+  baselineP50?: number;
+  baselineP95?: number;
+  /** A rate where that is the figure (e.g. "99 credits/s"), shown instead of the time. */
+  productRate?: string;
+  baselineRate?: string;
+  /** product ÷ baseline: of the times, or of the p95s for latencies. */
+  ratio?: number;
+}
+
+export function record(r: BenchResult): void {
+  const file = process.env.BENCH_RESULTS;
+  if (file) fs.appendFileSync(file, `${JSON.stringify(r)}\n`);
 }

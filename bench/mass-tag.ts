@@ -8,7 +8,7 @@ import { loadConfig } from '../src/platform/config.ts';
 import type { Database } from '../src/platform/db/database.ts';
 import { buildApp } from '../src/server.ts';
 import { Client } from '../test/helpers/http.ts';
-import { freshBenchDatabase, machine, seconds } from './lib.ts';
+import { freshBenchDatabase, machine, record, seconds } from './lib.ts';
 
 /**
  * Mass tagging: an upload of N consumer numbers (default 100,000) against a master of M
@@ -106,6 +106,8 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     const approveMs = Date.now() - a0;
     await app.close();
     const total = done - start;
+    record({ bench: 'mass-tag', id: 'upload', what: `upload, validate and commit ${rows.toLocaleString('en-IN')} rows (master ${master.toLocaleString('en-IN')})`, engine, productMs: total, baselineMs: base.ms, ratio: total / base.ms });
+    record({ bench: 'mass-tag', id: 'approve', what: `discom approves ${approveBase.n.toLocaleString('en-IN')} requests at once`, engine, productMs: approveMs, baselineMs: approveBase.ms, ratio: approveMs / approveBase.ms });
     console.log(
       `  ${engine}: ${rows.toLocaleString('en-IN')} rows, ${job.status}: ${JSON.stringify(job.counts)}\n` +
         `    upload+validate ${seconds(validated - start)}, commit ${seconds(done - validated)}, total ${seconds(total)}; ` +

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { BILL_COLUMNS, CONNECTION_COLUMNS } from '../src/adapters/billing-system/types.ts';
 import { DemoGenerator, chunkCsv } from '../src/modules/demo/generator.ts';
 import { seedDemo } from '../src/modules/demo/seed.ts';
-import { freshBenchDatabase, machine, seconds } from './lib.ts';
+import { freshBenchDatabase, machine, record, seconds } from './lib.ts';
 
 /**
  * Demo-data load: `seed` (generate in a worker, COPY into staging, set-based upserts into the
@@ -64,4 +64,5 @@ for (const engine of values.engines.split(',') as ('postgres' | 'pglite')[]) {
     `  ${engine}: seed ${seconds(seedMs)} (${bills.toLocaleString('en-IN')} bills, mirror + simulator), ` +
       `baseline COPY into simulator only ${seconds(baseMs)}, ratio ${(seedMs / baseMs).toFixed(2)}×`,
   );
+  record({ bench: 'seed', id: 'load', what: `load ${connections.toLocaleString('en-IN')} connections × 12 months of bills`, engine, productMs: seedMs, baselineMs: baseMs, ratio: seedMs / baseMs });
 }

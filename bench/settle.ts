@@ -15,7 +15,7 @@ import { openDatabase, type Database, type RawClient } from '../src/platform/db/
 import { migrate } from '../src/platform/db/migrate.ts';
 import type { UserPrincipal } from '../src/platform/principal.ts';
 import { adminUrl, withDatabase } from '../test/helpers/pg.ts';
-import { PG_BASE, machine, seconds } from './lib.ts';
+import { PG_BASE, machine, record, seconds } from './lib.ts';
 
 /**
  * Settlement and webhooks, each beside a raw-SQL baseline in the same process:
@@ -678,6 +678,22 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     const hookTop = [...hookTimer.times].sort((x, y) => y[1].ms - x[1].ms).slice(0, 8);
     const hookAccounted = [...hookTimer.times.values()].reduce((s, x) => s + x.ms, 0);
     const n = setup.hooks.length;
+    record({ bench: 'settle', id: 'batch', what: `settle one batch of ${lakh(BILLS)} bills (webhook to commit)`, engine, productMs: appMs, baselineMs: baseMs, ratio: appMs / baseMs });
+    record({
+      bench: 'webhooks',
+      id: 'rate',
+      what: `${lakh(n)} webhooks (${lakh(setup.smallBatches.length)} batches), ${concurrency} at a time`,
+      engine,
+      productMs: app2.wallMs,
+      baselineMs: base2.wallMs,
+      productRate: `${(n / (app2.wallMs / 1000)).toFixed(0)}/s`,
+      baselineRate: `${(n / (base2.wallMs / 1000)).toFixed(0)}/s`,
+      productP50: pct(app2.lat, 50),
+      productP95: pct(app2.lat, 95),
+      baselineP50: pct(base2.lat, 50),
+      baselineP95: pct(base2.lat, 95),
+      ratio: app2.wallMs / base2.wallMs,
+    });
     console.log(
       `  ${engine} 1. settlement of ${lakh(BILLS)} bills (webhook to commit): ${seconds(appMs)} | baseline ${seconds(baseMs)} ` +
         `(inbox ${ms(baseSteps[0]!)} ms, payment ${ms(baseSteps[1]!)} ms, settlement statement ${dur(baseSteps[2]!)}) | ratio ${(appMs / baseMs).toFixed(2)}×\n` +

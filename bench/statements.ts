@@ -11,7 +11,7 @@ import { openDatabase, type Database, type RawClient } from '../src/platform/db/
 import { migrate } from '../src/platform/db/migrate.ts';
 import type { UserPrincipal } from '../src/platform/principal.ts';
 import { adminUrl, withDatabase } from '../test/helpers/pg.ts';
-import { PG_BASE, machine, seconds } from './lib.ts';
+import { PG_BASE, machine, record, seconds } from './lib.ts';
 
 /**
  * Bank statement import and matching, beside a raw-SQL baseline in the same process:
@@ -867,6 +867,8 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     const accounted = timer.total();
     const applyN = applied.applied + applied.held;
     const c = appCounts;
+    record({ bench: 'statements', id: 'import', what: `import and match ${lakh(LINES)} statement lines, ${lakh(CHALLANS)} open challans`, engine, productMs: appMs, baselineMs: baseMs, ratio: appMs / baseMs });
+    record({ bench: 'statements', id: 'apply', what: `apply ${lakh(applyN)} waiting credits, one transaction each`, engine, productMs: applyMs, productRate: `${(applyN / (applyMs / 1000)).toFixed(0)} credits/s` });
     console.log(
       `  ${engine} 1. import and match ${lakh(LINES)} lines against ${lakh(CHALLANS)} open challans (+ ${lakh(EXPIRED)} expired): ${seconds(appMs)} ` +
         `(of which parsing about ${seconds(parseMs)}, measured apart) | baseline ${seconds(baseMs)} (lines handed parsed) | ` +

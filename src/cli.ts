@@ -234,7 +234,7 @@ async function cmdServe(config: Config): Promise<void> {
     ? setInterval(() => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed')), 10_000)
     : undefined;
   sendTimer?.unref();
-  const runner = buildJobRunner(database, { log: (msg, extra) => app.log.warn(extra ?? {}, msg) });
+  const runner = buildJobRunner(database, { leaseMs: config.jobLeaseSeconds * 1000, log: (msg, extra) => app.log.warn(extra ?? {}, msg) });
   runner.start();
   const purgeTimer = setInterval(
     () => void purgeExpired(database.db).then((r) => app.log.info({ purged: r }, 'expired sessions and throttles removed'), (e: Error) => app.log.warn({ err: e }, 'purge failed')),
@@ -311,7 +311,7 @@ async function cmdServe(config: Config): Promise<void> {
       (n) => n && app.log.info({ expired: n }, 'challans expired'),
       (e: Error) => app.log.warn({ err: e }, 'expiring challans failed'),
     );
-  }, 60_000);
+  }, config.janitorIntervalS * 1000);
   janitorTimer.unref();
 
   const shutdown = async (signal: string) => {

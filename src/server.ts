@@ -23,6 +23,7 @@ import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/er
 import { healthRoutes } from './platform/http/health.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
 import { validationDetails } from './platform/http/validation.ts';
+import { databaseUnavailable } from './platform/db/database.ts';
 import { VERSION } from './platform/version.ts';
 
 /**
@@ -99,7 +100,12 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     else if (pgCode === '22021' || pgCode === '22P05') appErr = new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'bad_characters', message: { en: 'contains characters that cannot be stored', hi: 'इसमें ऐसे अक्षर हैं जिन्हें सहेजा नहीं जा सकता' } }]);
     else if (err.validation) appErr = new AppError('VALIDATION_FAILED', validationDetails(err.validation, err.validationContext ?? ''));
     else if (err.statusCode && err.statusCode < 500) appErr = new AppError(statusCodes[err.statusCode] ?? 'BAD_REQUEST');
-    else {
+    else if (databaseUnavailable(err)) {
+      // PostgreSQL restarting or unreachable: the transaction did not commit, so nothing changed.
+      req.log.warn({ err: { message: err.message, code: pgCode } }, 'database unavailable');
+      appErr = new AppError('DATABASE_UNAVAILABLE');
+      void reply.header('retry-after', '5');
+    } else {
       req.log.error({ err }, 'unhandled error');
       appErr = new AppError('INTERNAL');
     }

@@ -131,8 +131,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 async function openPostgres(url: string, max: number, applicationName: string): Promise<Database> {
   setPgTypes();
   const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName, options: '-c TimeZone=UTC' });
-  // An idle client that loses its server (a restart) must not crash the process.
+  // A client that loses its server (a restart) must not crash the process: idle in the pool
+  // (the pool's 'error'), or checked out between two statements of a transaction (the client's
+  // own 'error', otherwise unhandled). Its next query fails, and the pool discards it on release.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     engine: 'postgres',
@@ -211,4 +214,18 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
       }
     },
   };
+}
+
+/**
+ * Whether an error means the database could not be reached or dropped the connection
+ * (restarting, shut down, network): the statement's transaction did not commit. The HTTP layer
+ * answers 503 with Retry-After instead of 500; the pool opens new connections on the next request.
+ */
+export function databaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/.test(message);
 }
