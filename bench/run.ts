@@ -11,6 +11,8 @@ import { machine, type BenchResult } from './lib.ts';
  *
  *   npm run bench                      every benchmark at full size; the table in docs/benchmarks.md
  *   npm run bench -- --only settle,dues  some of them; their lines replace theirs in the table
+ *   npm run bench -- --only scale,load   the long ones, run only when named: 2 crore connections
+ *                                      (all of Bihar) on PostgreSQL; the HTTP load test
  *   npm run bench -- --quick           small sizes, both engines: a check that they work (under
  *                                      5 minutes); the table is printed, the docs left alone
  *
@@ -21,7 +23,7 @@ import { machine, type BenchResult } from './lib.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 
-type Run = [bench: string, args: string[]];
+type Run = [bench: string, args: string[], script?: string];
 const QUICK: Run[] = [
   ['seed', ['--connections', '20000', '--engines', 'postgres,pglite']],
   ['mass-tag', ['--connections', '50000', '--rows', '5000']],
@@ -37,6 +39,11 @@ const FULL: Run[] = [
   ['settle', []],
   ['statements', []],
 ];
+// Long runs, only when named (--only scale,load): all of Bihar on PostgreSQL; the HTTP load test.
+const EXTRA: Run[] = [
+  ['scale', ['--bench', 'scale', '--connections', '20000000', '--months', '1', '--tagged', '100000', '--engines', 'postgres', '--keep'], 'dues'],
+  ['load', []],
+];
 
 const RESULTS = 'bench/results.json';
 const DOC = 'docs/benchmarks.md';
@@ -44,15 +51,15 @@ const START = '<!-- bench-table:start (written by `npm run bench` from bench/res
 const END = '<!-- bench-table:end -->';
 
 const only = values.only?.split(',');
-const runs = (values.quick ? QUICK : FULL).filter(([name]) => !only || only.includes(name));
+const runs = values.quick ? QUICK.filter(([name]) => !only || only.includes(name)) : [...FULL, ...EXTRA].filter(([name]) => (only ? only.includes(name) : FULL.some(([n]) => n === name)));
 const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sangrahan-bench-')), 'results.jsonl');
 fs.writeFileSync(out, '');
 
 const t0 = Date.now();
 const failed: string[] = [];
-for (const [name, args] of runs) {
+for (const [name, args, script] of runs) {
   console.log(`\n== ${name} ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], { stdio: 'inherit', env: { ...process.env, BENCH_RESULTS: out } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${script ?? name}.ts`, ...args], { stdio: 'inherit', env: { ...process.env, BENCH_RESULTS: out } });
   if (r.status !== 0) failed.push(name);
 }
 const minutes = ((Date.now() - t0) / 60000).toFixed(1);

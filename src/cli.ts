@@ -16,6 +16,7 @@ import { formatDuration, formatInt } from './platform/format.ts';
 import { buildJobRunner } from './jobs.ts';
 import { httpSend } from './adapters/gateway/sandbox.ts';
 import { buildGateway, runJanitor, runPostings, SANDBOX_KEY_ID } from './modules/payments/index.ts';
+import { checkInvariants, InvariantBroken } from './modules/payments/invariants.ts';
 import { applyWaitingCredits, expireChallans, flagUnsettled, workingDaysBefore } from './modules/reconciliation/index.ts';
 import { SandboxBank } from './adapters/bank/sandbox.ts';
 import { buildApp } from './server.ts';
@@ -37,6 +38,8 @@ Commands:
   alerts [--force]          today's due-date and disconnection-risk alerts (once a day; --force: before ALERT_HOUR_IST)
   verify-audit [--checkpoint FILE]
                             recompute the audit log's hash chains; exits 1 if a row was changed or deleted
+  verify-money              check the money invariants (ledger, allocations, receipts, postings,
+                            credits, challans); exits 1 naming the first that does not hold
 
 Configuration is read from the environment; see README.md.`;
 
@@ -191,6 +194,25 @@ async function cmdAlerts(config: Config, args: string[]): Promise<void> {
   }
 }
 
+async function cmdVerifyMoney(config: Config): Promise<number> {
+  const database = await open(config);
+  try {
+    await migrate(database);
+    const t = Date.now();
+    try {
+      await checkInvariants(database.db);
+    } catch (e) {
+      if (!(e instanceof InvariantBroken)) throw e;
+      log(`Money invariants NOT holding: ${e.message}`);
+      return 1;
+    }
+    log(`Money invariants hold: ledger balanced, allocations = payments, receipts, postings, credits and challans agree (checked in ${formatDuration(Date.now() - t)}).`);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
 async function cmdVerifyAudit(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { checkpoint: { type: 'string' } } });
   initAuditKey(config, log);
@@ -230,23 +252,31 @@ async function cmdServe(config: Config): Promise<void> {
   const sender = new NotificationSender(database.db, { smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, smsWebhookUrl: config.smsWebhookUrl });
   const payments = await buildGateway(config, database.db);
   const app = await buildApp({ config, database, billing, clock: () => new Date(), sender, payments });
-  const sendTimer = sender.configured
+  if (config.processRole === 'worker') {
+    // A worker is not behind the load balancer: it answers its probes and metrics, nothing else.
+    app.addHook('onRequest', async (req, reply) => {
+      if (!['/healthz', '/readyz', '/metrics'].includes(req.url.split('?')[0]!)) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: { en: 'This is a worker process: it serves no pages.', hi: 'यह एक वर्कर प्रोसेस है: यह कोई पेज नहीं दिखाता।' } } });
+    });
+  }
+  // A web process serves requests only; the background work runs in `all` and `worker` processes.
+  const background = config.processRole !== 'web';
+  const sendTimer = sender.configured && background
     ? setInterval(() => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed')), 10_000)
     : undefined;
   sendTimer?.unref();
   const runner = buildJobRunner(database, { leaseMs: config.jobLeaseSeconds * 1000, log: (msg, extra) => app.log.warn(extra ?? {}, msg) });
-  runner.start();
-  const purgeTimer = setInterval(
+  if (background) runner.start();
+  const purgeTimer = background ? setInterval(
     () => void purgeExpired(database.db).then((r) => app.log.info({ purged: r }, 'expired sessions and throttles removed'), (e: Error) => app.log.warn({ err: e }, 'purge failed')),
     3_600_000,
-  );
-  purgeTimer.unref();
+  ) : undefined;
+  purgeTimer?.unref();
   // The next sync is scheduled when the last one ends, so runs never pile up in this process;
   // across processes, syncFromBillingSystem lets one run at a time.
   let syncTimer: NodeJS.Timeout | undefined;
   let syncing: Promise<unknown> = Promise.resolve();
   const scheduleSync = () => {
-    if (closing || config.billingSyncIntervalS <= 0) return;
+    if (closing || !background || config.billingSyncIntervalS <= 0) return;
     syncTimer = setTimeout(() => {
       syncing = syncFromBillingSystem(database, billing)
         .then(
@@ -261,20 +291,20 @@ async function cmdServe(config: Config): Promise<void> {
   // The daily alerts: checked every 5 minutes; alert_runs lets one run per IST day happen, in
   // whichever process gets there first.
   let alerting: Promise<unknown> = Promise.resolve();
-  const alertTimer = setInterval(() => {
+  const alertTimer = background ? setInterval(() => {
     alerting = runDailyAlerts(database.db, config, new Date()).then(
       (r) => r.ran && app.log.info({ alerts: r }, 'daily alerts sent'),
       (e: Error) => app.log.warn({ err: e }, 'daily alerts failed'),
     );
-  }, 300_000);
-  alertTimer.unref();
+  }, 300_000) : undefined;
+  alertTimer?.unref();
 
   // Money in motion: postings to the billing system (every 2 s), the sandbox gateway's webhook
   // deliveries and pending captures (every second), and the janitor (every minute). Each is safe
   // in several processes at once (row claims, leases, idempotent handlers).
   let moneyBusy = false;
   let moving: Promise<unknown> = Promise.resolve();
-  const moneyTimer = setInterval(() => {
+  const moneyTimer = background ? setInterval(() => {
     if (moneyBusy || closing) return;
     moneyBusy = true;
     moving = Promise.all([
@@ -285,9 +315,9 @@ async function cmdServe(config: Config): Promise<void> {
     ])
       .catch((e: Error) => app.log.warn({ err: e }, 'postings, sandbox deliveries or credits failed'))
       .finally(() => (moneyBusy = false));
-  }, 2_000);
-  moneyTimer.unref();
-  const janitorTimer = setInterval(() => {
+  }, 2_000) : undefined;
+  moneyTimer?.unref();
+  const janitorTimer = background ? setInterval(() => {
     void runJanitor({ db: database.db, gateway: payments.gateway, onBankTransfer: payments.onBankTransfer }, config.paymentPendingMinutes).then(
       (r) => (r.queried || r.events) && app.log.info({ janitor: r }, 'janitor ran'),
       (e: Error) => app.log.warn({ err: e }, 'janitor failed'),
@@ -311,8 +341,8 @@ async function cmdServe(config: Config): Promise<void> {
       (n) => n && app.log.info({ expired: n }, 'challans expired'),
       (e: Error) => app.log.warn({ err: e }, 'expiring challans failed'),
     );
-  }, config.janitorIntervalS * 1000);
-  janitorTimer.unref();
+  }, config.janitorIntervalS * 1000) : undefined;
+  janitorTimer?.unref();
 
   const shutdown = async (signal: string) => {
     if (closing) {
@@ -356,6 +386,7 @@ async function cmdServe(config: Config): Promise<void> {
   log(`Sangrahan is running at ${url}  (started in ${formatDuration(Date.now() - started)})`);
   log(`  database: ${where(config)}${config.databaseUrl ? '' : ' (embedded: one process, no fsync; use PostgreSQL for real money)'}`);
   log(`  API docs: ${url}/api/docs    health: ${url}/healthz    metrics: ${url}/metrics`);
+  if (config.processRole !== 'all') log(`  role: ${config.processRole} (${config.processRole === 'web' ? 'serves the portal; the background work runs in a worker' : 'background work only; serves no pages'})`);
   log('  Stop with Ctrl-C.');
   log('');
 }
@@ -406,6 +437,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'verify-audit':
         return await cmdVerifyAudit(config, rest);
+      case 'verify-money':
+        return await cmdVerifyMoney(config);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }

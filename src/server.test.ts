@@ -128,6 +128,10 @@ describe(`HTTP API on ${engineName}`, () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/sangrahan_http_requests_total\{method="GET",route="\/api\/v1\/overview",status="200"\} \d+/);
     expect(res.body).toContain('sangrahan_process_cpu_seconds_total');
+    // The backlogs an operator alerts on, read from the database.
+    expect(res.body).toMatch(/^sangrahan_database_up 1$/m);
+    expect(res.body).toMatch(/^sangrahan_postings_pending 0$/m);
+    expect(res.body).toMatch(/^sangrahan_recon_exceptions_open 0$/m);
   });
 
   it('publishes an OpenAPI document generated from the route schemas, and a page to browse it', async () => {

@@ -118,7 +118,7 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  registerMetrics(app);
+  registerMetrics(app, ctx.database.db);
   await app.register(cookie);
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -108,4 +108,18 @@ describe('command line', { timeout: 180_000 }, () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/chain 1: row 4 \(id \d+\) was changed after it was written/);
   });
+
+  it('checks the money invariants, and names the one that does not hold', async () => {
+    const data = path.join(dir, 'data');
+    const ok = await cli(['verify-money'], { DATA_DIR: data });
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toMatch(/Money invariants hold/);
+    // A ledger transaction that does not balance (its guard trigger switched off to write it).
+    const db = await openDatabase({ dataDir: data });
+    await db.withClient((c) => c.exec(`ALTER TABLE ledger_entries DISABLE TRIGGER USER; INSERT INTO ledger_transactions (kind, memo) VALUES ('credit_held', 'cli test'); INSERT INTO ledger_entries (txn_id, account, amount_paise) SELECT max(id), 'bank', 100 FROM ledger_transactions`));
+    await db.close();
+    const bad = await cli(['verify-money'], { DATA_DIR: data });
+    expect(bad.code, bad.out).toBe(1);
+    expect(bad.out).toMatch(/Money invariants NOT holding: invariant broken: /);
+  });
 });

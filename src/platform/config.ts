@@ -56,6 +56,7 @@ export interface Config {
   statementCsvDateFormat: 'DD/MM/YYYY' | 'DD-MM-YYYY' | 'YYYY-MM-DD' | 'DD-MMM-YYYY' | 'DD MMM YYYY';
   /** A batch waiting on the gateway this long gets a status query from the janitor. */
   paymentPendingMinutes: number;
+  processRole: 'all' | 'web' | 'worker';
   jobLeaseSeconds: number;
   janitorIntervalS: number;
 }
@@ -204,6 +205,7 @@ export const configSpec = [
   { env: 'STATEMENT_CSV_COLUMNS', key: 'statementCsvColumns', doc: 'Header names of the collection bank’s CSV statements, as JSON (keys valueDate, bookingDate, narrative, ref, utr, debit, credit or amount with drCr, balance, payerName). Unset: Txn Date, Value Date, Description, Ref No./Cheque No., Debit, Credit, Balance', default: '', parse: csvColumns },
   { env: 'STATEMENT_CSV_DATE_FORMAT', key: 'statementCsvDateFormat', doc: 'How the CSV statements write dates (any day-first or ISO form is read)', default: 'DD/MM/YYYY', parse: oneOf('DD/MM/YYYY', 'DD-MM-YYYY', 'YYYY-MM-DD', 'DD-MMM-YYYY', 'DD MMM YYYY') },
   { env: 'RAZORPAY_CHECKOUT_URL', key: 'razorpayCheckoutUrl', doc: 'Razorpay’s hosted checkout form address', default: 'https://api.razorpay.com/v1/checkout/embedded', parse: requiredUrl },
+  { env: 'PROCESS_ROLE', key: 'processRole', doc: 'all: serve the portal and run the background work; web: serve the portal only (several behind a load balancer); worker: only the background work (jobs, postings, billing sync, janitor, alerts, sandbox deliveries), answering /healthz, /readyz and /metrics', default: 'all', parse: oneOf('all', 'web', 'worker') },
   { env: 'JOB_LEASE_SECONDS', key: 'jobLeaseSeconds', doc: 'A running background job (mass tagging) is held this long between heartbeats; a job whose process died is taken up again after it', default: '60', parse: int(5, 3600) },
   { env: 'JANITOR_INTERVAL_S', key: 'janitorIntervalS', doc: 'Seconds between janitor runs (status queries of pending payments, expired challans, settlement checks)', default: '60', parse: int(1, 3600) },
   { env: 'PAYMENT_PENDING_MINUTES', key: 'paymentPendingMinutes', doc: 'Minutes a payment may wait on the gateway before the janitor asks the gateway for its status', default: '15', parse: int(1, 1440) },

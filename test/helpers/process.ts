@@ -84,6 +84,15 @@ export class HttpSession {
   private csrf = '';
   constructor(private readonly base: () => string) {}
 
+  /** The Cookie header and CSRF token of the session, for a load generator to send. */
+  cookieHeader(): string {
+    return this.cookie;
+  }
+
+  csrfToken(): string {
+    return this.csrf;
+  }
+
   async login(loginId: string, password: string): Promise<this> {
     const r = await this.send('POST', '/api/v1/auth/login', { loginId, password });
     if (r.status !== 200) throw new Error(`login ${loginId}: ${r.status} ${r.text}`);

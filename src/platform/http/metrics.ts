@@ -1,17 +1,98 @@
 import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
 import client from 'prom-client';
+import type { DB } from '../db/schema.ts';
 
 /**
- * Prometheus metrics at /metrics: process defaults, HTTP requests by route and status, and
- * whatever the modules register on the same registry.
+ * Prometheus metrics at /metrics: process defaults, HTTP requests by route and status, the
+ * backlogs an operator alerts on (docs/operations.md), and whatever the modules register on the
+ * same registry.
  */
 
 export interface Metrics {
   registry: client.Registry;
 }
 
-export function registerMetrics(app: FastifyInstance): Metrics {
+interface Backlog {
+  up: number;
+  postingsPending: number;
+  postingsRetrying: number;
+  postingsRejected: number;
+  postingOldestS: number;
+  jobsQueued: number;
+  jobsRunning: number;
+  jobsFailed: number;
+  paymentsWaiting: number;
+  paymentOldestS: number;
+  exceptionsOpen: number;
+  exceptionOldestS: number;
+  webhooksUnprocessed: number;
+}
+
+/**
+ * The backlogs, read at scrape time (at most once a second, whichever process is scraped: they
+ * are the database's, the same from every process). Each count reads a partial index.
+ */
+function backlogReader(db: Kysely<DB>): () => Promise<Backlog> {
+  let last: { at: number; value: Promise<Backlog> } | null = null;
+  const read = async (): Promise<Backlog> => {
+    try {
+      const { rows } = await sql<Record<keyof Omit<Backlog, 'up'>, number | string | null>>`
+        SELECT (SELECT count(*) FROM postings WHERE status = 'pending') AS "postingsPending",
+               (SELECT count(*) FROM postings WHERE status = 'pending' AND attempts > 0) AS "postingsRetrying",
+               (SELECT count(*) FROM postings WHERE status = 'rejected') AS "postingsRejected",
+               (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM postings WHERE status = 'pending') AS "postingOldestS",
+               (SELECT count(*) FROM jobs WHERE status = 'queued') AS "jobsQueued",
+               (SELECT count(*) FROM jobs WHERE status = 'running') AS "jobsRunning",
+               (SELECT count(*) FROM jobs WHERE status = 'failed') AS "jobsFailed",
+               (SELECT count(*) FROM payment_batches WHERE status IN ('payment_pending', 'unknown')) AS "paymentsWaiting",
+               (SELECT coalesce(extract(epoch FROM now() - min(status_changed_at)), 0) FROM payment_batches WHERE status IN ('payment_pending', 'unknown')) AS "paymentOldestS",
+               (SELECT count(*) FROM recon_exceptions WHERE status = 'open') AS "exceptionsOpen",
+               (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM recon_exceptions WHERE status = 'open') AS "exceptionOldestS",
+               (SELECT count(*) FROM webhook_events WHERE status = 'received') AS "webhooksUnprocessed"`.execute(db);
+      const r = rows[0]!;
+      return { up: 1, ...(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v ?? 0)])) as Omit<Backlog, 'up'>) };
+    } catch {
+      return { up: 0, postingsPending: 0, postingsRetrying: 0, postingsRejected: 0, postingOldestS: 0, jobsQueued: 0, jobsRunning: 0, jobsFailed: 0, paymentsWaiting: 0, paymentOldestS: 0, exceptionsOpen: 0, exceptionOldestS: 0, webhooksUnprocessed: 0 };
+    }
+  };
+  return () => {
+    if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), value: read() };
+    return last.value;
+  };
+}
+
+const BACKLOG_GAUGES: [keyof Backlog, string, string][] = [
+  ['up', 'sangrahan_database_up', 'Whether the database answered the last scrape (1) or not (0)'],
+  ['postingsPending', 'sangrahan_postings_pending', 'Postings to the billing system not yet acknowledged'],
+  ['postingsRetrying', 'sangrahan_postings_retrying', 'Pending postings tried at least once (the billing system down or refusing)'],
+  ['postingsRejected', 'sangrahan_postings_rejected', 'Postings the billing system refused, waiting for the discom'],
+  ['postingOldestS', 'sangrahan_posting_oldest_pending_seconds', 'Age of the oldest pending posting'],
+  ['jobsQueued', 'sangrahan_jobs_queued', 'Background jobs (mass tagging) waiting'],
+  ['jobsRunning', 'sangrahan_jobs_running', 'Background jobs running'],
+  ['jobsFailed', 'sangrahan_jobs_failed', 'Background jobs failed for good'],
+  ['paymentsWaiting', 'sangrahan_payments_waiting', 'Payment batches waiting for the gateway or the bank (payment_pending, unknown)'],
+  ['paymentOldestS', 'sangrahan_payment_oldest_waiting_seconds', 'How long the oldest waiting payment batch has waited'],
+  ['exceptionsOpen', 'sangrahan_recon_exceptions_open', 'Reconciliation exceptions open in the queue'],
+  ['exceptionOldestS', 'sangrahan_recon_exception_oldest_open_seconds', 'Age of the oldest open reconciliation exception'],
+  ['webhooksUnprocessed', 'sangrahan_webhooks_unprocessed', 'Webhooks received but not yet processed'],
+];
+
+export function registerMetrics(app: FastifyInstance, db?: Kysely<DB>): Metrics {
   const registry = new client.Registry();
+  if (db) {
+    const backlog = backlogReader(db);
+    for (const [key, name, help] of BACKLOG_GAUGES) {
+      new client.Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          this.set((await backlog())[key]);
+        },
+      });
+    }
+  }
   client.collectDefaultMetrics({ register: registry, prefix: 'sangrahan_' });
   const requests = new client.Counter({
     name: 'sangrahan_http_requests_total',
