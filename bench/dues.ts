@@ -113,7 +113,7 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
       await seedDemo(database, { seed: 11, connections, asOf: AS_OF, chunkSize: 20000, months, onProgress });
       const loadMs = Date.now() - t0;
       console.log(`  ${engine}: ${connections.toLocaleString('en-IN')} connections with ${months} months of bills loaded in ${seconds(loadMs)}`);
-      record({ bench: BENCH, id: 'load', what: `load ${connections.toLocaleString('en-IN')} connections × ${months} months of bills (the demo seed)`, engine, productMs: loadMs });
+      record({ bench: BENCH, id: 'load', what: `load ${connections.toLocaleString('en-IN')} connections × ${months} month${months === 1 ? '' : 's'} of bills (the demo seed)`, engine, productMs: loadMs });
       // The Education Department holds `tagged` of its own connections, spread over its offices.
       const t1 = Date.now();
       await tagDemoConnections(database, { departmentCode: 'BR-EDU', count: tagged });
@@ -217,7 +217,7 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     );
     await app.close();
     const ratio = (a: number[], b: number[]) => (pct(a, 95) / pct(b, 95)).toFixed(2);
-    const scale = `${(connections / 100_000).toLocaleString('en-IN')} lakh connections, ${tagged.toLocaleString('en-IN')} held`;
+    const scale = `${connections.toLocaleString('en-IN')} connections, ${tagged.toLocaleString('en-IN')} held`;
     const lat = (id: string, what: string, a: number[], b: number[]) =>
       record({ bench: BENCH, id, what: `${what} (${scale})`, engine, productP50: pct(a, 50), productP95: pct(a, 95), baselineP50: pct(b, 50), baselineP95: pct(b, 95), ratio: pct(a, 95) / pct(b, 95) });
     lat('warm', 'dashboard: summary + first page, warm', warm, baseA);

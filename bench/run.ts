@@ -12,7 +12,8 @@ import { machine, type BenchResult } from './lib.ts';
  *   npm run bench                      every benchmark at full size; the table in docs/benchmarks.md
  *   npm run bench -- --only settle,dues  some of them; their lines replace theirs in the table
  *   npm run bench -- --only scale,load   the long ones, run only when named: 2 crore connections
- *                                      (all of Bihar) on PostgreSQL; the HTTP load test
+ *                                      (all of Bihar) on PostgreSQL; the HTTP load test (load-1:
+ *                                      the same with one process and no nginx)
  *   npm run bench -- --quick           small sizes, both engines: a check that they work (under
  *                                      5 minutes); the table is printed, the docs left alone
  *
@@ -43,6 +44,7 @@ const FULL: Run[] = [
 const EXTRA: Run[] = [
   ['scale', ['--bench', 'scale', '--connections', '20000000', '--months', '1', '--tagged', '100000', '--engines', 'postgres', '--keep'], 'dues'],
   ['load', []],
+  ['load-1', ['--processes', '1'], 'load'],
 ];
 
 const RESULTS = 'bench/results.json';
@@ -59,8 +61,12 @@ const t0 = Date.now();
 const failed: string[] = [];
 for (const [name, args, script] of runs) {
   console.log(`\n== ${name} ${args.join(' ')}`);
+  const before = fs.readFileSync(out, 'utf8');
   const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${script ?? name}.ts`, ...args], { stdio: 'inherit', env: { ...process.env, BENCH_RESULTS: out } });
-  if (r.status !== 0) failed.push(name);
+  if (r.status !== 0) {
+    failed.push(name);
+    fs.writeFileSync(out, before); // a failed run's figures are not reported
+  }
 }
 const minutes = ((Date.now() - t0) / 60000).toFixed(1);
 
@@ -74,6 +80,7 @@ const fresh: Row[] = fs
 
 const key = (r: BenchResult) => `${r.bench}|${r.id}|${r.engine}`;
 const ORDER = ['seed', 'mass-tag', 'dues', 'scale', 'settle', 'webhooks', 'statements', 'load'];
+// (load-1 is the load test with one process and no nginx; its lines are the load benchmark's.)
 let rows = fresh;
 if (!values.quick) {
   const kept: Row[] = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Row[]) : [];
@@ -101,8 +108,8 @@ function table(rs: Row[]): string {
     [
       `**${r.bench}**: ${r.what}`,
       r.engine === 'postgres' ? 'PostgreSQL' : 'PGlite',
-      r.productRate ? `${r.productRate} (${t(r.productMs)})` : t(r.productMs),
-      r.baselineRate ? `${r.baselineRate} (${t(r.baselineMs)})` : t(r.baselineMs),
+      r.productRate ? `${r.productRate}${r.productMs === undefined ? '' : ` (${t(r.productMs)})`}` : t(r.productMs),
+      r.baselineRate ? `${r.baselineRate}${r.baselineMs === undefined ? '' : ` (${t(r.baselineMs)})`}` : t(r.baselineMs),
       r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
       lat(r.productP50, r.productP95),
       lat(r.baselineP50, r.baselineP95),

@@ -252,12 +252,6 @@ async function cmdServe(config: Config): Promise<void> {
   const sender = new NotificationSender(database.db, { smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, smsWebhookUrl: config.smsWebhookUrl });
   const payments = await buildGateway(config, database.db);
   const app = await buildApp({ config, database, billing, clock: () => new Date(), sender, payments });
-  if (config.processRole === 'worker') {
-    // A worker is not behind the load balancer: it answers its probes and metrics, nothing else.
-    app.addHook('onRequest', async (req, reply) => {
-      if (!['/healthz', '/readyz', '/metrics'].includes(req.url.split('?')[0]!)) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: { en: 'This is a worker process: it serves no pages.', hi: 'यह एक वर्कर प्रोसेस है: यह कोई पेज नहीं दिखाता।' } } });
-    });
-  }
   // A web process serves requests only; the background work runs in `all` and `worker` processes.
   const background = config.processRole !== 'web';
   const sendTimer = sender.configured && background
@@ -381,7 +375,8 @@ async function cmdServe(config: Config): Promise<void> {
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('://127.0.0.1', '://localhost');
   // The sandbox gateway sends its webhooks to this portal, wherever it listens.
-  if (payments.sandbox) await payments.sandbox.merchant(config.razorpayKeyId ?? SANDBOX_KEY_ID, { webhookUrl: `${config.publicUrl ?? address}/api/v1/webhooks/razorpay` });
+  // (Not from a worker, which serves no webhooks: the web processes' PUBLIC_URL is the address.)
+  if (payments.sandbox && config.processRole !== 'worker') await payments.sandbox.merchant(config.razorpayKeyId ?? SANDBOX_KEY_ID, { webhookUrl: `${config.publicUrl ?? address}/api/v1/webhooks/razorpay` });
   log('');
   log(`Sangrahan is running at ${url}  (started in ${formatDuration(Date.now() - started)})`);
   log(`  database: ${where(config)}${config.databaseUrl ? '' : ' (embedded: one process, no fsync; use PostgreSQL for real money)'}`);

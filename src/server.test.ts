@@ -134,6 +134,23 @@ describe(`HTTP API on ${engineName}`, () => {
     expect(res.body).toMatch(/^sangrahan_recon_exceptions_open 0$/m);
   });
 
+  it('serves only its probes and metrics from a worker process (PROCESS_ROLE=worker)', async () => {
+    const worker = await buildApp({ config: testConfig({ webDist, processRole: 'worker' }), database, billing: new BillingSimulator(database), clock: () => new Date() });
+    try {
+      expect((await worker.inject('/healthz')).statusCode).toBe(200);
+      expect((await worker.inject('/readyz')).statusCode).toBe(200);
+      expect((await worker.inject('/metrics')).body).toContain('sangrahan_database_up 1');
+      for (const url of ['/api/v1/overview', '/api/v1/org/dues', '/api/docs/', '/', '/discoms/NBPDCL']) {
+        const r = await worker.inject(url);
+        expect(r.statusCode, url).toBe(404);
+      }
+      expect((await worker.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { loginId: 'x', password: 'y' } })).statusCode).toBe(404);
+      expect((await app.inject('/api/v1/overview')).statusCode).toBe(200);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('publishes an OpenAPI document generated from the route schemas, and a page to browse it', async () => {
     const doc = (await app.inject('/api/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');

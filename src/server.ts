@@ -101,7 +101,7 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     else if (err.validation) appErr = new AppError('VALIDATION_FAILED', validationDetails(err.validation, err.validationContext ?? ''));
     else if (err.statusCode && err.statusCode < 500) appErr = new AppError(statusCodes[err.statusCode] ?? 'BAD_REQUEST');
     else if (databaseUnavailable(err)) {
-      // PostgreSQL restarting or unreachable: the transaction did not commit, so nothing changed.
+      // PostgreSQL restarting or unreachable: the client may try again (idempotent writes).
       req.log.warn({ err: { message: err.message, code: pgCode } }, 'database unavailable');
       appErr = new AppError('DATABASE_UNAVAILABLE');
       void reply.header('retry-after', '5');
@@ -119,6 +119,15 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
   });
 
   registerMetrics(app, ctx.database.db);
+  if (ctx.config.processRole === 'worker') {
+    // A worker process is not behind the load balancer: it answers its probes and metrics only.
+    // Added before any route plugin is registered, so that every route inherits it.
+    app.addHook('onRequest', async (req, reply) => {
+      if (!['/healthz', '/readyz', '/metrics'].includes(req.url.split('?')[0]!)) {
+        return reply.status(404).send(errorBody(new AppError('NOT_FOUND', [], { en: 'This is a worker process: it serves no pages or API.', hi: 'यह एक वर्कर प्रोसेस है: यह कोई पेज या API नहीं देता।' }), req.id));
+      }
+    });
+  }
   await app.register(cookie);
   await app.register(helmet, {
     contentSecurityPolicy: {

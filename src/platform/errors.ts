@@ -45,7 +45,7 @@ export const errorCatalog = {
   INVALID_SIGNATURE: { status: 401, en: 'The signature does not verify.', hi: 'हस्ताक्षर सत्यापित नहीं होता।' },
   GATEWAY_UNAVAILABLE: { status: 503, en: 'The payment gateway is not reachable. No money was taken; please try again shortly.', hi: 'भुगतान गेटवे उपलब्ध नहीं है। कोई राशि नहीं ली गई; कृपया थोड़ी देर बाद प्रयास करें।' },
   BILLING_SYSTEM_UNAVAILABLE: { status: 503, en: 'The billing system is not reachable. Please try again later.', hi: 'बिलिंग प्रणाली उपलब्ध नहीं है। कृपया बाद में प्रयास करें।' },
-  DATABASE_UNAVAILABLE: { status: 503, en: 'The service cannot reach its database for a moment. Nothing was changed; please try again shortly.', hi: 'सेवा कुछ समय के लिए अपने डेटाबेस तक नहीं पहुँच पा रही है। कुछ भी नहीं बदला गया; कृपया थोड़ी देर बाद प्रयास करें।' },
+  DATABASE_UNAVAILABLE: { status: 503, en: 'The service cannot reach its database for a moment. Please try again shortly; trying again never makes a payment twice.', hi: 'सेवा कुछ समय के लिए अपने डेटाबेस तक नहीं पहुँच पा रही है। कृपया थोड़ी देर बाद फिर प्रयास करें; दोबारा प्रयास करने से भुगतान कभी दो बार नहीं होता।' },
   NOT_READY: { status: 503, en: 'The service is not ready.', hi: 'सेवा अभी तैयार नहीं है।' },
   INTERNAL: { status: 500, en: 'Something went wrong on our side. Please try again; if it persists, quote the request id.', hi: 'हमारी ओर से कुछ गड़बड़ हुई। कृपया फिर प्रयास करें; समस्या बनी रहे तो अनुरोध आईडी बताएँ।' },
 } as const satisfies Record<string, { status: number } & Text>;

@@ -167,15 +167,20 @@ export class PrivateCluster {
   ) {}
 
   static available(): boolean {
-    return fs.existsSync(binDir());
+    return fs.existsSync(path.join(binDir(), 'initdb')) && fs.existsSync(path.join(binDir(), 'pg_ctl'));
   }
 
   static async create(): Promise<PrivateCluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sangrahan-pg-'));
     fs.chmodSync(dir, 0o777);
     const c = new PrivateCluster(dir, await freePort());
-    await c.run('initdb', ['-D', c.data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C.UTF-8']);
-    await c.start();
+    try {
+      await c.run('initdb', ['-D', c.data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C.UTF-8']);
+      await c.start();
+    } catch (e) {
+      await c.destroy();
+      throw e;
+    }
     return c;
   }
 
@@ -225,6 +230,7 @@ export class PrivateCluster {
 
 function binDir(): string {
   const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  // The newest version that has the server's tools (a newer client-only package has no initdb).
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v) && fs.existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
   return path.join(root, versions[0] ?? '15', 'bin');
 }

@@ -130,7 +130,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 
 async function openPostgres(url: string, max: number, applicationName: string): Promise<Database> {
   setPgTypes();
-  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName, options: '-c TimeZone=UTC' });
+  // A database that stops answering (rather than refusing) fails a request after 5 s instead of hanging it.
+  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName, options: '-c TimeZone=UTC', connectionTimeoutMillis: 5000 });
   // A client that loses its server (a restart) must not crash the process: idle in the pool
   // (the pool's 'error'), or checked out between two statements of a transaction (the client's
   // own 'error', otherwise unhandled). Its next query fails, and the pool discards it on release.
@@ -218,14 +219,18 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
 
 /**
  * Whether an error means the database could not be reached or dropped the connection
- * (restarting, shut down, network): the statement's transaction did not commit. The HTTP layer
- * answers 503 with Retry-After instead of 500; the pool opens new connections on the next request.
+ * (restarting, shut down, network). The HTTP layer answers 503 with Retry-After instead of 500;
+ * the pool opens new connections on the next request. Almost always the transaction did not
+ * commit; only a connection lost while COMMIT was on its way leaves the outcome unknown, which is
+ * why money and tagging writes carry an Idempotency-Key, webhooks an event id and credits a UTR:
+ * the retry finds what was done.
  */
 export function databaseUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   if (!e) return false;
   const code = typeof e.code === 'string' ? e.code : '';
-  if (code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  // Class 08 connection exceptions (not 08P01, a protocol violation: a defect, not an outage).
+  if (['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
   const message = typeof e.message === 'string' ? e.message : '';
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/.test(message);
 }

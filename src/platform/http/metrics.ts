@@ -22,8 +22,8 @@ interface Backlog {
   jobsQueued: number;
   jobsRunning: number;
   jobsFailed: number;
-  paymentsWaiting: number;
-  paymentOldestS: number;
+  onlineWaiting: number;
+  onlineOldestS: number;
   exceptionsOpen: number;
   exceptionOldestS: number;
   webhooksUnprocessed: number;
@@ -31,11 +31,16 @@ interface Backlog {
 
 /**
  * The backlogs, read at scrape time (at most once a second, whichever process is scraped: they
- * are the database's, the same from every process). Each count reads a partial index.
+ * are the database's, the same from every process). Each count and age reads a partial index
+ * (postings_due, postings_problems, postings_pending_age, jobs_due, jobs_failed,
+ * payment_batches_waiting, recon_exceptions_open, webhook_events_open).
  */
 function backlogReader(db: Kysely<DB>): () => Promise<Backlog> {
   let last: { at: number; value: Promise<Backlog> } | null = null;
+  let known: Backlog | null = null;
+  let inFlight = false;
   const read = async (): Promise<Backlog> => {
+    inFlight = true;
     try {
       const { rows } = await sql<Record<keyof Omit<Backlog, 'up'>, number | string | null>>`
         SELECT (SELECT count(*) FROM postings WHERE status = 'pending') AS "postingsPending",
@@ -45,19 +50,26 @@ function backlogReader(db: Kysely<DB>): () => Promise<Backlog> {
                (SELECT count(*) FROM jobs WHERE status = 'queued') AS "jobsQueued",
                (SELECT count(*) FROM jobs WHERE status = 'running') AS "jobsRunning",
                (SELECT count(*) FROM jobs WHERE status = 'failed') AS "jobsFailed",
-               (SELECT count(*) FROM payment_batches WHERE status IN ('payment_pending', 'unknown')) AS "paymentsWaiting",
-               (SELECT coalesce(extract(epoch FROM now() - min(status_changed_at)), 0) FROM payment_batches WHERE status IN ('payment_pending', 'unknown')) AS "paymentOldestS",
+               (SELECT count(*) FROM payment_batches WHERE status IN ('payment_pending', 'unknown') AND mode = 'online') AS "onlineWaiting",
+               (SELECT coalesce(extract(epoch FROM now() - min(status_changed_at)), 0) FROM payment_batches WHERE status IN ('payment_pending', 'unknown') AND mode = 'online') AS "onlineOldestS",
                (SELECT count(*) FROM recon_exceptions WHERE status = 'open') AS "exceptionsOpen",
                (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM recon_exceptions WHERE status = 'open') AS "exceptionOldestS",
                (SELECT count(*) FROM webhook_events WHERE status = 'received') AS "webhooksUnprocessed"`.execute(db);
       const r = rows[0]!;
-      return { up: 1, ...(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v ?? 0)])) as Omit<Backlog, 'up'>) };
+      known = { up: 1, ...(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v ?? 0)])) as Omit<Backlog, 'up'>) };
+      return known;
     } catch {
-      return { up: 0, postingsPending: 0, postingsRetrying: 0, postingsRejected: 0, postingOldestS: 0, jobsQueued: 0, jobsRunning: 0, jobsFailed: 0, paymentsWaiting: 0, paymentOldestS: 0, exceptionsOpen: 0, exceptionOldestS: 0, webhooksUnprocessed: 0 };
+      // The database is not answering: say so, and keep the last known backlogs (reading them as
+      // zero would clear the very alerts an outage should keep firing).
+      const zero = Object.fromEntries(BACKLOG_GAUGES.map(([k]) => [k, 0])) as unknown as Backlog;
+      return { ...(known ?? zero), up: 0 };
+    } finally {
+      inFlight = false;
     }
   };
   return () => {
-    if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), value: read() };
+    // One read at a time (a slow database must not pile reads up), at most one a second.
+    if (!last || (!inFlight && Date.now() - last.at > 1000)) last = { at: Date.now(), value: read() };
     return last.value;
   };
 }
@@ -71,8 +83,8 @@ const BACKLOG_GAUGES: [keyof Backlog, string, string][] = [
   ['jobsQueued', 'sangrahan_jobs_queued', 'Background jobs (mass tagging) waiting'],
   ['jobsRunning', 'sangrahan_jobs_running', 'Background jobs running'],
   ['jobsFailed', 'sangrahan_jobs_failed', 'Background jobs failed for good'],
-  ['paymentsWaiting', 'sangrahan_payments_waiting', 'Payment batches waiting for the gateway or the bank (payment_pending, unknown)'],
-  ['paymentOldestS', 'sangrahan_payment_oldest_waiting_seconds', 'How long the oldest waiting payment batch has waited'],
+  ['onlineWaiting', 'sangrahan_online_payments_waiting', 'Online payment batches waiting for the gateway to confirm (payment_pending, unknown); RTGS/NEFT challans wait for days by design and are not counted'],
+  ['onlineOldestS', 'sangrahan_online_payment_oldest_waiting_seconds', 'How long the oldest online payment batch has waited for the gateway'],
   ['exceptionsOpen', 'sangrahan_recon_exceptions_open', 'Reconciliation exceptions open in the queue'],
   ['exceptionOldestS', 'sangrahan_recon_exception_oldest_open_seconds', 'Age of the oldest open reconciliation exception'],
   ['webhooksUnprocessed', 'sangrahan_webhooks_unprocessed', 'Webhooks received but not yet processed'],
