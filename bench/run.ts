@@ -45,6 +45,8 @@ const EXTRA: Run[] = [
   ['scale', ['--bench', 'scale', '--connections', '20000000', '--months', '1', '--tagged', '100000', '--engines', 'postgres', '--keep'], 'dues'],
   ['load', []],
   ['load-1', ['--processes', '1'], 'load'],
+  // The dues benchmark on PostgreSQL alone (PGlite's load of 2,40,00,000 bills takes half an hour).
+  ['dues-pg', ['--keep', '--engines', 'postgres'], 'dues'],
 ];
 
 const RESULTS = 'bench/results.json';
