@@ -12,10 +12,10 @@ import { financialYear } from '../src/modules/payments/rules.ts';
 import { istDay } from '../src/modules/dues/query.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import { openDatabase, type Database, type RawClient } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrate.ts';
 import type { UserPrincipal } from '../src/platform/principal.ts';
-import { adminUrl, withDatabase } from '../test/helpers/pg.ts';
+import { adminUrl } from '../test/helpers/pg.ts';
 import { PG_BASE, machine, record, seconds } from './lib.ts';
+import { adminExec, pgliteStore, pgStore, type Store } from './stores.ts';
 
 /**
  * Settlement and webhooks, each beside a raw-SQL baseline in the same process:
@@ -88,97 +88,19 @@ const lakh = (n: number | bigint) => n.toLocaleString('en-IN');
 
 // ---- data sets: a seeded base, and copies of it ------------------------------------------------
 
-interface Store {
-  label: string;
-  open(poolMax?: number): Promise<Database>;
-  copy(): Promise<Store>;
-  drop(): Promise<void>;
-  size(): Promise<string>;
-}
-
-async function adminExec(q: string): Promise<void> {
-  const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
-  try {
-    // A just-closed connection can linger a moment on the server: retry.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await admin.withClient((c) => c.exec(q));
-        return;
-      } catch (e) {
-        if (attempt >= 100 || !/being accessed by other users/.test((e as Error).message)) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  } finally {
-    await admin.close();
-  }
-}
-
-function pgStore(name: string): Store {
-  return {
-    label: name,
-    open: async (poolMax = 10) => {
-      const d = await openDatabase({ databaseUrl: withDatabase(PG_BASE, name), poolMax });
-      await migrate(d);
-      return d;
-    },
-    async copy() {
-      const to = `${NAME}_${randomBytes(4).toString('hex')}`;
-      await adminExec(`CREATE DATABASE ${to} TEMPLATE ${name} STRATEGY FILE_COPY`);
-      return pgStore(to);
-    },
-    drop: () => adminExec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    async size() {
-      const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
-      try {
-        const { rows } = await admin.withClient((c) => c.query<{ s: string }>(`SELECT pg_size_pretty(pg_database_size($1)) AS s`, [name]));
-        return rows[0]!.s;
-      } finally {
-        await admin.close();
-      }
-    },
-  };
-}
-
-function pgliteStore(dir: string): Store {
-  return {
-    label: dir,
-    open: async () => {
-      const d = await openDatabase({ dataDir: dir });
-      await migrate(d);
-      return d;
-    },
-    async copy() {
-      const to = fs.mkdtempSync(`${DIR}-`);
-      fs.cpSync(dir, to, { recursive: true });
-      return pgliteStore(to);
-    },
-    async drop() {
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-    async size() {
-      let bytes = 0;
-      for (const f of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-        if (f.isFile()) bytes += fs.statSync(`${f.parentPath}/${f.name}`).size;
-      }
-      return `${(bytes / 2 ** 30).toFixed(1)} GB`;
-    },
-  };
-}
-
 /** The base: seeded, tagged and vacuumed. Kept (and reused) with --keep; else a throwaway. */
 async function baseStore(engine: 'postgres' | 'pglite'): Promise<{ store: Store; fresh: boolean }> {
   const tag = `${CONNECTIONS}_${MONTHS}`;
   if (engine === 'pglite') {
     const dir = values.keep ? `${DIR}-pglite-${tag}` : fs.mkdtempSync(`${DIR}-`);
-    return { store: pgliteStore(dir), fresh: !fs.existsSync(`${dir}/pgdata/PG_VERSION`) };
+    return { store: pgliteStore(dir, DIR), fresh: !fs.existsSync(`${dir}/pgdata/PG_VERSION`) };
   }
   const name = values.keep ? `${NAME}_${tag}` : `${NAME}_${randomBytes(4).toString('hex')}`;
   const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
   const exists = await admin.withClient((c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [name]));
   await admin.close();
   if (!exists.rows[0]!.n) await adminExec(`CREATE DATABASE ${name}`);
-  const store = pgStore(name);
+  const store = pgStore(name, { prefix: NAME, poolMax: 10 });
   const d = await store.open(1);
   const has = await d.db.selectFrom('connections').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
   await d.close();

@@ -8,10 +8,10 @@ import { checkInvariants } from '../src/modules/payments/invariants.ts';
 import { applyWaitingCredits, importStatementFile, intakeCredit } from '../src/modules/reconciliation/index.ts';
 import { vaNumber } from '../src/modules/reconciliation/va.ts';
 import { openDatabase, type Database, type RawClient } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrate.ts';
 import type { UserPrincipal } from '../src/platform/principal.ts';
-import { adminUrl, withDatabase } from '../test/helpers/pg.ts';
+import { adminUrl } from '../test/helpers/pg.ts';
 import { PG_BASE, machine, record, seconds } from './lib.ts';
+import { adminExec, pgliteStore, pgStore, type Store } from './stores.ts';
 
 /**
  * Bank statement import and matching, beside a raw-SQL baseline in the same process:
@@ -102,107 +102,31 @@ const dur = (x: number) => (x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFi
 
 // ---- data sets: a prepared base, and copies of it -------------------------------------------------
 
-interface Store {
-  label: string;
-  open(poolMax?: number): Promise<Database>;
-  copy(): Promise<Store>;
-  drop(): Promise<void>;
-  size(): Promise<string>;
-}
-
-async function adminExec(q: string): Promise<void> {
-  const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
-  try {
-    // A just-closed connection can linger a moment on the server: retry.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await admin.withClient((c) => c.exec(q));
-        return;
-      } catch (e) {
-        if (attempt >= 100 || !/being accessed by other users/.test((e as Error).message)) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  } finally {
-    await admin.close();
-  }
-}
-
-function pgStore(name: string): Store {
-  return {
-    label: name,
-    open: async (poolMax = 4) => {
-      const d = await openDatabase({ databaseUrl: withDatabase(PG_BASE, name), poolMax });
-      await migrate(d);
-      return d;
-    },
-    async copy() {
-      const to = `${NAME}_${randomBytes(4).toString('hex')}`;
-      await adminExec(`CREATE DATABASE ${to} TEMPLATE ${name} STRATEGY FILE_COPY`);
-      if (values.explain) {
-        // The plans of slow statements, with their timings, in the server's log.
-        await adminExec(`ALTER DATABASE ${to} SET session_preload_libraries = 'auto_explain'`);
-        for (const [k, v] of [['log_min_duration', `${Number(values.explain)}ms`], ['log_analyze', 'on'], ['log_nested_statements', 'on']]) {
-          await adminExec(`ALTER DATABASE ${to} SET auto_explain.${k} = '${v}'`);
-        }
-      }
-      return pgStore(to);
-    },
-    drop: () => adminExec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    async size() {
-      const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
-      try {
-        const { rows } = await admin.withClient((c) => c.query<{ s: string }>(`SELECT pg_size_pretty(pg_database_size($1)) AS s`, [name]));
-        return rows[0]!.s;
-      } finally {
-        await admin.close();
-      }
-    },
-  };
-}
-
-function pgliteStore(dir: string): Store {
-  return {
-    label: dir,
-    open: async () => {
-      const d = await openDatabase({ dataDir: dir });
-      await migrate(d);
-      return d;
-    },
-    async copy() {
-      const to = fs.mkdtempSync(`${DIR}-`);
-      fs.cpSync(dir, to, { recursive: true });
-      return pgliteStore(to);
-    },
-    async drop() {
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-    async size() {
-      let bytes = 0;
-      for (const f of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-        if (f.isFile()) bytes += fs.statSync(`${f.parentPath}/${f.name}`).size;
-      }
-      return `${(bytes / 2 ** 30).toFixed(1)} GB`;
-    },
-  };
-}
-
 const TAG = `${LINES}_${CHALLANS}`;
 // The file of a kept data set; another number of batch references makes another file.
 const FILE_TAG = `${TAG}${REFERENCES === EXPIRED ? '' : `_refs${REFERENCES}`}`;
+
+/** With --explain: the plans of slow statements, with their timings, in the server's log. */
+async function explainSettings(to: string): Promise<void> {
+  if (!values.explain) return;
+  await adminExec(`ALTER DATABASE ${to} SET session_preload_libraries = 'auto_explain'`);
+  for (const [k, v] of [['log_min_duration', `${Number(values.explain)}ms`], ['log_analyze', 'on'], ['log_nested_statements', 'on']]) {
+    await adminExec(`ALTER DATABASE ${to} SET auto_explain.${k} = '${v}'`);
+  }
+}
 
 /** The base: seeded, tagged, prepared and vacuumed. Kept (and reused) with --keep; else a throwaway. */
 async function baseStore(engine: 'postgres' | 'pglite'): Promise<{ store: Store; fresh: boolean; file: string | null }> {
   if (engine === 'pglite') {
     const dir = values.keep ? `${DIR}-pglite-${TAG}` : fs.mkdtempSync(`${DIR}-`);
-    return { store: pgliteStore(dir), fresh: !fs.existsSync(`${dir}/pgdata/PG_VERSION`), file: values.keep ? `${DIR}-pglite-${FILE_TAG}.sta` : null };
+    return { store: pgliteStore(dir, DIR), fresh: !fs.existsSync(`${dir}/pgdata/PG_VERSION`), file: values.keep ? `${DIR}-pglite-${FILE_TAG}.sta` : null };
   }
   const name = values.keep ? `${NAME}_${TAG}` : `${NAME}_${randomBytes(4).toString('hex')}`;
   const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
   const exists = await admin.withClient((c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [name]));
   await admin.close();
   if (!exists.rows[0]!.n) await adminExec(`CREATE DATABASE ${name}`);
-  const store = pgStore(name);
+  const store = pgStore(name, { prefix: NAME, poolMax: 4, onCopy: explainSettings });
   const d = await store.open(1);
   const has = await d.db.selectFrom('challans').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
   await d.close();
