@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryId, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { sql } from 'kysely';
 import { signWebhook } from '../src/adapters/gateway/razorpay-protocol.ts';
 import { seedDemo, tagDemoConnections } from '../src/modules/demo/seed.ts';
 import { createBatch } from '../src/modules/payments/batches.ts';
@@ -11,11 +11,10 @@ import { checkInvariants } from '../src/modules/payments/invariants.ts';
 import { financialYear } from '../src/modules/payments/rules.ts';
 import { istDay } from '../src/modules/dues/query.ts';
 import { loadConfig } from '../src/platform/config.ts';
-import { openDatabase, type Database, type RawClient } from '../src/platform/db/database.ts';
+import type { Database, RawClient } from '../src/platform/db/database.ts';
 import type { UserPrincipal } from '../src/platform/principal.ts';
-import { adminUrl } from '../test/helpers/pg.ts';
-import { PG_BASE, machine, record, seconds } from './lib.ts';
-import { adminExec, pgliteStore, pgStore, type Store } from './stores.ts';
+import { machine, record, seconds } from './lib.ts';
+import { ensurePgDatabase, pgliteStore, pgStore, QueryTimer, withCopy, type Store } from './stores.ts';
 
 /**
  * Settlement and webhooks, each beside a raw-SQL baseline in the same process:
@@ -96,15 +95,8 @@ async function baseStore(engine: 'postgres' | 'pglite'): Promise<{ store: Store;
     return { store: pgliteStore(dir, DIR), fresh: !fs.existsSync(`${dir}/pgdata/PG_VERSION`) };
   }
   const name = values.keep ? `${NAME}_${tag}` : `${NAME}_${randomBytes(4).toString('hex')}`;
-  const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
-  const exists = await admin.withClient((c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [name]));
-  await admin.close();
-  if (!exists.rows[0]!.n) await adminExec(`CREATE DATABASE ${name}`);
   const store = pgStore(name, { prefix: NAME, poolMax: 10 });
-  const d = await store.open(1);
-  const has = await d.db.selectFrom('connections').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
-  await d.close();
-  return { store, fresh: has.n === 0 };
+  return { store, ...(await ensurePgDatabase(name, store, 'connections')) };
 }
 
 async function seedBase(store: Store, engine: string): Promise<void> {
@@ -275,33 +267,6 @@ async function loadSetup(d: Database): Promise<Setup | null> {
 
 // ---- the product's path ----------------------------------------------------------------------
 
-/** Times each query of the application (compile to result), for the breakdown of the big settlement. */
-class QueryTimer implements KyselyPlugin {
-  private readonly started = new WeakMap<QueryId, { at: number; label: string }>();
-  readonly times = new Map<string, { n: number; ms: number }>();
-  on = false;
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    if (this.on) this.started.set(args.queryId, { at: performance.now(), label: labelOf(args.node) });
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    const s = this.started.get(args.queryId);
-    if (s) {
-      const t = this.times.get(s.label) ?? { n: 0, ms: 0 };
-      t.n++;
-      t.ms += performance.now() - s.at;
-      this.times.set(s.label, t);
-    }
-    return args.result;
-  }
-}
-
-function labelOf(node: RootOperationNode): string {
-  const n = node as unknown as { kind: string; sqlFragments?: string[]; into?: { table: { identifier: { name: string } } }; table?: { table?: { identifier: { name: string } } }; from?: { froms: { table?: { identifier: { name: string } } }[] } };
-  if (n.kind === 'RawNode') return n.sqlFragments!.join('$').replace(/\s+/g, ' ').trim().slice(0, 70);
-  const table = n.into?.table.identifier.name ?? n.table?.table?.identifier.name ?? n.from?.froms[0]?.table?.identifier.name ?? '?';
-  return `${n.kind.replace('QueryNode', '').toUpperCase()} ${table}`;
-}
 
 async function send(deps: ConfirmDeps, secret: string, h: Hook): Promise<{ status: string; outcome: string }> {
   return receiveWebhook(deps, h.body, {
@@ -519,7 +484,7 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     let appCounts!: Counts;
     let app2!: Awaited<ReturnType<typeof runQueue>>;
     let appCountsSmall!: Counts;
-    await onCopy(base, engine, 'product', async (d) => {
+    await withCopy(base, engine, 'product', async (d) => {
         const config = loadConfig({ LOG_LEVEL: 'silent', DEMO_SEED: 'false' });
         const { gateway, sandbox } = await buildGateway(config, d.db);
         const secret = (await sandbox!.merchant(config.razorpayKeyId ?? SANDBOX_KEY_ID)).webhookSecret;
@@ -551,7 +516,7 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     let base2!: Awaited<ReturnType<typeof runQueue>>;
     let baseCountsSmall!: Counts;
     const baseStepSums = [0, 0, 0];
-    await onCopy(base, engine, 'baseline', async (d) => {
+    await withCopy(base, engine, 'baseline', async (d) => {
         await warm(d, [setup.big.id]);
         const r = await d.withClient(async (c) => {
           const t0 = performance.now();
@@ -595,10 +560,8 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
         baseCountsSmall = await verify(d, engine, 'baseline webhooks', setup.smallBatches);
     });
 
-    const accounted = [...timer.times.values()].reduce((s, x) => s + x.ms, 0);
-    const top = [...timer.times].sort((x, y) => y[1].ms - x[1].ms).slice(0, 8);
-    const hookTop = [...hookTimer.times].sort((x, y) => y[1].ms - x[1].ms).slice(0, 8);
-    const hookAccounted = [...hookTimer.times.values()].reduce((s, x) => s + x.ms, 0);
+    const accounted = timer.total();
+    const hookAccounted = hookTimer.total();
     const n = setup.hooks.length;
     record({ bench: 'settle', id: 'batch', what: `settle one batch of ${lakh(BILLS)} bills (webhook to commit)`, engine, productMs: appMs, baselineMs: baseMs, ratio: appMs / baseMs });
     record({
@@ -621,36 +584,19 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
         `(inbox ${ms(baseSteps[0]!)} ms, payment ${ms(baseSteps[1]!)} ms, settlement statement ${dur(baseSteps[2]!)}) | ratio ${(appMs / baseMs).toFixed(2)}×\n` +
         `      product: ${show(appCounts)}; baseline: ${show(baseCounts)}\n` +
         `      where the product's time goes (per query, compile to result; the rest is JavaScript, commit and waits, ${dur(appMs - accounted)}):\n` +
-        top.map(([label, x]) => `        ${dur(x.ms).padStart(8)}  ${x.n}× ${label}`).join('\n') +
+        timer.top(8) +
         `\n  ${engine} 2. webhooks: ${lakh(n)} (${lakh(setup.smallBatches.length)} batches of ${PER_BATCH} bills: payment.captured + order.paid, ${lakh(n - 2 * setup.smallBatches.length)} sent twice), ${concurrency} at a time\n` +
         `      product: ${(n / (app2.wallMs / 1000)).toFixed(0)}/s, p50 ${ms(pct(app2.lat, 50))} ms, p95 ${ms(pct(app2.lat, 95))} ms (${seconds(app2.wallMs)}; ${outcomesOf(app2.outcomes)})\n` +
         `      baseline: ${(n / (base2.wallMs / 1000)).toFixed(0)}/s, p50 ${ms(pct(base2.lat, 50))} ms, p95 ${ms(pct(base2.lat, 95))} ms (${seconds(base2.wallMs)}; ${outcomesOf(base2.outcomes)}; ` +
         `summed: inbox ${dur(baseStepSums[0]!)}, payment ${dur(baseStepSums[1]!)}, settlement statement ${dur(baseStepSums[2]!)} of ${dur(base2.lat.reduce((s, x) => s + x, 0))})\n` +
         `      ratio (time) ${(app2.wallMs / base2.wallMs).toFixed(2)}×, p95 ${(pct(app2.lat, 95) / pct(base2.lat, 95)).toFixed(2)}×; ` +
         `every batch paid once on both (${show(appCountsSmall)}; baseline ${show(baseCountsSmall)}); invariants hold\n` +
-        `      the product's queries over all webhooks (${[...hookTimer.times.values()].reduce((s, x) => s + x.n, 0)} queries, summed over the ${concurrency} workers, lock waits included; ` +
+        `      the product's queries over all webhooks (${hookTimer.count()} queries, summed over the ${concurrency} workers, lock waits included; ` +
         `${dur(hookAccounted)} of ${dur(app2.lat.reduce((s, x) => s + x, 0))} in webhooks):\n` +
-        hookTop.map(([label, x]) => `        ${dur(x.ms).padStart(8)}  ${x.n}× ${label}`).join('\n'),
+        hookTimer.top(8),
     );
   } finally {
     if (!values.keep) await base.drop();
-  }
-}
-
-/** A fresh copy of the base for one side of the comparison, dropped afterwards. */
-async function onCopy(base: Store, engine: string, what: string, fn: (d: Database) => Promise<void>): Promise<void> {
-  const t = Date.now();
-  const copy = await base.copy();
-  try {
-    console.log(`  ${engine}: copied the data set (${await copy.size()}) for the ${what} in ${seconds(Date.now() - t)}`);
-    const d = await copy.open();
-    try {
-      await fn(d);
-    } finally {
-      await d.close();
-    }
-  } finally {
-    await copy.drop();
   }
 }
 

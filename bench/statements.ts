@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryId, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { sql } from 'kysely';
 import { parseStatements, writeMt940, type ParsedStatement, type StatementLine } from '../src/adapters/bank/statements/index.ts';
 import { seedDemo, tagDemoConnections } from '../src/modules/demo/seed.ts';
 import { checkInvariants } from '../src/modules/payments/invariants.ts';
 import { applyWaitingCredits, importStatementFile, intakeCredit } from '../src/modules/reconciliation/index.ts';
 import { vaNumber } from '../src/modules/reconciliation/va.ts';
-import { openDatabase, type Database, type RawClient } from '../src/platform/db/database.ts';
+import type { Database, RawClient } from '../src/platform/db/database.ts';
 import type { UserPrincipal } from '../src/platform/principal.ts';
-import { adminUrl } from '../test/helpers/pg.ts';
-import { PG_BASE, machine, record, seconds } from './lib.ts';
-import { adminExec, pgliteStore, pgStore, type Store } from './stores.ts';
+import { machine, record, seconds } from './lib.ts';
+import { adminExec, ensurePgDatabase, pgliteStore, pgStore, QueryTimer, withCopy, type Store } from './stores.ts';
 
 /**
  * Bank statement import and matching, beside a raw-SQL baseline in the same process:
@@ -122,15 +121,9 @@ async function baseStore(engine: 'postgres' | 'pglite'): Promise<{ store: Store;
     return { store: pgliteStore(dir, DIR), fresh: !fs.existsSync(`${dir}/pgdata/PG_VERSION`), file: values.keep ? `${DIR}-pglite-${FILE_TAG}.sta` : null };
   }
   const name = values.keep ? `${NAME}_${TAG}` : `${NAME}_${randomBytes(4).toString('hex')}`;
-  const admin = await openDatabase({ databaseUrl: adminUrl(PG_BASE), poolMax: 1 });
-  const exists = await admin.withClient((c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [name]));
-  await admin.close();
-  if (!exists.rows[0]!.n) await adminExec(`CREATE DATABASE ${name}`);
   const store = pgStore(name, { prefix: NAME, poolMax: 4, onCopy: explainSettings });
-  const d = await store.open(1);
-  const has = await d.db.selectFrom('challans').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
-  await d.close();
-  return { store, fresh: has.n === 0, file: values.keep ? `${DIR}-postgres-${FILE_TAG}.sta` : null };
+  const { fresh } = await ensurePgDatabase(name, store, 'challans');
+  return { store, fresh, file: values.keep ? `${DIR}-postgres-${FILE_TAG}.sta` : null };
 }
 
 /** Seeds and prepares the base; returns what the statement file is made from (read while it is open). */
@@ -459,37 +452,6 @@ async function statementFile(base: Store, file: string | null, engine: string, k
 
 // ---- the product's path ----------------------------------------------------------------------
 
-/** Times each query of the application (compile to result), for the breakdown. */
-class QueryTimer implements KyselyPlugin {
-  private readonly started = new WeakMap<QueryId, { at: number; label: string }>();
-  readonly times = new Map<string, { n: number; ms: number }>();
-  on = false;
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    if (this.on) this.started.set(args.queryId, { at: performance.now(), label: labelOf(args.node) });
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    const s = this.started.get(args.queryId);
-    if (s) {
-      const t = this.times.get(s.label) ?? { n: 0, ms: 0 };
-      t.n++;
-      t.ms += performance.now() - s.at;
-      this.times.set(s.label, t);
-    }
-    return args.result;
-  }
-  total(): number {
-    return [...this.times.values()].reduce((s, x) => s + x.ms, 0);
-  }
-  top(n: number): string {
-    return [...this.times]
-      .sort((x, y) => y[1].ms - x[1].ms)
-      .slice(0, n)
-      .map(([label, x]) => `        ${dur(x.ms).padStart(8)}  ${x.n}× ${label}`)
-      .join('\n');
-  }
-}
-
 // The matching's raw statements, named by the step they are (the first words of several are the same).
 const STEPS: [RegExp, string][] = [
   [/^INSERT INTO statement_lines/, 'store the lines (INSERT … SELECT FROM unnest, 5,000 a statement)'],
@@ -503,16 +465,6 @@ const STEPS: [RegExp, string][] = [
   [/'payer_account_amount'/, 'candidates: known payer account + amount'],
   [/^WITH per AS/, 'decide: waiting, or held with exception and suspense entries'],
 ];
-
-function labelOf(node: RootOperationNode): string {
-  const n = node as unknown as { kind: string; sqlFragments?: string[]; into?: { table: { identifier: { name: string } } }; table?: { table?: { identifier: { name: string } } }; from?: { froms: { table?: { identifier: { name: string } } }[] } };
-  if (n.kind === 'RawNode') {
-    const text = n.sqlFragments!.join('$').replace(/\s+/g, ' ').trim();
-    return STEPS.find(([re]) => re.test(text))?.[1] ?? text.slice(0, 70);
-  }
-  const table = n.into?.table.identifier.name ?? n.table?.table?.identifier.name ?? n.from?.froms[0]?.table?.identifier.name ?? '?';
-  return `${n.kind.replace('QueryNode', '').toUpperCase()} ${table}`;
-}
 
 async function accountsUser(d: Database): Promise<UserPrincipal> {
   const u = await d.db.selectFrom('users').select(['id', 'login_id', 'name']).where('role', '=', 'accounts').orderBy('id').executeTakeFirstOrThrow();
@@ -741,15 +693,15 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     if (values['seed-only']) return;
 
     // 1 and 2 through the product.
-    const timer = new QueryTimer();
-    const applyTimer = new QueryTimer();
+    const timer = new QueryTimer(STEPS);
+    const applyTimer = new QueryTimer(STEPS);
     let appMs!: number;
     let appCounts!: Awaited<ReturnType<typeof importStatementFile>>[number]['counts'];
     let appOut!: Map<string, number>;
     let applyMs!: number;
     let applied!: { applied: number; held: number };
     let waiting!: number;
-    await onCopy(base, engine, 'product', async (d) => {
+    await withCopy(base, engine, 'product', async (d) => {
       const p = await accountsUser(d);
       await warm(d);
       timer.on = true;
@@ -777,7 +729,7 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     let baseMs!: number;
     let baseSteps!: [string, number][];
     let baseOut!: Map<string, number>;
-    await onCopy(base, engine, 'baseline', async (d) => {
+    await withCopy(base, engine, 'baseline', async (d) => {
       const p = await accountsUser(d);
       await warm(d);
       const t = performance.now();
@@ -807,29 +759,12 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
         baseSteps.map(([label, ms]) => `        ${dur(ms).padStart(8)}  ${label}`).join('\n') +
         `\n  ${engine} 2. applying waiting credits: ${lakh(applyN)} of ${lakh(waiting)} in ${seconds(applyMs)}: ${(applyN / (applyMs / 1000)).toFixed(0)} credits/s ` +
         `(${lakh(applied.applied)} applied: batch settled; ${lakh(applied.held)} held: exception)\n` +
-        `      the product's queries (${[...applyTimer.times.values()].reduce((s, x) => s + x.n, 0)}; ${dur(applyTimer.total())} of ${dur(applyMs)}):\n` +
+        `      the product's queries (${applyTimer.count()}; ${dur(applyTimer.total())} of ${dur(applyMs)}):\n` +
         applyTimer.top(10),
     );
     if (diff.length) process.exitCode = 1;
   } finally {
     if (!values.keep) await base.drop();
-  }
-}
-
-/** A fresh copy of the base for one side of the comparison, dropped afterwards. */
-async function onCopy(base: Store, engine: string, what: string, fn: (d: Database) => Promise<void>): Promise<void> {
-  const t = Date.now();
-  const copy = await base.copy();
-  try {
-    console.log(`  ${engine}: copied the data set (${await copy.size()}) for the ${what} in ${seconds(Date.now() - t)}`);
-    const d = await copy.open();
-    try {
-      await fn(d);
-    } finally {
-      await d.close();
-    }
-  } finally {
-    await copy.drop();
   }
 }
 

@@ -254,17 +254,13 @@ async function cmdServe(config: Config): Promise<void> {
   const app = await buildApp({ config, database, billing, clock: () => new Date(), sender, payments });
   // A web process serves requests only; the background work runs in `all` and `worker` processes.
   const background = config.processRole !== 'web';
-  const sendTimer = sender.configured && background
-    ? setInterval(() => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed')), 10_000)
-    : undefined;
-  sendTimer?.unref();
+  const every = (ms: number, fn: () => void): NodeJS.Timeout | undefined => (background ? setInterval(fn, ms).unref() : undefined);
+  const sendTimer = sender.configured ? every(10_000, () => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed'))) : undefined;
   const runner = buildJobRunner(database, { leaseMs: config.jobLeaseSeconds * 1000, log: (msg, extra) => app.log.warn(extra ?? {}, msg) });
   if (background) runner.start();
-  const purgeTimer = background ? setInterval(
-    () => void purgeExpired(database.db).then((r) => app.log.info({ purged: r }, 'expired sessions and throttles removed'), (e: Error) => app.log.warn({ err: e }, 'purge failed')),
-    3_600_000,
-  ) : undefined;
-  purgeTimer?.unref();
+  const purgeTimer = every(3_600_000, () =>
+    void purgeExpired(database.db).then((r) => app.log.info({ purged: r }, 'expired sessions and throttles removed'), (e: Error) => app.log.warn({ err: e }, 'purge failed')),
+  );
   // The next sync is scheduled when the last one ends, so runs never pile up in this process;
   // across processes, syncFromBillingSystem lets one run at a time.
   let syncTimer: NodeJS.Timeout | undefined;
@@ -285,20 +281,19 @@ async function cmdServe(config: Config): Promise<void> {
   // The daily alerts: checked every 5 minutes; alert_runs lets one run per IST day happen, in
   // whichever process gets there first.
   let alerting: Promise<unknown> = Promise.resolve();
-  const alertTimer = background ? setInterval(() => {
+  const alertTimer = every(300_000, () => {
     alerting = runDailyAlerts(database.db, config, new Date()).then(
       (r) => r.ran && app.log.info({ alerts: r }, 'daily alerts sent'),
       (e: Error) => app.log.warn({ err: e }, 'daily alerts failed'),
     );
-  }, 300_000) : undefined;
-  alertTimer?.unref();
+  });
 
   // Money in motion: postings to the billing system (every 2 s), the sandbox gateway's webhook
   // deliveries and pending captures (every second), and the janitor (every minute). Each is safe
   // in several processes at once (row claims, leases, idempotent handlers).
   let moneyBusy = false;
   let moving: Promise<unknown> = Promise.resolve();
-  const moneyTimer = background ? setInterval(() => {
+  const moneyTimer = every(2_000, () => {
     if (moneyBusy || closing) return;
     moneyBusy = true;
     moving = Promise.all([
@@ -309,9 +304,8 @@ async function cmdServe(config: Config): Promise<void> {
     ])
       .catch((e: Error) => app.log.warn({ err: e }, 'postings, sandbox deliveries or credits failed'))
       .finally(() => (moneyBusy = false));
-  }, 2_000) : undefined;
-  moneyTimer?.unref();
-  const janitorTimer = background ? setInterval(() => {
+  });
+  const janitorTimer = every(config.janitorIntervalS * 1000, () => {
     void runJanitor({ db: database.db, gateway: payments.gateway, onBankTransfer: payments.onBankTransfer }, config.paymentPendingMinutes).then(
       (r) => (r.queried || r.events) && app.log.info({ janitor: r }, 'janitor ran'),
       (e: Error) => app.log.warn({ err: e }, 'janitor failed'),
@@ -335,8 +329,7 @@ async function cmdServe(config: Config): Promise<void> {
       (n) => n && app.log.info({ expired: n }, 'challans expired'),
       (e: Error) => app.log.warn({ err: e }, 'expiring challans failed'),
     );
-  }, config.janitorIntervalS * 1000) : undefined;
-  janitorTimer?.unref();
+  });
 
   const shutdown = async (signal: string) => {
     if (closing) {

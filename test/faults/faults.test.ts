@@ -67,9 +67,19 @@ async function waiters(database: Database, holder: number): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
-async function terminate(database: Database, pids: number[]): Promise<void> {
-  // The killed process's backends roll back as soon as they notice; terminating them does it now.
-  for (const pid of pids) await sql`SELECT pg_terminate_backend(${pid})`.execute(database.db);
+/**
+ * Waits until the server's transaction is blocked on the test's lock (`what` it is doing), kills
+ * the server with SIGKILL there, ends the killed process's backends (they would roll back when
+ * they next noticed; this does it now), and releases the lock.
+ */
+async function killWhileBlocked(server: AppProcess, database: Database, lock: { pid: number; release: () => Promise<void> }, what: string): Promise<void> {
+  const blocked = await waitFor(what, async () => {
+    const w = await waiters(database, lock.pid);
+    return w.length ? w : null;
+  });
+  await server.kill('SIGKILL');
+  for (const pid of blocked) await sql`SELECT pg_terminate_backend(${pid})`.execute(database.db);
+  await lock.release();
 }
 
 /** Pays a batch through the server (batch, checkout) and the sandbox gateway (the payer's card). */
@@ -151,13 +161,7 @@ describe.runIf(PG)('faults, on PostgreSQL, with the portal in its own process', 
     const lock = await hold(database, ['LOCK TABLE receipt_series IN EXCLUSIVE MODE']);
     const { batchId } = await payBatch(edu, payments, ids, 'faults-big-batch-0001');
     // The server's own delivery loop brings it the webhooks (payment.captured, order.paid).
-    const blocked = await waitFor('the settlement to reach the receipt numbers', async () => {
-      const w = await waiters(database, lock.pid);
-      return w.length ? w : null;
-    });
-    await server.kill('SIGKILL');
-    await terminate(database, blocked);
-    await lock.release();
+    await killWhileBlocked(server, database, lock, 'the settlement to reach the receipt numbers');
 
     // Nothing of it committed.
     expect(await batchStatus(database, batchId)).toBe('payment_pending');
@@ -217,13 +221,7 @@ describe.runIf(PG)('faults, on PostgreSQL, with the portal in its own process', 
     ]);
     const commit = await edu.send('POST', `/api/v1/org/tag-jobs/${jobId}/commit`);
     expect(commit.status, commit.text).toBeLessThan(300);
-    const blocked = await waitFor('the commit to reach its last row', async () => {
-      const w = await waiters(database, lock.pid);
-      return w.length ? w : null;
-    });
-    await server.kill('SIGKILL');
-    await terminate(database, blocked);
-    await lock.release();
+    await killWhileBlocked(server, database, lock, 'the commit to reach its last row');
 
     const between = await database.db.selectFrom('tag_jobs').select('status').where('id', '=', BigInt(jobId)).executeTakeFirstOrThrow();
     expect(between.status).toBe('committing');
