@@ -8,6 +8,7 @@ import { buildApp } from '../src/server.ts';
 import { testConfig } from './helpers/config.ts';
 import { engineName, freshDatabase } from './helpers/db.ts';
 import { Client } from './helpers/http.ts';
+import { exampleBody, fill as fillPath, isPublic, routes as allRoutes } from './helpers/routes.ts';
 
 /**
  * Walks every route of the OpenAPI document, so that a new route is covered without anyone
@@ -20,9 +21,6 @@ import { Client } from './helpers/http.ts';
  * A route whose path takes an id this test cannot supply, or whose body has no example, fails
  * the test: add the fixture or the example.
  */
-
-type Media = { schema?: { examples?: unknown[] }; example?: unknown; examples?: Record<string, { value: unknown }> };
-type Op = { security?: unknown[]; requestBody?: { content?: Record<string, Media> }; parameters?: { in: string; name: string }[] };
 
 describe(`tenant isolation across every route on ${engineName}`, () => {
   let database: Database;
@@ -94,32 +92,8 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
     await database.close();
   });
 
-  function routes(): { method: string; path: string; op: Op }[] {
-    const doc = app.swagger() as { paths: Record<string, Record<string, Op>> };
-    return Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops)
-        .filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
-        .map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
-    );
-  }
-
-  function fill(path: string): string {
-    return path.replace(/\{(\w+)\}/g, (_m, name: string) => {
-      const v = ids[name];
-      if (!v) throw new Error(`No fixture for path parameter {${name}} in ${path}: add one to this test`);
-      return encodeURIComponent(v);
-    });
-  }
-
-  function exampleBody(method: string, path: string, op: Op): unknown {
-    if (!op.requestBody) return method === 'GET' ? undefined : {};
-    const media = op.requestBody.content?.['application/json'];
-    const ex = media?.example ?? Object.values(media?.examples ?? {})[0]?.value ?? media?.schema?.examples?.[0];
-    if (ex === undefined) throw new Error(`${method} ${path} has a request body without an example: add one to its schema`);
-    return ex;
-  }
-
-  const isPublic = (op: Op) => Array.isArray(op.security) && op.security.length === 0;
+  const routes = () => allRoutes(app);
+  const fill = (path: string) => fillPath(path, ids);
 
   it('covers a meaningful set of routes', () => {
     const all = routes();
