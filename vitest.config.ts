@@ -9,6 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each test file opens its own database (PGlite takes ~300 MB); two at a time fits 2 cores.
     maxWorkers: 2,
-    env: { TZ: 'UTC' },
+    env: { TZ: 'UTC', TOTP_ENCRYPTION_KEY: 'test-totp-key-not-secret-0123456789abcdef' },
+    setupFiles: ['test/setup-keys.ts'],
   },
 });

@@ -3,8 +3,14 @@ import os from 'node:os';
 import { openDatabase, type Database } from '../src/platform/db/database.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
 import { scratchDatabase } from '../test/helpers/pg.ts';
+import { setTotpKey } from '../src/modules/identity/index.ts';
 
 /** Benchmark helpers: fresh databases on either engine, and a description of the machine. */
+
+// Demo users' authenticator secrets are sealed with this key, here and in the app processes a
+// benchmark starts (they inherit the environment).
+process.env.TOTP_ENCRYPTION_KEY ??= 'bench-totp-key-not-secret-0123456789abcdef';
+setTotpKey(process.env.TOTP_ENCRYPTION_KEY);
 
 export const PG_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

@@ -113,7 +113,7 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-For $remote_addr;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_read_timeout 120s;
     }
@@ -224,7 +224,8 @@ async function main(): Promise<void> {
     for (const port of ports) {
       const app = new AppProcess(port, {
         DATABASE_URL: withDatabase(PG_BASE, (await sql<{ d: string }>`SELECT current_database() AS d`.execute(database.db)).rows[0]!.d),
-        PUBLIC_URL: base, TRUST_PROXY: 'true', LOG_LEVEL: 'warn', DB_POOL_MAX: '10', NODE_ENV: 'production', DEV_TOOLS: 'false',
+        // Not NODE_ENV=production: production refuses the sandbox gateway these webhooks come from.
+        PUBLIC_URL: base, TRUST_PROXY: lb ? '127.0.0.1' : 'false', LOG_LEVEL: 'warn', DB_POOL_MAX: '10', NODE_ENV: 'development', DEV_TOOLS: 'false',
       });
       await app.start();
       apps.push(app);

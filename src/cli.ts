@@ -1,14 +1,17 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BillingSimulator } from './adapters/billing-system/simulator.ts';
 import { NotificationSender } from './adapters/notifier/notifier.ts';
 import { verifyAudit, type Checkpoint } from './modules/audit/index.ts';
-import { initAuditKey } from './modules/audit/key.ts';
-import { purgeExpired } from './modules/identity/index.ts';
+import { checkAuditKey, initAuditKey, rekeyAudit, RekeyRefused } from './modules/audit/key.ts';
+import { AuditKeyMismatch, keyIdOf } from './modules/audit/audit.ts';
+import { holdsDemoData } from './platform/installation.ts';
+import { initTotpKey, purgeExpired, sealClearSecrets, TotpKeyMismatch } from './modules/identity/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
 import { runDailyAlerts } from './modules/dues/index.ts';
 import { ONLINE_COLLECTIONS, SeedRefused, seedDemo, seedReferenceData, tagDemoConnections } from './modules/demo/seed.ts';
-import { ConfigError, loadConfig, type Config } from './platform/config.ts';
+import { ConfigError, isLoopbackHost, loadConfig, type Config } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { DataDirLockedError } from './platform/db/dir-lock.ts';
 import { MigrationError, migrate } from './platform/db/migrate.ts';
@@ -19,7 +22,7 @@ import { buildGateway, runJanitor, runPostings, SANDBOX_KEY_ID } from './modules
 import { checkInvariants, InvariantBroken } from './modules/payments/invariants.ts';
 import { applyWaitingCredits, expireChallans, flagUnsettled, workingDaysBefore } from './modules/reconciliation/index.ts';
 import { SandboxBank } from './adapters/bank/sandbox.ts';
-import { buildApp } from './server.ts';
+import { buildApp, type InstallInfo } from './server.ts';
 
 const USAGE = `Sangrahan: collection portal for discoms
 
@@ -38,6 +41,11 @@ Commands:
   alerts [--force]          today's due-date and disconnection-risk alerts (once a day; --force: before ALERT_HOUR_IST)
   verify-audit [--checkpoint FILE]
                             recompute the audit log's hash chains; exits 1 if a row was changed or deleted
+  audit-rekey               move the audit log to a new key: verifies it with OLD_AUDIT_KEY ('none' if it
+                            was unkeyed; unset: the key file in DATA_DIR), then re-hashes every chain with
+                            AUDIT_KEY. Run it with the portal stopped; take a new checkpoint after
+  init                      a real install: Bihar's discoms and the first discom administrator (holding
+                            company), from INIT_ADMIN_* variables or prompts; refused on demo data
   verify-money              check the money invariants (ledger, allocations, receipts, postings,
                             credits, challans); exits 1 naming the first that does not hold
 
@@ -50,6 +58,7 @@ function log(line: string): void {
 }
 
 async function open(config: Config): Promise<Database> {
+  initKeys(config);
   return openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -121,10 +130,10 @@ async function cmdSeed(config: Config, args: string[]): Promise<void> {
       throw new UsageError(`--as-of must be a date such as 2025-03-31, not "${values['as-of']}"`);
     }
   }
-  initAuditKey(config, (m) => log(`Warning: ${m}`));
   const database = await open(config);
   try {
     await migrate(database);
+    await checkKeys(database);
     log(`Seeding ${formatInt(connections)} connections with 12 months of bills (seed ${seed}) into ${where(config)}`);
     const r = await seedDemo(database, { seed, connections, ...(asOf ? { asOf } : {}), onProgress: progress('Loaded') });
     log(`Done: ${formatInt(r.connections)} connections, ${formatInt(r.bills)} bills, ${r.organisations} organisations in ${formatDuration(r.ms)}.`);
@@ -150,6 +159,7 @@ async function cmdImport(config: Config, args: string[]): Promise<number> {
   const database = await open(config);
   try {
     await migrate(database);
+    await checkKeys(database);
     const r = await importBillingCsv(database, { connections: values.connections, bills: values.bills }, { extractedAt });
     if (r.problemCount) {
       log(`Nothing was imported: ${formatInt(r.problemCount)} problem(s) found.`);
@@ -170,6 +180,7 @@ async function cmdSync(config: Config): Promise<void> {
   const database = await open(config);
   try {
     await migrate(database);
+    await checkKeys(database);
     const r = await syncFromBillingSystem(database, new BillingSimulator(database));
     if (!r.ran) log('Another sync from this billing system is running; nothing done.');
     else {
@@ -186,6 +197,7 @@ async function cmdAlerts(config: Config, args: string[]): Promise<void> {
   const database = await open(config);
   try {
     await migrate(database);
+    await checkKeys(database);
     const r = await runDailyAlerts(database.db, config, new Date(), { force: values.force ?? false });
     if (!r.ran) log(r.reason === 'before_hour' ? `Alerts run at ${config.alertHourIst}:00 IST; use --force to run now.` : `Alerts for ${r.day} were already sent.`);
     else log(`Alerts for ${r.day}: ${formatInt(r.alerts)} alert(s) for ${formatInt(r.offices)} office(s), ${formatInt(r.messages)} message(s) queued.`);
@@ -213,12 +225,36 @@ async function cmdVerifyMoney(config: Config): Promise<number> {
   }
 }
 
+async function cmdAuditRekey(config: Config): Promise<number> {
+  if (!config.auditKey) throw new UsageError('audit-rekey needs AUDIT_KEY: the new key (32+ characters)');
+  const raw = process.env.OLD_AUDIT_KEY;
+  const file = path.join(config.dataDir, 'audit.key');
+  const oldKey = raw === 'none' ? null : raw || (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined);
+  if (oldKey === undefined) throw new UsageError(`audit-rekey needs OLD_AUDIT_KEY: the key the log was kept with ('none' if it was unkeyed), or a key file at ${file}`);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 1 });
+  try {
+    await migrate(database);
+    const t = Date.now();
+    const r = await rekeyAudit(database, oldKey, config.auditKey);
+    log(`Audit log re-keyed from key id ${keyIdOf(oldKey)} to ${keyIdOf(config.auditKey)}: ${formatInt(r.rows)} entries in ${formatInt(r.chains)} chain(s), in ${formatDuration(Date.now() - t)}.`);
+    if (!raw && fs.existsSync(file)) log(`The old key file ${file} is no longer used: keep it until you have checked the log with verify-audit, then delete it.`);
+    log('Take a new checkpoint now: verify-audit --checkpoint FILE.');
+    return 0;
+  } catch (e) {
+    if (!(e instanceof RekeyRefused)) throw e;
+    log(e.message);
+    return 1;
+  } finally {
+    await database.close();
+  }
+}
+
 async function cmdVerifyAudit(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { checkpoint: { type: 'string' } } });
-  initAuditKey(config, log);
   const database = await open(config);
   try {
     await migrate(database);
+    await checkAuditKey(database.db);
     const file = values.checkpoint;
     const checkpoint = file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint) : null;
     const r = await verifyAudit(database, checkpoint);
@@ -235,16 +271,35 @@ async function cmdVerifyAudit(config: Config, args: string[]): Promise<number> {
   }
 }
 
+/** The keys kept outside the database, checked against what the database was written with. */
+async function checkKeys(database: Database): Promise<void> {
+  await checkAuditKey(database.db);
+  const sealed = await sealClearSecrets(database.db);
+  if (sealed) log(`Encrypted the authenticator secrets of ${formatInt(sealed)} user(s) that were stored in clear.`);
+}
+
+function initKeys(config: Config): void {
+  initAuditKey(config, (m) => log(`Warning: ${m}`));
+  if (initTotpKey(config) === 'file' && config.databaseUrl) log(`Warning: TOTP_ENCRYPTION_KEY is not set: authenticator secrets are encrypted with a key file in ${config.dataDir}. Set TOTP_ENCRYPTION_KEY (32+ characters) so that every process has the same key.`);
+}
+
+class Refused extends Error {
+  override name = 'Refused';
+}
+
 async function cmdServe(config: Config): Promise<void> {
   const started = Date.now();
-  initAuditKey(config, (m) => log(`Warning: ${m}`));
   const database = await open(config);
   const billing = new BillingSimulator(database);
   let closing = false;
   try {
     const ran = await migrate(database);
     if (ran.length) log(`Applied ${ran.length} migration(s): ${ran.join(', ')}`);
+    if (config.nodeEnv === 'production' && (await holdsDemoData(database.db))) {
+      throw new Refused(`NODE_ENV=production: ${where(config)} holds demo data (published passwords and authenticator secrets). Point DATABASE_URL at the production database; demo data is never served in production.`);
+    }
     if (!config.databaseUrl && config.demoSeed) await firstStartDemo(database, config);
+    await checkKeys(database);
   } catch (e) {
     await database.close();
     throw e;
@@ -311,7 +366,7 @@ async function cmdServe(config: Config): Promise<void> {
       (e: Error) => app.log.warn({ err: e }, 'janitor failed'),
     );
     // The sandbox gateway settles as Razorpay does, T+2 working days, into the sandbox bank.
-    if (payments.sandbox) {
+    if (payments.sandbox && config.collectionBank === 'sandbox') {
       const bank = new SandboxBank(database.db);
       void payments.sandbox
         .settle(config.razorpayKeyId ?? SANDBOX_KEY_ID, workingDaysBefore(new Date(), 2), (x) =>
@@ -373,10 +428,35 @@ async function cmdServe(config: Config): Promise<void> {
   log('');
   log(`Sangrahan is running at ${url}  (started in ${formatDuration(Date.now() - started)})`);
   log(`  database: ${where(config)}${config.databaseUrl ? '' : ' (embedded: one process, no fsync; use PostgreSQL for real money)'}`);
-  log(`  API docs: ${url}/api/docs    health: ${url}/healthz    metrics: ${url}/metrics`);
+  log(`  API docs: ${url}/api/docs    health: ${url}/healthz    metrics: ${url}/metrics (${config.metricsToken ? 'this machine, or with METRICS_TOKEN' : 'this machine only'})`);
+  for (const line of installBanner(app.install, config, url)) log(`  ${line}`);
+  if (!(await database.db.selectFrom('users').select('id').limit(1).executeTakeFirst())) {
+    log('  No users yet: create the first discom administrator with `npm run cli -- init` (README, "A real install").');
+  }
   if (config.processRole !== 'all') log(`  role: ${config.processRole} (${config.processRole === 'web' ? 'serves the portal; the background work runs in a worker' : 'background work only; serves no pages'})`);
   log('  Stop with Ctrl-C.');
   log('');
+}
+
+/** What this install exposes, and to whom: the start banner's lines. */
+export function installBanner(install: InstallInfo, config: Config, url: string): string[] {
+  const out: string[] = [];
+  if (install.demo) {
+    const what = [
+      install.demoData ? 'demo data whose logins, password and authenticator secrets are published in README' : null,
+      install.sandboxGateway ? 'the sandbox gateway (PAYMENT_GATEWAY): anyone who reaches it can mark a batch paid' : null,
+      install.sandboxBank ? 'the sandbox bank (COLLECTION_BANK): anyone who reaches it can credit a challan and read the collection accounts’ statements' : null,
+    ].filter(Boolean);
+    out.push(`DEMO — not for real money: ${what.join('; ')}.`);
+  }
+  if (install.devTools.on) {
+    out.push(`Developer pages ON (${install.devTools.why}): ${url}/dev/outbox shows every SMS and e-mail with its one-time codes (password resets, tagging OTPs) and the demo logins’ authenticator codes;`);
+    out.push(`  ${install.sandboxGateway ? '/sandbox/razorpay/control steers the sandbox gateway. ' : ''}They answer only requests made on this machine directly (loopback, no proxy headers).`);
+  } else {
+    out.push(`Developer pages off (${install.devTools.why}).`);
+  }
+  if (!isLoopbackHost(config.host)) out.push(`Listening on ${config.host}: reachable from other machines${install.demo ? ', with the sandboxes above' : ''}.`);
+  return out;
 }
 
 async function firstStartDemo(database: Database, config: Config): Promise<void> {
@@ -427,6 +507,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdVerifyAudit(config, rest);
       case 'verify-money':
         return await cmdVerifyMoney(config);
+      case 'audit-rekey':
+        return await cmdAuditRekey(config);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }
@@ -435,7 +517,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof MigrationError || e instanceof SeedRefused) {
+    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof MigrationError || e instanceof SeedRefused || e instanceof Refused || e instanceof AuditKeyMismatch || e instanceof TotpKeyMismatch) {
       process.stderr.write(`${e.message}\n`);
       return 3;
     }

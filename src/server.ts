@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -12,7 +13,7 @@ import { discomRoutes } from './modules/discoms/index.ts';
 import { duesRoutes } from './modules/dues/index.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { devRoutes } from './modules/dev/routes.ts';
-import { describeAccess, identityRoutes, installAccess } from './modules/identity/index.ts';
+import { auditRefusal, describeAccess, identityRoutes, installAccess } from './modules/identity/index.ts';
 import { organisationRoutes } from './modules/organisations/index.ts';
 import { taggingRoutes } from './modules/tagging/index.ts';
 import { buildGateway, paymentRoutes, SANDBOX_PREFIX } from './modules/payments/index.ts';
@@ -25,6 +26,8 @@ import { registerMetrics } from './platform/http/metrics.ts';
 import { validationDetails } from './platform/http/validation.ts';
 import { databaseUnavailable } from './platform/db/database.ts';
 import { VERSION } from './platform/version.ts';
+import { devToolsDecision } from './platform/config.ts';
+import { holdsDemoData } from './platform/installation.ts';
 
 /**
  * Builds the HTTP application: platform concerns (request ids, logs, errors, metrics, health,
@@ -47,16 +50,46 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** What kind of install this is: shown in the start banner and, as a band, on every page of a demo. */
+export interface InstallInfo {
+  demoData: boolean;
+  devTools: { on: boolean; why: string };
+  sandboxGateway: boolean;
+  sandboxBank: boolean;
+  /** No real money moves here: demo data, or a sandbox standing for the gateway or the bank. */
+  demo: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    install: InstallInfo;
+  }
+}
+
+
+const trustHops = (hops: number) => (_addr: string, i: number) => i < hops;
+
 export async function buildApp(given: AppContext, opts: BuildOptions = {}): Promise<App> {
   const payments = given.payments ?? (await buildGateway(given.config, given.database.db));
   payments.onBankTransfer ??= bankTransferFromWebhook;
   const ctx: AppContext = { ...given, payments };
+  const demoData = await holdsDemoData(ctx.database.db);
+  const sandboxBank = ctx.config.collectionBank === 'sandbox';
+  const install: InstallInfo = {
+    demoData,
+    devTools: devToolsDecision(ctx.config, demoData),
+    sandboxGateway: !!payments.sandbox,
+    sandboxBank,
+    demo: demoData || !!payments.sandbox || sandboxBank,
+  };
   const app = Fastify({
     logger: opts.logger ?? {
       level: ctx.config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
     },
-    trustProxy: ctx.config.trustProxy,
+    // A hop count trusts that many proxies nearest the server (proxy-addr's rule); a list trusts
+    // those addresses. Either way the client's own X-Forwarded-For entries are never believed.
+    trustProxy: typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -71,9 +104,16 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
       void reply.header('x-request-id', req.id).status(errorCatalog[code].status).send(errorBody(new AppError(code), req.id));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('install', install);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  // Nothing of the API, and nothing anyone logged in is shown, is kept by a browser or a proxy:
+  // dues, receipts, exports and codes stay off shared office PCs' disks.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.principal || req.url.startsWith('/api/') || req.url.startsWith('/sandbox/') || req.url === '/metrics') void reply.header('cache-control', 'no-store');
+    return payload;
   });
 
   // PostgreSQL cannot store a NUL character in text: refuse it as bad input, naming the field.
@@ -93,7 +133,7 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     }
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
     let appErr: AppError;
     const pgCode = (err as { code?: string }).code;
     if (err instanceof AppError) appErr = err;
@@ -110,6 +150,7 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
       appErr = new AppError('INTERNAL');
     }
     if (appErr.status >= 500 && err instanceof AppError) req.log.warn({ code: appErr.code }, appErr.message);
+    if (appErr.status === 403) await auditRefusal(ctx.database.db, req, appErr.code);
     return reply.status(appErr.status).send(errorBody(appErr, req.id));
   });
 
@@ -118,7 +159,7 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  registerMetrics(app, ctx.database.db);
+  registerMetrics(app, ctx.database.db, ctx.config.metricsToken);
   if (ctx.config.processRole === 'worker') {
     // A worker process is not behind the load balancer: it answers its probes and metrics only.
     // Added before any route plugin is registered, so that every route inherits it.
@@ -196,8 +237,23 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
   await app.register(duesRoutes, { ctx });
   await app.register(paymentRoutes, { ctx });
   await app.register(reconciliationRoutes, { ctx });
-  if (ctx.payments?.sandbox) await app.register(sandboxRoutes, { sandbox: ctx.payments.sandbox, devTools: ctx.config.devTools });
-  if (ctx.config.devTools) await app.register(devRoutes, { ctx });
+  app.get(
+    '/api/v1/meta',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags: ['system'],
+        summary: 'What kind of install this is: a demo (no real money), with sandboxes or developer pages',
+        response: { 200: Type.Object({ version: Type.String(), demo: Type.Boolean(), demoData: Type.Boolean(), sandboxGateway: Type.Boolean(), sandboxBank: Type.Boolean(), devTools: Type.Boolean() }) },
+      },
+    },
+    async () => ({ version: VERSION, demo: install.demo, demoData, sandboxGateway: install.sandboxGateway, sandboxBank, devTools: install.devTools.on }),
+  );
+
+  // The sandbox gateway only when it is the configured gateway; its control, like every developer
+  // page, only when the developer pages are on, and then for direct loopback requests only.
+  if (ctx.payments?.sandbox) await app.register(sandboxRoutes, { sandbox: ctx.payments.sandbox, devTools: install.devTools.on });
+  if (install.devTools.on) await app.register(devRoutes, { ctx });
 
   const index = path.join(ctx.config.webDist, 'index.html');
   const haveWeb = fs.existsSync(index);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, devToolsDecision, loadConfig } from './config.ts';
 
 describe('configuration', () => {
   it('uses documented defaults when the environment is empty', () => {
@@ -38,11 +38,33 @@ describe('configuration', () => {
     expect((err as Error).message).not.toContain('s3cr');
   });
 
-  it('turns the developer pages on only for a development demo, and refuses them in production', () => {
-    expect(loadConfig({}).devTools).toBe(true);
-    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).devTools).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production' }).devTools).toBe(false);
-    expect(() => loadConfig({ NODE_ENV: 'production', DEV_TOOLS: 'true' })).toThrow(/must never run in production/);
+  it('turns the developer pages on only for a demo database with nothing pointing outside this machine', () => {
+    const demo = (env: Record<string, string>) => devToolsDecision(loadConfig(env), true);
+    expect(demo({})).toEqual({ on: true, why: 'a demo database on a loopback address' });
+    expect(demo({ HOST: '::1' }).on).toBe(true);
+    expect(devToolsDecision(loadConfig({}), false)).toEqual({ on: false, why: 'the database holds no demo data' });
+    // The engine says nothing: a demo on PostgreSQL has them, a real install on PGlite has not.
+    expect(demo({ DATABASE_URL: 'postgres://u@h/db' }).on).toBe(true);
+    expect(demo({ HOST: '0.0.0.0' })).toEqual({ on: false, why: 'HOST=0.0.0.0 is not a loopback address' });
+    expect(demo({ SMTP_URL: 'smtp://mail.example.in' }).why).toBe('SMTP_URL is set');
+    expect(demo({ SMS_WEBHOOK_URL: 'https://sms.example.in/send' }).why).toBe('SMS_WEBHOOK_URL is set');
+    expect(demo({ TRUST_PROXY: '1' }).why).toBe('TRUST_PROXY is set');
+    expect(devToolsDecision(loadConfig({ HOST: '10.0.0.5', SMTP_URL: 'smtp://m' }), false).why).toBe('the database holds no demo data; HOST=10.0.0.5 is not a loopback address; SMTP_URL is set');
+    // DEV_TOOLS=true forces them on outside production; false keeps them off.
+    expect(devToolsDecision(loadConfig({ DEV_TOOLS: 'true', HOST: '0.0.0.0' }), false)).toEqual({ on: true, why: 'DEV_TOOLS=true' });
+    expect(demo({ DEV_TOOLS: 'false' })).toEqual({ on: false, why: 'DEV_TOOLS=false' });
+  });
+
+  it('takes a proxy hop count or proxy addresses for TRUST_PROXY, and refuses true', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }).trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8', '::1']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toEqual(['loopback']);
+    for (const bad of ['true', 'yes', 'on']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(new RegExp(`TRUST_PROXY="${bad}" is not valid: .*left-most X-Forwarded-For address, which any client can write`));
+    }
+    expect(() => loadConfig({ TRUST_PROXY: 'nginx.local' })).toThrow(/TRUST_PROXY="nginx.local" is not valid/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
   });
 
   it('accepts a PostgreSQL URL and an empty DATABASE_URL as unset', () => {

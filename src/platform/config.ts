@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 
 /**
@@ -15,7 +16,11 @@ export interface Config {
   dataDir: string;
   dbPoolMax: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  trustProxy: boolean;
+  /**
+   * Which proxies' X-Forwarded-For to believe: false (none), a hop count, or the proxies'
+   * addresses/CIDRs. Never `true`: that believes the left-most entry, which the client writes.
+   */
+  trustProxy: false | number | string[];
   shutdownTimeoutMs: number;
   demoSeed: boolean;
   demoConnections: number;
@@ -27,13 +32,21 @@ export interface Config {
   loginMaxFailures: number;
   loginMaxFailuresPerIp: number;
   lockoutMinutes: number;
-  /** The developer outbox page and the demo authenticator; on by default only on the embedded database. */
-  devTools: boolean;
+  /**
+   * The developer pages (outbox, demo authenticator, sandbox control). 'auto': on only for a
+   * demo (the database holds demo data and nothing points outside this machine): see
+   * devToolsDecision. true forces them on outside production; production refuses true.
+   */
+  devTools: boolean | 'auto';
   smtpUrl: string | undefined;
   smtpFrom: string;
   smsWebhookUrl: string | undefined;
   /** Key of the audit log's HMAC chain; kept outside the database. */
   auditKey: string | undefined;
+  /** Key that encrypts TOTP secrets at rest (AES-256-GCM); kept outside the database. */
+  totpEncryptionKey: string | undefined;
+  /** Bearer token for /metrics from other machines; unset: loopback callers only. */
+  metricsToken: string | undefined;
   /** A bill is flagged when its units or amount is this far below the 6-month average (percent). */
   anomalyLowPct: number;
   /** … or this far above it (percent). */
@@ -51,6 +64,8 @@ export interface Config {
   razorpayApiUrl: string;
   razorpayCheckoutUrl: string;
   bankEcollectSecret: string | undefined;
+  /** sandbox: the embedded bank (demo transfers and statements); ecollect: a real bank's e-collect calls and statements. */
+  collectionBank: 'sandbox' | 'ecollect';
   /** Header names of the collection bank's CSV statement columns (unset: the common Indian layout). */
   statementCsvColumns: Record<string, string> | undefined;
   statementCsvDateFormat: 'DD/MM/YYYY' | 'DD-MM-YYYY' | 'YYYY-MM-DD' | 'DD-MMM-YYYY' | 'DD MMM YYYY';
@@ -121,7 +136,7 @@ const optionalUrl =
 
 const optionalSecret: Parser<string | undefined> = (raw) => {
   if (raw === '') return { ok: true, value: undefined };
-  return raw.length >= 32 ? { ok: true, value: raw } : { ok: false, want: 'at least 32 characters' };
+  return raw.length >= 32 ? { ok: true, value: raw } : { ok: false, want: 'at least 32 characters (e.g. from openssl rand -base64 32)' };
 };
 
 const optionalText: Parser<string | undefined> = (raw) => ({ ok: true, value: raw.trim() || undefined });
@@ -149,6 +164,26 @@ const csvColumns: Parser<Record<string, string> | undefined> = (raw) => {
 
 const autoBool: Parser<boolean | 'auto'> = (raw) => (raw.trim() === 'auto' ? { ok: true, value: 'auto' } : bool(raw));
 
+const CIDR = /^(.+)\/(\d{1,3})$/;
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+/** false, a hop count, or proxy addresses/CIDRs. `true` trusts whatever the client writes: refused. */
+const trustProxy: Parser<false | number | string[]> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  const want = 'false, the number of proxies in front of the portal (e.g. 1), or their addresses or CIDRs (e.g. 127.0.0.1 or 10.0.0.0/8,192.168.1.10)';
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return { ok: true, value: false };
+  if (['true', 'yes', 'on'].includes(v)) {
+    return { ok: false, want: `${want}. TRUST_PROXY=${v} would believe the left-most X-Forwarded-For address, which any client can write: it would let anyone forge their address past the login limits and into the audit log` };
+  }
+  if (/^\d+$/.test(v)) return Number(v) <= 10 ? { ok: true, value: Number(v) } : { ok: false, want };
+  const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const valid = (x: string) => {
+    if (PROXY_NAMES.includes(x) || net.isIP(x)) return true;
+    const m = CIDR.exec(x);
+    return !!m && net.isIP(m[1]!) !== 0 && Number(m[2]) <= (net.isIP(m[1]!) === 4 ? 32 : 128);
+  };
+  return items.length && items.every(valid) ? { ok: true, value: items } : { ok: false, want };
+};
+
 const rupees: Parser<bigint> = (raw) =>
   /^\d{1,12}$/.test(raw.trim()) && BigInt(raw.trim()) > 0n
     ? { ok: true, value: BigInt(raw.trim()) * 100n }
@@ -174,9 +209,9 @@ export const configSpec = [
   { env: 'DATA_DIR', key: 'dataDir', doc: 'Folder of the embedded database (PGlite), locked against a second process', default: './data', parse: text },
   { env: 'DB_POOL_MAX', key: 'dbPoolMax', doc: 'Connections per process to PostgreSQL', default: '10', parse: int(1, 200) },
   { env: 'LOG_LEVEL', key: 'logLevel', doc: 'fatal, error, warn, info, debug, trace or silent', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
-  { env: 'TRUST_PROXY', key: 'trustProxy', doc: 'Trust X-Forwarded-* headers from a load balancer', default: 'false', parse: bool },
+  { env: 'TRUST_PROXY', key: 'trustProxy', doc: 'Proxies whose X-Forwarded-For and X-Forwarded-Proto to believe: the number of proxies in front (1 for one nginx) or their addresses/CIDRs (127.0.0.1, 10.0.0.0/8). false: none. true is refused (it believes what the client writes)', default: 'false', parse: trustProxy },
   { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', doc: 'Longest wait for requests and jobs to finish on SIGTERM', default: '10000', parse: int(0, 600000) },
-  { env: 'DEMO_SEED', key: 'demoSeed', doc: 'Load demo data into an empty embedded database on first start (never into PostgreSQL)', default: 'true', parse: bool },
+  { env: 'DEMO_SEED', key: 'demoSeed', doc: 'Load demo data into an empty embedded database on first start (never into PostgreSQL). false: a real install, started empty (then `cli init` makes the first discom administrator)', default: 'true', parse: bool },
   { env: 'DEMO_CONNECTIONS', key: 'demoConnections', doc: 'Connections in the first-start demo data', default: '20000', parse: int(100, 5000000) },
   { env: 'DEMO_RANDOM_SEED', key: 'demoRandomSeed', doc: 'Seed of the deterministic demo-data generator', default: '42', parse: int(0, 2147483647) },
   { env: 'BILLING_SYNC_INTERVAL_S', key: 'billingSyncIntervalS', doc: 'Seconds between incremental syncs from the billing system (0: off)', default: '300', parse: int(0, 86400) },
@@ -186,11 +221,13 @@ export const configSpec = [
   { env: 'LOGIN_MAX_FAILURES', key: 'loginMaxFailures', doc: 'Failed logins or codes on one account (in the lockout window) before it is locked', default: '5', parse: int(1, 100) },
   { env: 'LOGIN_MAX_FAILURES_PER_IP', key: 'loginMaxFailuresPerIp', doc: 'Failed logins from one address (in the lockout window) before it is locked out', default: '30', parse: int(1, 10000) },
   { env: 'LOCKOUT_MINUTES', key: 'lockoutMinutes', doc: 'Length of the failure window and of a lockout', default: '15', parse: int(1, 1440) },
-  { env: 'DEV_TOOLS', key: 'devTools', doc: 'Developer outbox page and demo authenticator: true, false, or auto (on only in development with the embedded database; refused in production)', default: 'auto', parse: autoBool },
+  { env: 'DEV_TOOLS', key: 'devTools', doc: 'Developer pages (outbox of SMS and e-mail with their codes, demo authenticator, sandbox control), answering direct loopback requests only. auto: on only when the database holds demo data and none of a non-loopback HOST, SMTP_URL, SMS_WEBHOOK_URL, TRUST_PROXY, NODE_ENV=production is set. true forces them on (refused in production); false: off', default: 'auto', parse: autoBool },
   { env: 'SMTP_URL', key: 'smtpUrl', doc: 'SMTP server for e-mail (smtp:// or smtps://). Unset: e-mail stays in the outbox', default: '', secret: true, parse: optionalUrl(['smtp:', 'smtps:'], 'smtps://user:pass@mail.example.in:465') },
   { env: 'SMTP_FROM', key: 'smtpFrom', doc: 'Sender address of e-mail', default: 'Sangrahan <no-reply@sangrahan.local>', parse: text },
   { env: 'SMS_WEBHOOK_URL', key: 'smsWebhookUrl', doc: 'SMS gateway: JSON {to, text} is POSTed here. Unset: SMS stays in the outbox', default: '', secret: true, parse: optionalUrl(['http:', 'https:'], 'https://sms.example.in/send') },
-  { env: 'AUDIT_KEY', key: 'auditKey', doc: 'Secret key (32+ characters) of the audit log hash chain. Unset: a key file in DATA_DIR on the embedded database; unkeyed on PostgreSQL', default: '', secret: true, parse: optionalSecret },
+  { env: 'AUDIT_KEY', key: 'auditKey', doc: 'Secret key (32+ characters) of the audit log hash chain; its id is recorded with each chain, and a different key is refused. Unset: a key file in DATA_DIR on the embedded database; unkeyed on PostgreSQL (refused in production)', default: '', secret: true, parse: optionalSecret },
+  { env: 'TOTP_ENCRYPTION_KEY', key: 'totpEncryptionKey', doc: 'Secret key (32+ characters) that encrypts users’ authenticator (TOTP) secrets in the database. Unset: a key file in DATA_DIR (refused in production)', default: '', secret: true, parse: optionalSecret },
+  { env: 'METRICS_TOKEN', key: 'metricsToken', doc: 'Bearer token (32+ characters) that lets other machines read /metrics. Unset: /metrics answers direct loopback requests only', default: '', secret: true, parse: optionalSecret },
   { env: 'ANOMALY_LOW_PCT', key: 'anomalyLowPct', doc: 'Flag a bill whose units or amount is this many percent below its 6-month average', default: '30', parse: int(1, 100) },
   { env: 'ANOMALY_HIGH_PCT', key: 'anomalyHighPct', doc: 'Flag a bill whose units or amount is this many percent above its 6-month average', default: '10', parse: int(1, 1000) },
   { env: 'RISK_THRESHOLD_RUPEES', key: 'riskThresholdPaise', doc: 'Arrears (₹) above which a disconnection-risk alert is sent; an office may set its own', default: '50000', parse: rupees },
@@ -202,6 +239,7 @@ export const configSpec = [
   { env: 'RAZORPAY_WEBHOOK_SECRET', key: 'razorpayWebhookSecret', doc: 'Secret of Razorpay’s webhook signatures. Unset with the sandbox: a random one kept in the database', default: '', secret: true, parse: optionalText },
   { env: 'RAZORPAY_API_URL', key: 'razorpayApiUrl', doc: 'Razorpay’s API address (point it at the sandbox, /sandbox/razorpay, to test the adapter)', default: 'https://api.razorpay.com', parse: requiredUrl },
   { env: 'BANK_ECOLLECT_SECRET', key: 'bankEcollectSecret', doc: 'Shared secret of the collection bank’s e-collect calls (HMAC-SHA256 in X-Bank-Signature). Unset with the sandbox: the sandbox bank’s own, kept in the database', default: '', secret: true, parse: optionalText },
+  { env: 'COLLECTION_BANK', key: 'collectionBank', doc: 'sandbox: the embedded sandbox bank (demo transfers to virtual accounts, statements; no real money; refused in production). ecollect: the discom’s bank, calling /api/v1/bank/ecollect/… signed with BANK_ECOLLECT_SECRET', default: 'sandbox', parse: oneOf('sandbox', 'ecollect') },
   { env: 'STATEMENT_CSV_COLUMNS', key: 'statementCsvColumns', doc: 'Header names of the collection bank’s CSV statements, as JSON (keys valueDate, bookingDate, narrative, ref, utr, debit, credit or amount with drCr, balance, payerName). Unset: Txn Date, Value Date, Description, Ref No./Cheque No., Debit, Credit, Balance', default: '', parse: csvColumns },
   { env: 'STATEMENT_CSV_DATE_FORMAT', key: 'statementCsvDateFormat', doc: 'How the CSV statements write dates (any day-first or ISO form is read)', default: 'DD/MM/YYYY', parse: oneOf('DD/MM/YYYY', 'DD-MM-YYYY', 'YYYY-MM-DD', 'DD-MMM-YYYY', 'DD MMM YYYY') },
   { env: 'RAZORPAY_CHECKOUT_URL', key: 'razorpayCheckoutUrl', doc: 'Razorpay’s hosted checkout form address', default: 'https://api.razorpay.com/v1/checkout/embedded', parse: requiredUrl },
@@ -222,23 +260,74 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const spec of configSpec as readonly VarSpec<keyof Config>[]) {
-    const raw = env[spec.env] ?? spec.default ?? '';
+    // An empty variable (PAYMENT_GATEWAY= in an env file) means unset: its default.
+    const raw = env[spec.env]?.trim() ? env[spec.env]! : (spec.default ?? '');
     const r = spec.parse(raw);
     if (r.ok) out[spec.key] = r.value;
     else problems.push(`${spec.env}=${JSON.stringify(spec.secret ? redact(raw) : raw)} is not valid: expected ${r.want}`);
   }
   if (problems.length) throw new ConfigError(problems);
   const cfg = { ...(out as unknown as Config), ...overrides };
-  // Developer pages show one-time codes: only ever on a development demo.
-  if ((cfg.devTools as boolean | 'auto') === 'auto') cfg.devTools = cfg.nodeEnv === 'development' && !cfg.databaseUrl;
-  if (cfg.devTools && cfg.nodeEnv === 'production') {
-    throw new ConfigError(['DEV_TOOLS is on with NODE_ENV=production: the developer pages show one-time codes and must never run in production']);
-  }
-  if (cfg.paymentGateway === 'razorpay') {
-    const missing = (['razorpayKeyId', 'razorpayKeySecret', 'razorpayWebhookSecret', 'publicUrl'] as const).filter((k) => !cfg[k]);
-    if (missing.length) throw new ConfigError([`PAYMENT_GATEWAY=razorpay needs ${missing.map((k) => configSpec.find((s) => s.key === k)!.env).join(', ')}`]);
-  }
+  problems.push(...refusals(cfg, env));
+  if (problems.length) throw new ConfigError(problems);
   cfg.dataDir = path.resolve(cfg.dataDir);
   cfg.webDist = path.resolve(cfg.webDist);
   return cfg;
+}
+
+/**
+ * Settings that must not start: anything only for demos in production (sandboxes, developer
+ * pages, the embedded database, unkeyed secrets), and combinations that cannot work. Each
+ * message names the variable to change. docs/security.md lists them as the production checklist.
+ */
+function refusals(cfg: Config, env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  if (cfg.paymentGateway === 'razorpay') {
+    const missing = (['razorpayKeyId', 'razorpayKeySecret', 'razorpayWebhookSecret', 'publicUrl'] as const).filter((k) => !cfg[k]);
+    if (missing.length) out.push(`PAYMENT_GATEWAY=razorpay needs ${missing.map((k) => configSpec.find((s) => s.key === k)!.env).join(', ')}`);
+  }
+  if (cfg.collectionBank === 'ecollect' && !cfg.bankEcollectSecret) {
+    out.push('COLLECTION_BANK=ecollect needs BANK_ECOLLECT_SECRET: the shared secret the bank signs its e-collect calls with');
+  }
+  if (cfg.nodeEnv !== 'production') return out;
+  const prod = (what: string) => out.push(`NODE_ENV=production: ${what}`);
+  if (cfg.devTools === true) prod('DEV_TOOLS is on: the developer pages show one-time codes and must never run in production. Unset DEV_TOOLS');
+  if (cfg.paymentGateway === 'sandbox') {
+    prod(`PAYMENT_GATEWAY is ${env.PAYMENT_GATEWAY?.trim() ? 'sandbox' : 'unset (the sandbox)'}: the sandbox gateway marks batches paid with no money. Set PAYMENT_GATEWAY=razorpay with RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET and PUBLIC_URL`);
+  } else if (cfg.razorpayKeyId && !cfg.razorpayKeyId.startsWith('rzp_live_')) {
+    prod(`RAZORPAY_KEY_ID is not a live key (${cfg.razorpayKeyId.slice(0, 9)}…): test keys move no money. Set RAZORPAY_KEY_ID to the rzp_live_ key`);
+  }
+  if (cfg.collectionBank === 'sandbox') {
+    prod(`COLLECTION_BANK is ${env.COLLECTION_BANK?.trim() ? 'sandbox' : 'unset (the sandbox bank)'}: the sandbox bank credits challans with no money and publishes the collection account's statement. Set COLLECTION_BANK=ecollect with BANK_ECOLLECT_SECRET`);
+  }
+  if (!cfg.databaseUrl) prod('DATABASE_URL is unset: the embedded database (PGlite) does not fsync and serves one process; money needs PostgreSQL. Set DATABASE_URL');
+  if (!cfg.auditKey) prod('AUDIT_KEY is unset: the audit log would be hash-chained without a key, so anyone who can write the database could rewrite it. Set AUDIT_KEY (32+ characters, kept outside the database)');
+  if (!cfg.totpEncryptionKey) prod('TOTP_ENCRYPTION_KEY is unset: authenticator secrets must be encrypted with a key kept outside the database. Set TOTP_ENCRYPTION_KEY (32+ characters)');
+  if (!cfg.publicUrl?.startsWith('https://')) prod(`PUBLIC_URL is ${cfg.publicUrl ? `${cfg.publicUrl} (not https)` : 'unset'}: sessions and payment callbacks need TLS. Set PUBLIC_URL=https://…`);
+  return out;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '::1', '0:0:0:0:0:0:0:1']);
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return LOOPBACK_HOSTS.has(h) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/**
+ * Whether the developer pages are on, and why. They show one-time codes and authenticator
+ * codes, so 'auto' turns them on only for a demo: the database holds demo data (the flag the
+ * demo seed writes) and nothing in the configuration reaches outside this machine or real
+ * people. Even then they answer only direct loopback requests (server.ts).
+ */
+export function devToolsDecision(cfg: Config, demoData: boolean): { on: boolean; why: string } {
+  if (cfg.nodeEnv === 'production') return { on: false, why: 'NODE_ENV=production' };
+  if (cfg.devTools === true) return { on: true, why: 'DEV_TOOLS=true' };
+  if (cfg.devTools === false) return { on: false, why: 'DEV_TOOLS=false' };
+  const off: string[] = [];
+  if (!demoData) off.push('the database holds no demo data');
+  if (!isLoopbackHost(cfg.host)) off.push(`HOST=${cfg.host} is not a loopback address`);
+  if (cfg.smtpUrl) off.push('SMTP_URL is set');
+  if (cfg.smsWebhookUrl) off.push('SMS_WEBHOOK_URL is set');
+  if (cfg.trustProxy !== false) off.push('TRUST_PROXY is set');
+  return off.length ? { on: false, why: off.join('; ') } : { on: true, why: 'a demo database on a loopback address' };
 }

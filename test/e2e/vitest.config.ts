@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     maxWorkers: 1,
-    env: { TZ: 'UTC' },
+    env: { TZ: 'UTC', TOTP_ENCRYPTION_KEY: 'test-totp-key-not-secret-0123456789abcdef' },
+    setupFiles: ['test/setup-keys.ts'],
   },
 });

@@ -12,6 +12,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     fileParallelism: false,
     maxWorkers: 1,
-    env: { TZ: 'UTC' },
+    env: { TZ: 'UTC', TOTP_ENCRYPTION_KEY: 'test-totp-key-not-secret-0123456789abcdef' },
+    setupFiles: ['test/setup-keys.ts'],
   },
 });

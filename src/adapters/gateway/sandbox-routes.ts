@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../platform/context.ts';
+import { directLoopbackOnly } from '../../platform/http/origin.ts';
 import { safeEqual } from '../../platform/tokens.ts';
 import { SandboxError, type SandboxControl, type SandboxGateway } from './sandbox.ts';
 
@@ -141,8 +142,8 @@ export async function sandboxRoutes(app: App, opts: { sandbox: SandboxGateway; d
   });
 
   if (opts.devTools) {
-    app.get('/sandbox/razorpay/control', { schema: { hide: true } }, async () => sandbox.control());
-    app.put('/sandbox/razorpay/control', { schema: { hide: true } }, async (req) => {
+    app.get('/sandbox/razorpay/control', { schema: { hide: true }, onRequest: directLoopbackOnly }, async () => sandbox.control());
+    app.put('/sandbox/razorpay/control', { schema: { hide: true }, onRequest: directLoopbackOnly }, async (req) => {
       const b = (req.body ?? {}) as Partial<Record<keyof SandboxControl, unknown>>;
       const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
       const c: Partial<SandboxControl> = {};

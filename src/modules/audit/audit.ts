@@ -26,6 +26,7 @@ export interface AuditEntry {
 export const GENESIS = '0'.repeat(64);
 
 let auditKey: Buffer | null = null;
+let auditKeyId = 'none';
 
 /**
  * With a key, each entry's hash is an HMAC: someone who can write to the database but does not
@@ -34,6 +35,33 @@ let auditKey: Buffer | null = null;
  */
 export function setAuditKey(key: string | Buffer | null): void {
   auditKey = key === null ? null : Buffer.from(key);
+  auditKeyId = keyIdOf(auditKey);
+}
+
+/** A short public id of a key (never the key): 12 hex characters of an HMAC of a fixed text; 'none' for no key. */
+export function keyIdOf(key: string | Buffer | null): string {
+  return key === null ? 'none' : createHmac('sha256', key).update('sangrahan audit key id').digest('hex').slice(0, 12);
+}
+
+export function currentAuditKeyId(): string {
+  return auditKeyId;
+}
+
+/** A chain is kept with one key; writing to it with another would make its new rows unverifiable. */
+export class AuditKeyMismatch extends Error {
+  override name = 'AuditKeyMismatch';
+  constructor(
+    readonly chainKeyId: string,
+    readonly processKeyId: string,
+    readonly chains: bigint[] = [],
+  ) {
+    const name = (id: string) => (id === 'none' ? 'none (no key)' : id === 'unknown' ? 'unknown (a key whose id was not recorded)' : id);
+    super(
+      `The audit log was started with key id ${name(chainKeyId)}, but this process has key id ${name(processKeyId)}` +
+        `${chains.length ? ` (chain${chains.length > 1 ? 's' : ''} ${chains.slice(0, 5).join(', ')}${chains.length > 5 ? ', …' : ''})` : ''}. ` +
+        'Start with the key the log was started with (AUDIT_KEY, or audit.key in DATA_DIR), or move the log to the new key with `cli audit-rekey` (docs/security.md).',
+    );
+  }
 }
 
 export interface AuditRowContent {
@@ -55,12 +83,12 @@ export interface AuditRowContent {
   prev_hash: string;
 }
 
-export function auditHash(r: AuditRowContent): string {
+export function auditHash(r: AuditRowContent, key: Buffer | null = auditKey): string {
   const content = canonicalJson([
     r.chain, r.seq, r.at.toISOString(), r.action, r.outcome, r.actor_user_id, r.actor_api_key_id, r.actor_label,
     r.org_id, r.target_type, r.target_id, r.ip, r.user_agent, r.request_id, r.details, r.prev_hash,
   ]);
-  return (auditKey ? createHmac('sha256', auditKey) : createHash('sha256')).update(content).digest('hex');
+  return (key ? createHmac('sha256', key) : createHash('sha256')).update(content).digest('hex');
 }
 
 /** Appends an entry; call it inside the transaction that makes the change. */
@@ -68,10 +96,11 @@ export async function recordAudit(trx: Kysely<DB>, e: AuditEntry): Promise<void>
   const chain = e.orgId ?? 0n;
   await trx
     .insertInto('audit_chains')
-    .values({ chain, last_seq: 0n, last_hash: GENESIS })
+    .values({ chain, last_seq: 0n, last_hash: GENESIS, key_id: auditKeyId })
     .onConflict((oc) => oc.column('chain').doNothing())
     .execute();
-  const head = await trx.selectFrom('audit_chains').select(['last_seq', 'last_hash']).where('chain', '=', chain).forUpdate().executeTakeFirstOrThrow();
+  const head = await trx.selectFrom('audit_chains').select(['last_seq', 'last_hash', 'key_id']).where('chain', '=', chain).forUpdate().executeTakeFirstOrThrow();
+  if (head.key_id !== null && head.key_id !== auditKeyId) throw new AuditKeyMismatch(head.key_id, auditKeyId, [chain]);
   // Whole milliseconds, so the time read back hashes the same.
   const at = new Date(Math.floor(Date.now()));
   const row: AuditRowContent = {
@@ -97,7 +126,7 @@ export async function recordAudit(trx: Kysely<DB>, e: AuditEntry): Promise<void>
     .insertInto('audit_log')
     .values({ ...row, details: JSON.stringify(row.details), hash })
     .execute();
-  await trx.updateTable('audit_chains').set({ last_seq: row.seq, last_hash: hash }).where('chain', '=', chain).execute();
+  await trx.updateTable('audit_chains').set({ last_seq: row.seq, last_hash: hash, key_id: auditKeyId }).where('chain', '=', chain).execute();
 }
 
 /** For events outside any other change (a failed login): its own short transaction. */

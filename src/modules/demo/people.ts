@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../platform/db/schema.ts';
-import { hashPassword } from '../identity/index.ts';
+import { hashPassword, sealSecret } from '../identity/index.ts';
 import { ORGANISATIONS } from './organisations.ts';
 
 /**
@@ -103,7 +103,7 @@ export async function seedDemoPeople(db: Kysely<DB>): Promise<number> {
           status: 'active' as const,
           password_hash: passwordHash,
           password_changed_at: now,
-          totp_secret: u.totpSecret ?? null,
+          totp_secret: u.totpSecret ? sealSecret(u.totpSecret) : null,
           totp_enabled_at: u.totpSecret ? now : null,
         })),
       )

@@ -8,6 +8,7 @@ import { DISCOMS, TARIFF_CATEGORIES, subdivisionsOf } from './geography.ts';
 import { ORGANISATIONS } from './organisations.ts';
 import { seedDemoPeople } from './people.ts';
 import { SandboxBank } from '../../adapters/bank/sandbox.ts';
+import { markDemoData } from '../../platform/installation.ts';
 
 /**
  * Loads Bihar-like demo data: the two discoms' hierarchy and tariff categories, the payer
@@ -166,6 +167,8 @@ export async function seedDemo(database: Database, opts: SeedOptions): Promise<S
         `use a fresh database (a new DATA_DIR, or a new PostgreSQL database).`,
     );
   }
+  // Marked first: a demo interrupted half-way still holds published passwords and secrets.
+  await markDemoData(database.db);
   await seedReferenceData(database);
   await seedCollectionAccounts(database);
   const organisations = await seedOrganisations(database);

@@ -1,17 +1,19 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
+import { directLoopbackOnly } from '../../platform/http/origin.ts';
 import { DEMO_LOGINS } from '../demo/people.ts';
-import { stepAt, totpCode } from '../identity/index.ts';
+import { openSecret, stepAt, totpCode } from '../identity/index.ts';
 
 /**
  * Developer tools of a demo install (DEV_TOOLS): the notifier's outbox, where one-time codes
  * that would have gone by SMS or e-mail can be read, and a demo authenticator showing the
- * current TOTP codes of the demo logins' published secrets. Registered only when DEV_TOOLS is
- * on, which by default it is only in development on the embedded database, and never in
- * production.
+ * current TOTP codes of the demo logins' published secrets. Registered only when the developer
+ * pages are on (devToolsDecision: a demo database and nothing pointing outside this machine, or
+ * DEV_TOOLS=true; never in production), and then answering direct loopback requests only.
  */
 export async function devRoutes(app: App, { ctx }: { ctx: AppContext }): Promise<void> {
   const { db } = ctx.database;
+  app.addHook('onRequest', directLoopbackOnly);
   app.get(
     '/api/v1/dev/outbox',
     {
@@ -60,8 +62,9 @@ export async function devRoutes(app: App, { ctx }: { ctx: AppContext }): Promise
       return {
         validForSeconds: 30 - (Math.floor(now.getTime() / 1000) % 30),
         codes: rows
-          .filter((r) => r.totp_secret && r.totp_secret === demo.find((l) => l.loginId === r.login_id)!.totpSecret)
-          .map((r) => ({ loginId: r.login_id, code: totpCode(r.totp_secret!, stepAt(now)) })),
+          .map((r) => ({ loginId: r.login_id, secret: r.totp_secret ? openSecret(r.totp_secret) : null }))
+          .filter((r) => r.secret && r.secret === demo.find((l) => l.loginId === r.loginId)!.totpSecret)
+          .map((r) => ({ loginId: r.loginId, code: totpCode(r.secret!, stepAt(now)) })),
       };
     },
   );

@@ -10,6 +10,7 @@ import { recordAudit, recordAuditAlone, type AuditEntry } from '../audit/index.t
 import { hashPassword, passwordProblems, verifyPassword } from './passwords.ts';
 import { createSession, revokeSession, revokeUserSessions, type NewSession } from './sessions.ts';
 import { claimAttempt, clearBucket, releaseAttempt, type ThrottleRule } from './throttle.ts';
+import { openSecret, sealSecret } from './secrets.ts';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
 
 /**
@@ -38,6 +39,10 @@ export interface LoginResult {
 }
 
 const RESET_MINUTES = 15;
+/** Reset requests per login ID in the lockout window (each queues an SMS and an e-mail); more are answered alike but send nothing. */
+const RESETS_PER_ACCOUNT = 3;
+/** Reset requests per address in the lockout window, whatever the login IDs. */
+const RESETS_PER_IP = 10;
 const INVITATION_DAYS = 7;
 const CODE_TRIES = 5;
 
@@ -51,6 +56,12 @@ export function lockedError(until: Date): AppError {
     en: `Too many failed attempts. Try again after ${when}.`,
     hi: `बहुत अधिक असफल प्रयास। ${when} के बाद फिर प्रयास करें।`,
   });
+}
+
+/** A limit on how often something may be done (not a failure count): says what, and until when. */
+export function rateLimitedError(until: Date, what: Text): AppError {
+  const when = fmtIst(until);
+  return new AppError('RATE_LIMITED', [], { en: `${what.en} Try again after ${when}.`, hi: `${what.hi} ${when} के बाद फिर प्रयास करें।` });
 }
 
 export function passwordError(problems: Text[], path = 'body.newPassword'): AppError {
@@ -150,7 +161,7 @@ export class AuthService {
     const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
     await this.attempt(this.codeBuckets(String(p.userId), meta), who);
     const user = await this.db.selectFrom('users').select(['totp_secret', 'totp_last_step', 'org_id']).where('id', '=', p.userId).executeTakeFirstOrThrow();
-    const step = user.totp_secret ? verifyTotp(user.totp_secret, code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
+    const step = user.totp_secret ? verifyTotp(openSecret(user.totp_secret), code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
     if (step === null) {
       await recordAuditAlone(this.db, { ...who, action: 'auth.login', outcome: 'failure', details: { reason: 'bad_totp' } });
       throw new AppError('INVALID_CODE');
@@ -180,7 +191,7 @@ export class AuthService {
     const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
     await this.attempt(this.codeBuckets(String(p.userId), meta), who);
     const user = await this.db.selectFrom('users').select(['totp_secret', 'totp_last_step']).where('id', '=', p.userId).executeTakeFirstOrThrow();
-    const step = user.totp_secret ? verifyTotp(user.totp_secret, code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
+    const step = user.totp_secret ? verifyTotp(openSecret(user.totp_secret), code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
     const claimed =
       step !== null &&
       (
@@ -213,13 +224,13 @@ export class AuthService {
       }
       await this.checkPassword(p, proof.password, meta, 'body.password');
       await this.attempt(this.codeBuckets(String(p.userId), meta), { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta });
-      if (verifyTotp(u.totp_secret!, proof.code.trim(), this.clock(), null) === null) {
+      if (verifyTotp(openSecret(u.totp_secret!), proof.code.trim(), this.clock(), null) === null) {
         await recordAuditAlone(this.db, { action: 'auth.totp_replace', outcome: 'failure', actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, details: { reason: 'bad_totp' }, meta });
         throw new AppError('INVALID_CODE');
       }
     }
     const secret = newTotpSecret();
-    await this.db.updateTable('users').set({ totp_pending_secret: secret }).where('id', '=', p.userId).execute();
+    await this.db.updateTable('users').set({ totp_pending_secret: sealSecret(secret) }).where('id', '=', p.userId).execute();
     const uri = otpauthUri(secret, p.loginId);
     const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
     return { secret, uri, qrSvg };
@@ -230,7 +241,7 @@ export class AuthService {
     const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
     await this.attempt(this.codeBuckets(String(p.userId), meta), who);
     const user = await this.db.selectFrom('users').select(['totp_pending_secret']).where('id', '=', p.userId).executeTakeFirstOrThrow();
-    const step = user.totp_pending_secret ? verifyTotp(user.totp_pending_secret, code.trim(), this.clock(), null) : null;
+    const step = user.totp_pending_secret ? verifyTotp(openSecret(user.totp_pending_secret), code.trim(), this.clock(), null) : null;
     if (step === null) {
       await recordAuditAlone(this.db, { ...who, action: 'auth.totp_enabled', outcome: 'failure', details: { reason: user.totp_pending_secret ? 'bad_totp' : 'no_enrolment' } });
       throw new AppError('INVALID_CODE');
@@ -301,19 +312,30 @@ export class AuthService {
     });
   }
 
-  /** Sends a reset code if the login ID belongs to a user who may reset; says nothing either way. */
+  /**
+   * Sends a reset code if the login ID belongs to a user who may reset; says nothing either way.
+   * Throttled per address (refused past RESETS_PER_IP) and per login ID, existing or not: past
+   * RESETS_PER_ACCOUNT the answer is the same but nothing is sent (the code already sent stays
+   * valid), so that nobody can flood a user's phone or learn whether the login ID exists.
+   */
   async requestReset(loginIdRaw: string, meta: RequestMeta): Promise<void> {
     const loginId = loginIdRaw.trim().toLowerCase();
-    // Requests count against the address whether or not the login ID exists.
-    await this.attempt([[`reset-ip:${meta.ip}`, this.ipRule]], { actor: null, actorLabel: `login:${loginId}`, orgId: null, meta });
+    const windowMs = this.config.lockoutMinutes * 60_000;
+    const who = { actor: null, actorLabel: `login:${loginId}`, orgId: null, meta };
+    await this.attempt([[`reset-ip:${meta.ip}`, { max: RESETS_PER_IP, windowMs, lockMs: windowMs }]], who);
+    const perAccount = await claimAttempt(this.db, `reset-user:${loginId}`, { max: RESETS_PER_ACCOUNT, windowMs, lockMs: windowMs });
     const user = await this.db.selectFrom('users').select(['id', 'org_id', 'status', 'mobile', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst();
-    if (!user || user.status === 'disabled' || (!user.mobile && !user.email)) {
-      await recordAuditAlone(this.db, { action: 'auth.reset_requested', outcome: 'failure', actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, details: { reason: user ? 'no_channel_or_disabled' : 'unknown_login' }, meta });
+    const refused = !user ? 'unknown_login' : user.status === 'disabled' || (!user.mobile && !user.email) ? 'no_channel_or_disabled' : perAccount.lockedUntil ? 'throttled' : null;
+    if (refused) {
+      // One entry when the per-account limit starts, not one per request after it.
+      if (refused !== 'throttled' || perAccount.justLocked) {
+        await recordAuditAlone(this.db, { ...who, action: 'auth.reset_requested', outcome: 'failure', orgId: user?.org_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, details: { reason: refused }, meta });
+      }
       return;
     }
     await this.db.transaction().execute(async (trx) => {
-      await issueCode(trx, { userId: user.id, orgId: user.org_id, purpose: 'password_reset', mobile: user.mobile, email: user.email, name: user.name, loginId });
-      await recordAudit(trx, { action: 'auth.reset_requested', actor: null, actorLabel: `login:${loginId}`, orgId: user.org_id, target: { type: 'user', id: user.id }, meta });
+      await issueCode(trx, { userId: user!.id, orgId: user!.org_id, purpose: 'password_reset', mobile: user!.mobile, email: user!.email, name: user!.name, loginId });
+      await recordAudit(trx, { action: 'auth.reset_requested', actor: null, actorLabel: `login:${loginId}`, orgId: user!.org_id, target: { type: 'user', id: user!.id }, meta });
     });
   }
 

@@ -47,7 +47,8 @@ const ResolveBody = Type.Object(
 
 export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext }): Promise<void> {
   const { db } = ctx.database;
-  const bank = ctx.payments?.sandbox ? new SandboxBank(db) : null;
+  // The sandbox bank only when it is the configured collection bank (COLLECTION_BANK=sandbox).
+  const bank = ctx.config.collectionBank === 'sandbox' ? new SandboxBank(db) : null;
   const makers = { access: { roles: ['org_admin', 'maker', 'approver'], apiKey: 'pay' } } as const;
   const readers = { access: { roles: 'org', apiKey: 'read' } } as const;
   const accounts = { access: { roles: ['accounts', 'discom_admin'] } } as const;
@@ -519,7 +520,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   // ---- the sandbox bank ------------------------------------------------------------------------
 
   if (bank) {
-    const sandbox = ctx.payments!.sandbox!;
+    const sandbox = ctx.payments?.sandbox ?? null;
     app.post(
       '/sandbox/bank/transfers',
       {
@@ -538,10 +539,13 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       },
       async (req) => {
         const b = req.body;
+        if (b.channel === 'notification' && !sandbox) {
+          throw new AppError('VALIDATION_FAILED', [{ path: 'body.channel', problem: 'no_sandbox_gateway', message: { en: 'Smart Collect notifications come from the sandbox gateway, which is not the configured gateway: use ecollect or statement', hi: 'स्मार्ट कलेक्ट सूचनाएँ सैंडबॉक्स गेटवे से आती हैं, जो कॉन्फ़िगर किया गया गेटवे नहीं है: ecollect या statement चुनें' } }]);
+        }
         const r = await bank.transfer(
           { vaNumber: b.vaNumber, amountPaise: BigInt(b.amountPaise), mode: b.mode, channel: b.channel, utr: b.utr, payerName: b.payerName, payerAccount: b.payerAccount, payerIfsc: b.payerIfsc, at: b.at ? new Date(b.at) : undefined },
           {
-            notify: (t) => sandbox.notifyBankTransfer(ctx.config.razorpayKeyId ?? 'rzp_test_sandbox', t),
+            notify: (t) => sandbox!.notifyBankTransfer(ctx.config.razorpayKeyId ?? 'rzp_test_sandbox', t),
             ecollect: async (step, body, signature) => {
               const res = await app.inject({ method: 'POST', url: `/api/v1/bank/ecollect/${step}`, headers: { 'content-type': 'application/json', 'x-bank-signature': signature }, payload: body });
               return { status: res.statusCode, json: res.json<Record<string, unknown>>() };
@@ -552,7 +556,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       },
     );
 
-    app.post(
+    if (sandbox) app.post(
       '/sandbox/razorpay/settlements',
       {
         config: { access: { public: true } },
@@ -571,7 +575,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       },
     );
 
-    app.get(
+    if (sandbox) app.get(
       '/sandbox/razorpay/settlements/report',
       {
         config: { access: { public: true } },

@@ -9,7 +9,7 @@ import type { Principal, RequestMeta, UserPrincipal } from '../../platform/princ
 import { numericCode, sha256Hex } from '../../platform/tokens.ts';
 import { openBatchOf } from '../payments/index.ts';
 import { recordAudit } from '../audit/index.ts';
-import { claimAttempt, clearBucket, lockedError } from '../identity/index.ts';
+import { claimAttempt, clearBucket, lockedError, rateLimitedError } from '../identity/index.ts';
 import { maskAddress, maskName } from './masking.ts';
 
 /**
@@ -45,6 +45,10 @@ export interface LookupResult {
 }
 
 const OTP_MINUTES = 10;
+/** Lookups show masked names: bounded per user, so the consumer master cannot be walked. */
+const LOOKUPS_PER_HOUR = 300;
+/** Each sends an SMS to a consumer. */
+const OTP_SENDS_PER_HOUR = 20;
 
 export class TaggingService {
   constructor(
@@ -67,9 +71,13 @@ export class TaggingService {
   }
 
   async lookup(p: UserPrincipal, consumerNoRaw: string, discomCode: string | undefined): Promise<LookupResult[]> {
-    // Lookups show (masked) names: bounded per user, so the master cannot be walked.
-    const limited = await claimAttempt(this.db, `lookup-user:${p.userId}`, { max: 300, windowMs: 3_600_000, lockMs: 600_000 });
-    if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
+    const limited = await claimAttempt(this.db, `lookup-user:${p.userId}`, { max: LOOKUPS_PER_HOUR, windowMs: 3_600_000, lockMs: 600_000 });
+    if (limited.lockedUntil) {
+      throw rateLimitedError(limited.lockedUntil, {
+        en: `You have looked up ${LOOKUPS_PER_HOUR} connections in the last hour, the most allowed (lookups show consumers' names).`,
+        hi: `आपने पिछले एक घंटे में ${LOOKUPS_PER_HOUR} कनेक्शन खोजे हैं, जो अधिकतम सीमा है (खोज में उपभोक्ताओं के नाम दिखते हैं)।`,
+      });
+    }
     const consumerNo = consumerNoRaw.trim();
     if (!/^\d{6,16}$/.test(consumerNo)) {
       throw new AppError('VALIDATION_FAILED', [{ path: 'body.consumerNo', problem: 'format', message: { en: 'must be 6 to 16 digits', hi: '6 से 16 अंक होने चाहिए' } }]);
@@ -98,8 +106,13 @@ export class TaggingService {
   }
 
   async sendOtp(p: UserPrincipal, connectionId: bigint, meta: RequestMeta): Promise<{ sentTo: string }> {
-    const limited = await claimAttempt(this.db, `otp-send-user:${p.userId}`, { max: 20, windowMs: 3_600_000, lockMs: 3_600_000 });
-    if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
+    const limited = await claimAttempt(this.db, `otp-send-user:${p.userId}`, { max: OTP_SENDS_PER_HOUR, windowMs: 3_600_000, lockMs: 3_600_000 });
+    if (limited.lockedUntil) {
+      throw rateLimitedError(limited.lockedUntil, {
+        en: `You have asked for ${OTP_SENDS_PER_HOUR} codes to consumers' mobiles in the last hour, the most allowed.`,
+        hi: `आपने पिछले एक घंटे में उपभोक्ताओं के मोबाइल पर ${OTP_SENDS_PER_HOUR} कोड माँगे हैं, जो अधिकतम सीमा है।`,
+      });
+    }
     const c = await this.db.selectFrom('connections').select(['id', 'registered_mobile', 'consumer_no']).where('id', '=', connectionId).executeTakeFirst();
     if (!c) throw new AppError('NOT_FOUND');
     // A code for a connection someone else holds could only pester its consumer.

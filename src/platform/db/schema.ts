@@ -254,6 +254,15 @@ export interface AuditChainsTable {
   chain: Big;
   last_seq: Big;
   last_hash: string;
+  /** Id of the key the chain is hashed with ('none': unkeyed); null until first checked. */
+  key_id: string | null;
+}
+
+export interface InstallationTable {
+  id: Generated<boolean>;
+  demo_data: Generated<boolean>;
+  demo_seeded_at: Date | null;
+  created_at: Generated<Date>;
 }
 
 export interface AuditLogTable {
@@ -870,6 +879,7 @@ export interface DB {
   notifications: NotificationsTable;
   api_keys: ApiKeysTable;
   audit_chains: AuditChainsTable;
+  installation: InstallationTable;
   audit_log: AuditLogTable;
   schema_migrations: SchemaMigrationsTable;
   jobs: JobsTable;

@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import client from 'prom-client';
 import type { DB } from '../db/schema.ts';
+import { AppError, errorBody } from '../errors.ts';
+import { safeEqual } from '../tokens.ts';
+import { isDirectLoopback } from './origin.ts';
 
 /**
  * Prometheus metrics at /metrics: process defaults, HTTP requests by route and status, the
@@ -90,7 +93,12 @@ const BACKLOG_GAUGES: [keyof Backlog, string, string][] = [
   ['webhooksUnprocessed', 'sangrahan_webhooks_unprocessed', 'Webhooks received but not yet processed'],
 ];
 
-export function registerMetrics(app: FastifyInstance, db?: Kysely<DB>): Metrics {
+/**
+ * /metrics tells the backlogs, request counts by route and process internals: not for everyone.
+ * It answers direct loopback requests (a scraper on this machine) or, with METRICS_TOKEN set,
+ * requests bearing that token (a scraper elsewhere); anything else gets 404.
+ */
+export function registerMetrics(app: FastifyInstance, db?: Kysely<DB>, token?: string): Metrics {
   const registry = new client.Registry();
   if (db) {
     const backlog = backlogReader(db);
@@ -125,7 +133,12 @@ export function registerMetrics(app: FastifyInstance, db?: Kysely<DB>): Metrics 
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    const auth = req.headers.authorization;
+    const bearer = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7).trim() : null;
+    if (!(token && bearer && safeEqual(bearer, token)) && !(isDirectLoopback(req) && !auth)) {
+      return reply.status(404).send(errorBody(new AppError('NOT_FOUND'), req.id));
+    }
     reply.type(registry.contentType);
     return registry.metrics();
   });
