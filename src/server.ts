@@ -260,7 +260,9 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
   if (haveWeb) await app.register(fastifyStatic, { root: ctx.config.webDist, wildcard: false, index: false });
 
   app.setNotFoundHandler((req, reply) => {
-    const isApi = req.url.startsWith('/api/') || req.url === '/metrics' || req.url.startsWith(SANDBOX_PREFIX);
+    // Everything under /sandbox/ but the sandbox bank's page is an API: an unmounted sandbox is a 404.
+    const path = req.url.split('?')[0]!;
+    const isApi = path.startsWith('/api/') || path === '/metrics' || path.startsWith(SANDBOX_PREFIX) || (path.startsWith('/sandbox/') && path !== '/sandbox/bank');
     if (req.method === 'GET' && !isApi) {
       // The web app routes in the browser: every page URL gets index.html.
       if (haveWeb) return reply.type('text/html').sendFile('index.html');
