@@ -52,6 +52,18 @@ describe('web app shell in Chromium', () => {
     expect(await page.getAttribute('html', 'lang')).toBe('en');
   });
 
+  it('marks every page of a demo "not for real money", in both languages', async () => {
+    for (const path of ['/', '/login', '/discoms/SBPDCL', '/no-such-page']) {
+      await page.goto(portal.url + path);
+      const band = page.getByRole('complementary', { name: 'Demo install' });
+      await band.waitFor();
+      await expect(band.textContent()).resolves.toMatch(/^Demo — not for real money\. This install has .*a sandbox payment gateway, a sandbox bank\.$/);
+    }
+    await page.getByRole('button', { name: /View in Hindi/ }).click();
+    await expect(page.getByRole('complementary', { name: 'डेमो इंस्टॉल' }).textContent()).resolves.toMatch(/^डेमो — असली पैसे के लिए नहीं।/);
+    await page.getByRole('button', { name: /View in English/ }).click();
+  });
+
   it('passes axe with no violations on every page, in both languages', async () => {
     for (const lang of ['en', 'hi']) {
       await page.goto(portal.url);

@@ -2,6 +2,29 @@ import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { send } from './api';
 import { hasRole, isDiscom, useSession } from './session';
+import { useApi } from './useApi';
+
+interface Meta {
+  demo: boolean;
+  demoData: boolean;
+  sandboxGateway: boolean;
+  sandboxBank: boolean;
+  devTools: boolean;
+}
+
+/** On every page of a demo: no real money moves here, and what stands in for it. */
+function DemoBand() {
+  const { t } = useTranslation();
+  const [meta] = useApi<Meta>('/api/v1/meta');
+  if (meta.state !== 'ready' || !meta.data.demo) return null;
+  const m = meta.data;
+  const parts = [m.demoData && t('demo.data'), m.sandboxGateway && t('demo.gateway'), m.sandboxBank && t('demo.bank')].filter(Boolean);
+  return (
+    <aside className="demo-band" aria-label={t('demo.label')}>
+      <strong>{t('demo.title')}</strong> {parts.length > 0 && <span>{t('demo.because', { what: parts.join(t('demo.and')) })}</span>}
+    </aside>
+  );
+}
 
 const DISCOMS = ['NBPDCL', 'SBPDCL'];
 
@@ -24,6 +47,7 @@ export function Layout() {
       <a className="skip" href="#main">
         {t('app.skip')}
       </a>
+      <DemoBand />
       <header className="site-header">
         <div className="brand">
           <img src="/favicon.svg" alt="" width="32" height="32" />

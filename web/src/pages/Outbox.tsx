@@ -16,6 +16,21 @@ interface Message {
 
 /** Developer page of a demo install: messages the notifier kept, and current authenticator codes. */
 export function Outbox() {
+  const { t } = useTranslation();
+  const [meta] = useApi<{ devTools: boolean }>('/api/v1/meta');
+  if (meta.state !== 'ready') return <h1>{t('outbox.title')}</h1>;
+  if (!meta.data.devTools) {
+    return (
+      <>
+        <h1>{t('outbox.title')}</h1>
+        <p className="state">{t('outbox.off')}</p>
+      </>
+    );
+  }
+  return <OutboxPages />;
+}
+
+function OutboxPages() {
   const { t, i18n } = useTranslation();
   const [outbox, reload] = useApi<{ messages: Message[] }>('/api/v1/dev/outbox');
   const [codes, reloadCodes] = useApi<{ validForSeconds: number; codes: { loginId: string; code: string }[] }>('/api/v1/dev/authenticator');
