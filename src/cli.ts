@@ -7,7 +7,7 @@ import { verifyAudit, type Checkpoint } from './modules/audit/index.ts';
 import { checkAuditKey, initAuditKey, rekeyAudit, RekeyRefused } from './modules/audit/key.ts';
 import { AuditKeyMismatch, keyIdOf } from './modules/audit/audit.ts';
 import { holdsDemoData } from './platform/installation.ts';
-import { initTotpKey, purgeExpired, sealClearSecrets, TotpKeyMismatch } from './modules/identity/index.ts';
+import { initTotpKey, purgeExpired, resealSecrets, sealClearSecrets, totpKeyId, TotpKeyMismatch } from './modules/identity/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
 import { runDailyAlerts } from './modules/dues/index.ts';
 import { ONLINE_COLLECTIONS, SeedRefused, seedDemo, seedReferenceData, tagDemoConnections } from './modules/demo/seed.ts';
@@ -44,6 +44,8 @@ Commands:
   audit-rekey               move the audit log to a new key: verifies it with OLD_AUDIT_KEY ('none' if it
                             was unkeyed; unset: the key file in DATA_DIR), then re-hashes every chain with
                             AUDIT_KEY. Run it with the portal stopped; take a new checkpoint after
+  totp-rekey                re-encrypt the authenticator secrets from OLD_TOTP_ENCRYPTION_KEY (unset: the
+                            key file in DATA_DIR) to TOTP_ENCRYPTION_KEY. Run it with the portal stopped
   init                      a real install: Bihar's discoms and the first discom administrator (holding
                             company), from INIT_ADMIN_* variables or prompts; refused on demo data
   verify-money              check the money invariants (ledger, allocations, receipts, postings,
@@ -244,6 +246,22 @@ async function cmdAuditRekey(config: Config): Promise<number> {
     if (!(e instanceof RekeyRefused)) throw e;
     log(e.message);
     return 1;
+  } finally {
+    await database.close();
+  }
+}
+
+async function cmdTotpRekey(config: Config): Promise<number> {
+  if (!config.totpEncryptionKey) throw new UsageError('totp-rekey needs TOTP_ENCRYPTION_KEY: the new key (32+ characters)');
+  const file = path.join(config.dataDir, 'totp.key');
+  const oldKey = process.env.OLD_TOTP_ENCRYPTION_KEY || (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined);
+  if (!oldKey) throw new UsageError(`totp-rekey needs OLD_TOTP_ENCRYPTION_KEY: the key the secrets were sealed with (or a key file at ${file})`);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 1 });
+  try {
+    await migrate(database);
+    const n = await resealSecrets(database.db, oldKey, config.totpEncryptionKey);
+    log(`Authenticator secrets of ${formatInt(n)} user(s) re-encrypted with TOTP key id ${totpKeyId()}.`);
+    return 0;
   } finally {
     await database.close();
   }
@@ -509,6 +527,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdVerifyMoney(config);
       case 'audit-rekey':
         return await cmdAuditRekey(config);
+      case 'totp-rekey':
+        return await cmdTotpRekey(config);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }

@@ -133,6 +133,12 @@ describe('start-up refusals', { timeout: 180_000 }, () => {
     expect(r.out).toMatch(/sealed with TOTP key id [0-9a-f]{12}, but this process has key id [0-9a-f]{12}\. Start with the TOTP_ENCRYPTION_KEY/);
     const ok = await serve({ ...env.vars, TOTP_ENCRYPTION_KEY: TOTP_KEY });
     expect(ok.out).toContain('Sangrahan is running at');
+    // Rotation: re-encrypted with the new key, the portal serves with it and no longer with the old.
+    const rekeyed = await serve({ ...env.vars, TOTP_ENCRYPTION_KEY: `${TOTP_KEY}-other`, OLD_TOTP_ENCRYPTION_KEY: TOTP_KEY }, 60_000, 'totp-rekey');
+    expect(rekeyed.code, rekeyed.out).toBe(0);
+    expect(rekeyed.out).toMatch(/Authenticator secrets of 1 user\(s\) re-encrypted with TOTP key id [0-9a-f]{12}\./);
+    expect((await serve({ ...env.vars, TOTP_ENCRYPTION_KEY: `${TOTP_KEY}-other` })).out).toContain('Sangrahan is running at');
+    expect((await serve({ ...env.vars, TOTP_ENCRYPTION_KEY: TOTP_KEY })).code).toBe(3);
     await env.drop();
   });
 

@@ -6,4 +6,4 @@ export { purgeExpired, revokeUserSessions } from './sessions.ts';
 export { hashPassword, passwordProblems } from './passwords.ts';
 export { totpCode, stepAt, newTotpSecret } from './totp.ts';
 export { auditRefusal } from './refusals.ts';
-export { initTotpKey, openSecret, sealClearSecrets, sealSecret, setTotpKey, totpKeyId, TotpKeyMismatch } from './secrets.ts';
+export { initTotpKey, openSecret, resealSecrets, sealClearSecrets, sealSecret, setTotpKey, totpKeyId, TotpKeyMismatch } from './secrets.ts';

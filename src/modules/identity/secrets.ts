@@ -100,3 +100,20 @@ export async function sealClearSecrets(db: Kysely<DB>): Promise<number> {
   }
   return clear.length;
 }
+
+/**
+ * Key rotation: every stored secret opened with the old key and sealed with the new one, in one
+ * transaction (a few rows per user). Run it with the portal stopped, then start with the new key.
+ */
+export async function resealSecrets(db: Kysely<DB>, oldMaterial: string, newMaterial: string): Promise<number> {
+  setTotpKey(oldMaterial);
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx.selectFrom('users').select(['id', 'totp_secret', 'totp_pending_secret']).where((eb) => eb.or([eb('totp_secret', 'is not', null), eb('totp_pending_secret', 'is not', null)])).forUpdate().execute();
+    const opened = rows.map((r) => ({ id: r.id, secret: r.totp_secret && openSecret(r.totp_secret), pending: r.totp_pending_secret && openSecret(r.totp_pending_secret) }));
+    setTotpKey(newMaterial);
+    for (const r of opened) {
+      await trx.updateTable('users').set({ totp_secret: r.secret && sealSecret(r.secret), totp_pending_secret: r.pending && sealSecret(r.pending) }).where('id', '=', r.id).execute();
+    }
+    return rows.length;
+  });
+}
