@@ -1,4 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NotificationSender } from '../src/adapters/notifier/notifier.ts';
 import { BillingSimulator } from '../src/adapters/billing-system/simulator.ts';
 import { AuditKeyMismatch, recordAudit, setAuditKey } from '../src/modules/audit/audit.ts';
 import { DEMO_LOGINS, DEMO_PASSWORD } from '../src/modules/demo/people.ts';
@@ -257,6 +260,33 @@ describe(`safe defaults on ${engineName}`, () => {
     const enabled = await demo.db.selectFrom('users').select('totp_secret').where('login_id', '=', 'edu.viewer').executeTakeFirstOrThrow();
     expect(enabled.totp_secret).toMatch(/^enc1:/);
     expect(openSecret(enabled.totp_secret!)).toBe(secret);
+  });
+
+  it('blanks the one-time code in the stored copy of a message once it is sent', async () => {
+    const received: string[] = [];
+    const sms = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received.push(body);
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => sms.listen(0, '127.0.0.1', r));
+    try {
+      const app = await build(demo, testConfig());
+      expect((await app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { loginId: 'edu.maker' } })).statusCode).toBe(202);
+      const sender = new NotificationSender(demo.db, { smtpUrl: undefined, smtpFrom: 'x@example.in', smsWebhookUrl: `http://127.0.0.1:${(sms.address() as AddressInfo).port}/send` });
+      expect(await sender.flush()).toBeGreaterThan(0);
+      const code = /code for edu\.maker is (\d{6})/.exec(received.join('\n'))?.[1];
+      expect(code).toMatch(/^\d{6}$/);
+      const stored = await demo.db.selectFrom('notifications').select(['body', 'status']).where('purpose', '=', 'password_reset').where('channel', '=', 'sms').orderBy('id', 'desc').executeTakeFirstOrThrow();
+      expect(stored.status).toBe('sent');
+      expect(stored.body).not.toContain(code);
+      expect(stored.body).toContain('code for edu.maker is ••••••');
+    } finally {
+      sms.close();
+    }
   });
 
   it('refuses to write an audit entry on a chain kept with another key', async () => {

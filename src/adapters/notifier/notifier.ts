@@ -2,6 +2,9 @@ import type { Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
 import type { DB } from '../../platform/db/schema.ts';
 
+/** Messages carrying a one-time code: the code is blanked in the stored copy once it is sent. */
+const CODE_PURPOSES = new Set(['password_reset', 'invitation', 'tag_otp']);
+
 /**
  * E-mail and SMS. Every message is first written to the notifications table inside the
  * transaction of the change it reports (so nothing is sent for a change that rolled back, and
@@ -90,7 +93,9 @@ export class NotificationSender {
           });
           if (!res.ok) throw new Error(`SMS gateway answered ${res.status}`);
         }
-        await this.db.updateTable('notifications').set({ status: 'sent', sent_at: new Date(), error: null }).where('id', '=', m.id).execute();
+        // Once delivered, a one-time code has no business staying readable in the database.
+        const body = CODE_PURPOSES.has(m.purpose) ? m.body.replace(/\b\d{6}\b/g, '••••••') : m.body;
+        await this.db.updateTable('notifications').set({ status: 'sent', sent_at: new Date(), error: null, body }).where('id', '=', m.id).execute();
         sent++;
       } catch (e) {
         await this.db.updateTable('notifications').set({ status: 'failed', error: (e as Error).message.slice(0, 500) }).where('id', '=', m.id).execute();
