@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { BillingSimulator } from './adapters/billing-system/simulator.ts';
 import { NotificationSender } from './adapters/notifier/notifier.ts';
@@ -7,7 +8,7 @@ import { verifyAudit, type Checkpoint } from './modules/audit/index.ts';
 import { checkAuditKey, initAuditKey, rekeyAudit, RekeyRefused } from './modules/audit/key.ts';
 import { AuditKeyMismatch, keyIdOf } from './modules/audit/audit.ts';
 import { holdsDemoData } from './platform/installation.ts';
-import { initTotpKey, purgeExpired, resealSecrets, sealClearSecrets, totpKeyId, TotpKeyMismatch } from './modules/identity/index.ts';
+import { createFirstAdmin, initTotpKey, InitRefused, purgeExpired, resealSecrets, sealClearSecrets, totpKeyId, TotpKeyMismatch } from './modules/identity/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
 import { runDailyAlerts } from './modules/dues/index.ts';
 import { ONLINE_COLLECTIONS, SeedRefused, seedDemo, seedReferenceData, tagDemoConnections } from './modules/demo/seed.ts';
@@ -267,6 +268,56 @@ async function cmdTotpRekey(config: Config): Promise<number> {
   }
 }
 
+/** A question on the terminal; a hidden one (a password) echoes nothing. */
+async function ask(question: string, hidden = false): Promise<string> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  if (hidden) {
+    const w = rl as unknown as { _writeToOutput: (s: string) => void };
+    w._writeToOutput = (s: string) => {
+      if (s.includes(question)) process.stdout.write(question);
+      else if (s.includes('\n')) process.stdout.write('\n');
+    };
+  }
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+async function cmdInit(config: Config): Promise<void> {
+  const env = process.env;
+  const fields = [
+    ['loginId', 'INIT_ADMIN_LOGIN_ID', 'Login ID of the first discom administrator: '],
+    ['name', 'INIT_ADMIN_NAME', 'Their name: '],
+    ['email', 'INIT_ADMIN_EMAIL', 'Their e-mail: '],
+    ['mobile', 'INIT_ADMIN_MOBILE', 'Their mobile (10 digits): '],
+  ] as const;
+  const answers: Record<string, string> = {};
+  const missing = [...fields.filter(([, v]) => !env[v]?.trim()).map(([, v]) => v), ...(env.INIT_ADMIN_PASSWORD ? [] : ['INIT_ADMIN_PASSWORD'])];
+  if (missing.length && !process.stdin.isTTY) throw new UsageError(`init needs ${missing.join(', ')} (or run it in a terminal to be asked)`);
+  for (const [k, v, q] of fields) answers[k] = (env[v]?.trim() || (await ask(q))).trim();
+  let password = env.INIT_ADMIN_PASSWORD ?? '';
+  if (!password) {
+    password = await ask('Their password (10+ characters, not common): ', true);
+    if ((await ask('The password again: ', true)) !== password) throw new UsageError('The two passwords differ; nothing was created.');
+  }
+  const database = await open(config);
+  try {
+    await migrate(database);
+    await checkKeys(database);
+    if (!(await database.db.selectFrom('discoms').select('id').limit(1).executeTakeFirst())) {
+      await seedReferenceData(database);
+      log(`Loaded Bihar's discoms (NBPDCL, SBPDCL), their circles, divisions and subdivisions, and tariff categories into ${where(config)}.`);
+    }
+    await createFirstAdmin(database.db, { loginId: answers.loginId!.toLowerCase(), name: answers.name!, email: answers.email!, mobile: answers.mobile!, password });
+    log(`Created ${answers.loginId!.toLowerCase()}, discom administrator of the holding company (both discoms), in ${where(config)}.`);
+    log('At their first login they enrol an authenticator app; then they invite the discoms’ staff from Staff.');
+  } finally {
+    await database.close();
+  }
+}
+
 async function cmdVerifyAudit(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { checkpoint: { type: 'string' } } });
   const database = await open(config);
@@ -479,6 +530,8 @@ export function installBanner(install: InstallInfo, config: Config, url: string)
 
 async function firstStartDemo(database: Database, config: Config): Promise<void> {
   const { db } = database;
+  // A real install (`cli init` made its first administrator) never gets demo data.
+  if (!(await holdsDemoData(db)) && (await db.selectFrom('users').select('id').limit(1).executeTakeFirst())) return;
   const hasConnections = await db.selectFrom('connections').select('id').limit(1).executeTakeFirst();
   if (hasConnections) {
     const done = await db.selectFrom('billing_sync_state').select('source').executeTakeFirst();
@@ -529,6 +582,9 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdAuditRekey(config);
       case 'totp-rekey':
         return await cmdTotpRekey(config);
+      case 'init':
+        await cmdInit(config);
+        return 0;
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }
@@ -537,7 +593,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof MigrationError || e instanceof SeedRefused || e instanceof Refused || e instanceof AuditKeyMismatch || e instanceof TotpKeyMismatch) {
+    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof MigrationError || e instanceof SeedRefused || e instanceof Refused || e instanceof AuditKeyMismatch || e instanceof TotpKeyMismatch || e instanceof InitRefused) {
       process.stderr.write(`${e.message}\n`);
       return 3;
     }

@@ -8,6 +8,8 @@ export const TAN = /^[A-Z]{4}[0-9]{5}[A-Z]$/;
 export const GSTIN = /^(0[1-9]|[1-3][0-9])[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$/;
 export const DEPARTMENT_CODE = /^[A-Z]{2}-[A-Z0-9]{2,12}$/;
 export const MOBILE = /^[6-9][0-9]{9}$/;
+/** A login ID: 3 to 40 small letters, digits, dots, dashes or underscores, starting with a letter or digit (users.login_id's CHECK). */
+export const LOGIN_ID = /^[a-z0-9][a-z0-9._-]{2,39}$/;
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
 export const IFSC = /^[A-Z]{4}0[A-Z0-9]{6}$/;
 

@@ -7,3 +7,4 @@ export { hashPassword, passwordProblems } from './passwords.ts';
 export { totpCode, stepAt, newTotpSecret } from './totp.ts';
 export { auditRefusal } from './refusals.ts';
 export { initTotpKey, openSecret, resealSecrets, sealClearSecrets, sealSecret, setTotpKey, totpKeyId, TotpKeyMismatch } from './secrets.ts';
+export { createFirstAdmin, firstAdminProblems, InitRefused, type FirstAdmin } from './init.ts';

@@ -5,7 +5,7 @@ import { EMAIL, MOBILE, maskMobile } from '../../platform/identifiers.ts';
 import { DISCOM_ROLES, ORG_ROLES, TOTP_REQUIRED, type RequestMeta, type UserPrincipal } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 import { issueCode, revokeUserSessions } from '../identity/index.ts';
-import { LOGIN_ID } from './registration.ts';
+import { LOGIN_ID } from '../../platform/identifiers.ts';
 
 /**
  * An organisation's offices and users, and the discom's own staff.

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { queueMessages } from '../../adapters/notifier/notifier.ts';
 import type { DB, OrganisationType } from '../../platform/db/schema.ts';
 import { AppError, type ErrorDetail, type Text } from '../../platform/errors.ts';
-import { DEPARTMENT_CODE, EMAIL, MOBILE, PAN, TAN, clean, validGstin } from '../../platform/identifiers.ts';
+import { DEPARTMENT_CODE, EMAIL, LOGIN_ID, MOBILE, PAN, TAN, clean, validGstin } from '../../platform/identifiers.ts';
 import type { Principal, RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 import { claimAttempt, hashPassword, lockedError, passwordProblems } from '../identity/index.ts';
@@ -53,7 +53,6 @@ const msg = {
   loginTaken: { en: 'is already in use; choose another', hi: 'पहले से उपयोग में है; दूसरा चुनें' },
 } satisfies Record<string, Text>;
 
-export const LOGIN_ID = /^[a-z0-9][a-z0-9._-]{2,39}$/;
 
 export class RegistrationService {
   constructor(private readonly db: Kysely<DB>) {}
