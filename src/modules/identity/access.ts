@@ -134,7 +134,9 @@ export function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
-    secure: req.protocol === 'https',
+    // Production is always behind TLS (PUBLIC_URL must be https): the cookie never travels in clear,
+    // even when the proxy's X-Forwarded-Proto is not trusted.
+    secure: req.protocol === 'https' || ctx.config.nodeEnv === 'production',
     maxAge: ctx.config.sessionAbsoluteHours * 3600,
   });
 }
