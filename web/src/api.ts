@@ -315,6 +315,8 @@ export interface Batch {
   createdByUserId: string | null;
   createdAt: string;
   statusChangedAt: string;
+  /** The nearest common office of the batch's connections: its users and those above see the batch. */
+  office: { id: string; code: string; name: string } | null;
   decidedBy: string | null;
   decidedAt: string | null;
   decisionReason: string | null;

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
+import { officeInScope } from '../../platform/office-scope.ts';
 import type { DuesRow } from '../../shared/dues.ts';
 import { anomalyColumns, duesQuery, flagList, statusSql, type DuesFilter, type Scope, type Sort, type Thresholds } from './query.ts';
 
@@ -103,20 +104,30 @@ export async function listDues(
   };
 }
 
-/** Stores the ids the filter matches now; a payment later pays exactly these. */
+/**
+ * Stores the ids the filter matches now, within the creator's scope; a payment later pays exactly
+ * these. The selection belongs to its creator's office (the head office for a creator of the
+ * whole organisation): only users at or above it may use it (decision 0011).
+ */
 export async function createSelection(
   db: Kysely<DB>,
   scope: Scope,
-  userId: bigint,
+  creator: { userId: bigint; officeId: bigint | null },
   f: DuesFilter,
   today: string,
   t: Thresholds,
 ): Promise<{ id: string; count: number; outstandingPaise: string; expiresAt: string }> {
   return db.transaction().execute(async (trx) => {
+    // An office as filter must be one of the creator's: another office's would store nothing, but it is no selection to make.
+    if (f.officeId !== null) {
+      const own = await trx.selectFrom('offices').select('id').where('id', '=', f.officeId).where('org_id', '=', scope.orgId).where(officeInScope(scope, sql.ref('id'))).executeTakeFirst();
+      if (!own) throw new AppError('VALIDATION_FAILED', [{ path: 'body.officeId', problem: 'unknown', message: { en: 'is not one of your offices', hi: 'आपके कार्यालयों में से नहीं है' } }]);
+    }
+    const office = creator.officeId ?? (await trx.selectFrom('offices').select('id').where('org_id', '=', scope.orgId).where('parent_id', 'is', null).orderBy('id').executeTakeFirst())?.id ?? null;
     const sel = await trx
       .insertInto('dues_selections')
       .values({
-        org_id: scope.orgId, created_by: userId, count: 0, outstanding_paise: 0n, expires_at: sql<Date>`now() + interval '1 day'`,
+        org_id: scope.orgId, created_by: creator.userId, office_id: office, count: 0, outstanding_paise: 0n, expires_at: sql<Date>`now() + interval '1 day'`,
         filters: JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
       })
       .returning(['id', 'expires_at'])

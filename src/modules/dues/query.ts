@@ -1,5 +1,8 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
+import { officeInScope, type Scope } from '../../platform/office-scope.ts';
+
+export type { Scope } from '../../platform/office-scope.ts';
 
 /**
  * The dashboard's filters, their SQL, and the anomaly and status rules, over connection_dues
@@ -35,12 +38,6 @@ export const NO_FILTER: DuesFilter = {
 export interface Thresholds {
   lowPct: number;
   highPct: number;
-}
-
-/** Who is looking: the organisation, and the office subtree of a user placed in an office. */
-export interface Scope {
-  orgId: bigint;
-  officePath: string | null;
 }
 
 /** 'YYYY-MM-DD' of the given instant in India (UTC+05:30, no daylight saving). */
@@ -94,11 +91,7 @@ export function duesQuery(db: Kysely<DB>, scope: Scope, f: DuesFilter, today: st
     sql<SqlBool>`d.office_id IN (SELECT o.id FROM offices o WHERE o.org_id = ${scope.orgId} AND o.path LIKE ${path} || '%')`;
   // A user of the head office (the root of the tree) also sees connections tagged without an
   // office: they count under the head office, as the alerts do.
-  const officePath = scope.officePath;
-  if (officePath) {
-    const root = /^\/\d+\/$/.test(officePath);
-    q = q.where((eb) => (root ? eb.or([inSubtree(sql.val(officePath)), eb('d.office_id', 'is', null)]) : inSubtree(sql.val(officePath))));
-  }
+  if (scope.officePath) q = q.where(officeInScope(scope, sql.ref('d.office_id')));
   if (f.officeId) {
     q = q.where(inSubtree(sql<string>`(SELECT p.path FROM offices p WHERE p.id = ${f.officeId} AND p.org_id = ${scope.orgId})`));
   }

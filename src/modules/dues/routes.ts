@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { officeInScope } from '../../platform/office-scope.ts';
 import { CONTENT_TYPES } from '../../platform/spreadsheet.ts';
 import { recordAudit } from '../audit/index.ts';
 import { orgOf, userOf } from '../identity/index.ts';
@@ -198,7 +199,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
       const u = userOf(req);
       const scope = scopeOf(req);
       const f = filterOf(req.body);
-      const sel = await createSelection(db, scope, u.userId, f, today(), thresholds);
+      const sel = await createSelection(db, scope, u, f, today(), thresholds);
       return reply.status(201).send(sel);
     },
   );
@@ -221,6 +222,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
         .where('id', '=', BigInt(req.params.selectionId))
         .where('org_id', '=', orgOf(req))
         .where('created_by', '=', userOf(req).userId)
+        .where(officeInScope(scopeOf(req), sql.ref('office_id')))
         .where('expires_at', '>', sql<Date>`now()`)
         .executeTakeFirst();
       if (!s) throw new AppError('NOT_FOUND');

@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { BatchStatus, DB } from '../../platform/db/schema.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
+import { officeInScope, pathInScope, scopeOf, type Scope } from '../../platform/office-scope.ts';
 import { actorLabel, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
-import { anomalySql, type Scope, type Thresholds } from '../dues/query.ts';
+import { anomalySql, type Thresholds } from '../dues/query.ts';
 import { OPEN_BATCH, onTimeRebate } from './rules.ts';
 
 /**
@@ -14,6 +15,9 @@ import { OPEN_BATCH, onTimeRebate } from './rules.ts';
  * database's partial unique index decides races, and the loser is told which batch holds it.
  * Above the organisation's threshold a batch waits for an approver who is not its maker and
  * who confirms with a TOTP code.
+ *
+ * A batch belongs to the nearest common office of its connections (decision 0011): only users
+ * at or above that office see it or act on it; to anyone else it does not exist (404).
  */
 
 type Db = Kysely<DB>;
@@ -74,6 +78,8 @@ interface Candidate {
   current_demand: bigint | null;
   already_rebated: boolean;
   flags: string[] | null;
+  in_open_batch: boolean;
+  /** The open batch's reference, if the scope sees that batch. */
   open_batch: string | null;
   part_allowed: boolean | null;
   min_paise: bigint | null;
@@ -83,10 +89,18 @@ interface Candidate {
 
 const msg = (en: string, hi: string) => ({ en, hi });
 
-function scopeSql(scope: Scope) {
-  if (!scope.officePath) return sql`true`;
-  const inSubtree = sql`d.office_id IN (SELECT o.id FROM offices o WHERE o.org_id = ${scope.orgId} AND o.path LIKE ${scope.officePath} || '%')`;
-  return /^\/\d+\/$/.test(scope.officePath) ? sql`(${inSubtree} OR d.office_id IS NULL)` : inSubtree;
+/** Batches the scope sees: its organisation's, at or below the user's office. */
+export function batchesInScope(db: Db, scope: Scope) {
+  return db.selectFrom('payment_batches as b').where('b.org_id', '=', scope.orgId).where(officeInScope(scope, sql.ref('b.office_id')));
+}
+
+/** A batch the scope sees (locked for update when asked), or NOT_FOUND: one out of scope looks like none. */
+export async function batchInScope(db: Db, scope: Scope, batchId: bigint, opts: { forUpdate?: boolean } = {}) {
+  let q = batchesInScope(db, scope).selectAll('b').where('b.id', '=', batchId);
+  if (opts.forUpdate) q = q.forUpdate('b');
+  const b = await q.executeTakeFirst();
+  if (!b) throw new AppError('NOT_FOUND');
+  return b;
 }
 
 async function loadCandidates(trx: Db, scope: Scope, req: BatchRequest, t: Thresholds): Promise<Candidate[]> {
@@ -98,6 +112,8 @@ async function loadCandidates(trx: Db, scope: Scope, req: BatchRequest, t: Thres
       .select(['id', 'count'])
       .where('id', '=', req.selectionId)
       .where('org_id', '=', scope.orgId)
+      // Another office's selection is as good as none.
+      .where(officeInScope(scope, sql.ref('office_id')))
       .where('expires_at', '>', sql<Date>`now()`)
       .executeTakeFirst();
     if (!sel) {
@@ -123,10 +139,11 @@ async function loadCandidates(trx: Db, scope: Scope, req: BatchRequest, t: Thres
            CASE WHEN d.connection_id IS NOT NULL THEN array_remove(ARRAY[
              CASE WHEN ${sql.raw(a.deviation)} THEN 'deviation' END, CASE WHEN ${sql.raw(a.zero)} THEN 'zero' END,
              CASE WHEN ${sql.raw(a.estimated)} THEN 'estimated' END, CASE WHEN ${sql.raw(a.reading_break)} THEN 'reading_break' END], NULL) END AS flags,
-           ob.reference AS open_batch,
+           ob.id IS NOT NULL AS in_open_batch,
+           CASE WHEN ${officeInScope(scope, sql.ref('ob.office_id'))} THEN ob.reference END AS open_batch,
            dc.part_payment_allowed AS part_allowed, dc.min_payment_paise AS min_paise, dc.rebate_online_bp AS online_bp, dc.rebate_max_bp AS max_bp
       FROM input i
-      LEFT JOIN connection_dues d ON d.connection_id = i.connection_id AND d.org_id = ${scope.orgId} AND ${scopeSql(scope)}
+      LEFT JOIN connection_dues d ON d.connection_id = i.connection_id AND d.org_id = ${scope.orgId} AND ${officeInScope(scope, sql.ref('d.office_id'))}
       LEFT JOIN discoms dc ON dc.id = d.discom_id
       LEFT JOIN payment_batch_items bi ON bi.connection_id = i.connection_id AND bi.open
       LEFT JOIN payment_batches ob ON ob.id = bi.batch_id AND ob.org_id = ${scope.orgId}
@@ -168,9 +185,11 @@ export async function quoteBatch(trx: Db, scope: Scope, req: BatchRequest, today
       continue;
     }
     seen.add(c.connection_id);
-    if (c.open_batch) {
+    if (c.in_open_batch) {
       openBatch = true;
-      add('in_open_batch', `connection ${c.consumer_no} is already in open payment ${c.open_batch}`, `कनेक्शन ${c.consumer_no} पहले से खुले भुगतान ${c.open_batch} में है`);
+      if (c.open_batch) add('in_open_batch', `connection ${c.consumer_no} is already in open payment ${c.open_batch}`, `कनेक्शन ${c.consumer_no} पहले से खुले भुगतान ${c.open_batch} में है`);
+      // A batch of an office above the user's: its existence is said, not its reference.
+      else add('in_open_batch', `connection ${c.consumer_no} is already in an open payment made at an office above yours`, `कनेक्शन ${c.consumer_no} पहले से आपके ऊपर के कार्यालय द्वारा बनाए गए एक खुले भुगतान में है`);
       continue;
     }
     const balance = c.balance!;
@@ -244,13 +263,18 @@ const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x ===
 /** Creates the batch from a quote, in the caller's transaction. */
 export async function createBatch(trx: Db, scope: Scope, p: Principal, req: BatchRequest, today: string, t: Thresholds, meta: RequestMeta): Promise<bigint> {
   const q = await quoteBatch(trx, scope, req, today, t);
-  // The tags are held until commit: an untag waits, then finds the batch and is refused.
-  const { rows: held } = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM (
-      SELECT 1 FROM tags WHERE connection_id = ANY(string_to_array(${q.rows.map((r) => r.connectionId).join(',')}, ',')::bigint[])
-         AND org_id = ${scope.orgId} AND status = 'active' ORDER BY connection_id FOR SHARE) x`.execute(trx);
-  if (held[0]!.n !== q.rows.length) {
-    throw new AppError('CONFLICT', [], msg('Some of these connections were untagged just now. Reload and try again.', 'इनमें से कुछ कनेक्शन अभी-अभी अनटैग हुए। पृष्ठ फिर से लोड करके प्रयास करें।'));
+  // The tags are held until commit: an untag waits, then finds the batch and is refused. The
+  // batch belongs to the nearest common office of the held tags' offices (decision 0011).
+  const { rows: held } = await sql<{ n: number; office_id: bigint | null; office_path: string | null }>`
+    SELECT x.n, o.id AS office_id, o.path AS office_path
+      FROM (SELECT count(*)::int AS n, nearest_common_office(${scope.orgId}::bigint, array_agg(DISTINCT h.office_id)) AS office_id
+              FROM (SELECT office_id FROM tags WHERE connection_id = ANY(string_to_array(${q.rows.map((r) => r.connectionId).join(',')}, ',')::bigint[])
+                       AND org_id = ${scope.orgId} AND status = 'active' ORDER BY connection_id FOR SHARE) h) x
+      LEFT JOIN offices o ON o.id = x.office_id`.execute(trx);
+  const h = held[0]!;
+  // A tag moved out of the maker's offices since the quote would make a batch its maker cannot see.
+  if (h.n !== q.rows.length || !pathInScope(scope, h.office_path)) {
+    throw new AppError('CONFLICT', [], msg('Some of these connections were untagged or moved to another office just now. Reload and try again.', 'इनमें से कुछ कनेक्शन अभी-अभी अनटैग हुए या किसी अन्य कार्यालय में गए। पृष्ठ फिर से लोड करके प्रयास करें।'));
   }
   const { rows } = await sql<{ id: bigint }>`SELECT nextval(pg_get_serial_sequence('payment_batches', 'id')) AS id`.execute(trx);
   const id = rows[0]!.id;
@@ -262,7 +286,7 @@ export async function createBatch(trx: Db, scope: Scope, p: Principal, req: Batc
       org_id: scope.orgId,
       reference,
       status: q.requiresApproval ? 'pending_approval' : 'ready',
-      office_id: p.kind === 'user' ? p.officeId : null,
+      office_id: h.office_id,
       created_by: p.kind === 'user' ? p.userId : null,
       created_by_key: p.kind === 'api_key' ? p.apiKeyId : null,
       created_by_label: actorLabel(p),
@@ -319,8 +343,7 @@ export async function moveBatch(trx: Db, batchId: bigint, orgId: bigint, from: r
 export async function decideBatch(db: Db, p: Principal & { kind: 'user' }, batchId: bigint, decision: { approve: boolean; reason: string | null }, meta: RequestMeta): Promise<void> {
   const orgId = p.orgId!;
   await db.transaction().execute(async (trx) => {
-    const b = await trx.selectFrom('payment_batches').select(['id', 'status', 'created_by', 'reference', 'total_paise']).where('id', '=', batchId).where('org_id', '=', orgId).forUpdate().executeTakeFirst();
-    if (!b) throw new AppError('NOT_FOUND');
+    const b = await batchInScope(trx, scopeOf(p), batchId, { forUpdate: true });
     if (b.status !== 'pending_approval') throw new AppError('BATCH_NOT_OPEN');
     if (b.created_by === p.userId) throw new AppError('MAKER_CANNOT_APPROVE');
     if (!decision.approve && !decision.reason?.trim()) {
@@ -341,23 +364,25 @@ export async function decideBatch(db: Db, p: Principal & { kind: 'user' }, batch
 export async function cancelBatch(db: Db, p: Principal, batchId: bigint, reason: string | null, meta: RequestMeta): Promise<void> {
   const orgId = p.orgId!;
   await db.transaction().execute(async (trx) => {
-    const b = await trx.selectFrom('payment_batches').select(['reference', 'status']).where('id', '=', batchId).where('org_id', '=', orgId).forUpdate().executeTakeFirst();
-    if (!b) throw new AppError('NOT_FOUND');
+    const b = await batchInScope(trx, scopeOf(p), batchId, { forUpdate: true });
     // A batch whose checkout has started may still be paid: it waits for the gateway's answer.
     await moveBatch(trx, batchId, orgId, ['pending_approval', 'ready'], 'cancelled', { decision_reason: reason?.trim() || null });
     await recordAudit(trx, { action: 'payment.batch_cancelled', actor: p, orgId, target: { type: 'payment_batch', id: batchId }, details: { reference: b.reference, reason: reason?.trim() || null }, meta });
   });
 }
 
-/** Whether a connection is held by an open batch (untagging is refused while it is). */
-export async function openBatchOf(db: Db, connectionId: bigint): Promise<string | null> {
+/**
+ * Whether a connection is held by an open batch (untagging is refused while it is), and the
+ * batch's reference if the scope sees that batch (null: a batch of an office above the user's).
+ */
+export async function openBatchOf(db: Db, connectionId: bigint, scope: Scope): Promise<{ reference: string | null } | null> {
   const r = await db
     .selectFrom('payment_batch_items as i')
     .innerJoin('payment_batches as b', 'b.id', 'i.batch_id')
-    .select('b.reference')
+    .select(['b.reference', sql<boolean>`b.org_id = ${scope.orgId} AND ${officeInScope(scope, sql.ref('b.office_id'))}`.as('visible')])
     .where('i.connection_id', '=', connectionId)
     .where('i.open', '=', true)
     .where('b.status', 'in', OPEN_BATCH)
     .executeTakeFirst();
-  return r?.reference ?? null;
+  return r ? { reference: r.visible ? r.reference : null } : null;
 }

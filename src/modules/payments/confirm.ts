@@ -4,9 +4,10 @@ import { parseWebhook, WebhookShapeError, type ParsedWebhook } from '../../adapt
 import { GatewayRefused, GatewayUnavailable, type CheckoutForm, type GatewayPayment, type PaymentGateway } from '../../adapters/gateway/types.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
+import { scopeOf } from '../../platform/office-scope.ts';
 import type { Principal, RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
-import { moveBatch } from './batches.ts';
+import { batchInScope, moveBatch } from './batches.ts';
 import { settlePayment, type SettleOutcome } from './settle.ts';
 
 /**
@@ -117,8 +118,8 @@ export async function recordGatewayPayment(trx: Db, a: AttemptRow, gp: GatewayPa
 export async function startCheckout(deps: ConfirmDeps, p: Principal, batchId: bigint, urls: { callbackUrl: (attemptId: bigint) => string; cancelUrl: string }, meta: RequestMeta): Promise<{ form: CheckoutForm; orderId: string }> {
   const { db, gateway } = deps;
   const orgId = p.orgId!;
-  const b = await db.selectFrom('payment_batches').select(['id', 'status', 'reference', 'total_paise', 'mode']).where('id', '=', batchId).where('org_id', '=', orgId).executeTakeFirst();
-  if (!b) throw new AppError('NOT_FOUND');
+  // Only a batch the caller sees (decision 0011): another office's is not there.
+  const b = await batchInScope(db, scopeOf(p), batchId);
   if (b.status === 'pending_approval') throw new AppError('APPROVAL_REQUIRED');
   if (!['ready', 'payment_pending', 'unknown'].includes(b.status) || b.mode !== 'online') throw new AppError('BATCH_NOT_OPEN');
   let attempt = await db.selectFrom('payment_attempts').select(['id', 'order_id', 'amount_paise']).where('batch_id', '=', batchId).executeTakeFirst();

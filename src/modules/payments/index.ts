@@ -2,5 +2,5 @@ export { paymentRoutes } from './routes.ts';
 export { buildGateway, SANDBOX_KEY_ID, SANDBOX_PREFIX, type Payments } from './gateway.ts';
 export { runPostings, retryPostings, postingId, postingCounts } from './postings.ts';
 export { runJanitor, receiveWebhook, processEvent, queryAttempt } from './confirm.ts';
-export { openBatchOf } from './batches.ts';
+export { batchInScope, openBatchOf } from './batches.ts';
 export { settlePayment, type SettleOptions } from './settle.ts';

@@ -191,7 +191,7 @@ describe(`payment receipts on ${engineName}`, () => {
     const [first, second, third, fourth] = small.receipts;
     const conn = await database.db.selectFrom('connections').select('name').where('id', '=', first!.item.connectionId).executeTakeFirstOrThrow();
     for (const lang of ['en', 'hi'] as const) {
-      const pdf = await connectionReceiptPdf(database.db, eduOrg, first!.id, lang);
+      const pdf = await connectionReceiptPdf(database.db, { orgId: eduOrg, officePath: null }, first!.id, lang);
       expect(pdf!.subarray(0, 5).toString('latin1')).toBe('%PDF-');
       const text = pdfText(pdf!);
       expect(text).toContain(first!.receiptNo);
@@ -209,7 +209,7 @@ describe(`payment receipts on ${engineName}`, () => {
         expect(text).toMatch(/20 Nov 2026, 2:45\s?pm IST/i);
       }
     }
-    const textOf = async (id: bigint) => pdfText((await connectionReceiptPdf(database.db, eduOrg, id, 'en'))!);
+    const textOf = async (id: bigint) => pdfText((await connectionReceiptPdf(database.db, { orgId: eduOrg, officePath: null }, id, 'en'))!);
     expect(await textOf(second!.id)).toContain('Pending: sent, or waiting to be sent');
     const rejected = await textOf(third!.id);
     expect(rejected).toContain('Rejected by the billing system');
@@ -220,17 +220,17 @@ describe(`payment receipts on ${engineName}`, () => {
 
   it('gives another organisation nothing', async () => {
     expect(await consolidatedReceiptPdf(database.db, phedOrg, small.batchId, 'en')).toBeNull();
-    expect(await connectionReceiptPdf(database.db, phedOrg, small.receipts[0]!.id, 'hi')).toBeNull();
+    expect(await connectionReceiptPdf(database.db, { orgId: phedOrg, officePath: null }, small.receipts[0]!.id, 'hi')).toBeNull();
     const other = await zipOf((out) => receiptsZip(database.db, phedOrg, small.batchId, 'en', out));
     expect(other.ok).toBe(false);
     expect(other.zip.length).toBe(0);
     expect(await consolidatedReceiptPdf(database.db, eduOrg, 987_654_321n, 'en')).toBeNull();
-    expect(await connectionReceiptPdf(database.db, eduOrg, 987_654_321n, 'en')).toBeNull();
+    expect(await connectionReceiptPdf(database.db, { orgId: eduOrg, officePath: null }, 987_654_321n, 'en')).toBeNull();
     // A PHED batch is PHED's alone, and the receipts of an uncaptured payment are nobody's.
     const phedBatch = await settledBatch(phedOrg, await itemsOf(phedOrg, 1));
     expect(await consolidatedReceiptPdf(database.db, eduOrg, phedBatch.batchId, 'en')).toBeNull();
     expect(await consolidatedReceiptPdf(database.db, phedOrg, phedBatch.batchId, 'en')).not.toBeNull();
-    expect(await connectionReceiptPdf(database.db, eduOrg, phedBatch.receipts[0]!.id, 'en')).toBeNull();
+    expect(await connectionReceiptPdf(database.db, { orgId: eduOrg, officePath: null }, phedBatch.receipts[0]!.id, 'en')).toBeNull();
   });
 
   it('zips the consolidated receipt and one PDF per connection', async () => {

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import archiver from 'archiver';
 import { sql, type Kysely } from 'kysely';
 import type { DB, PostingStatus } from '../../platform/db/schema.ts';
+import { officeInScope, type Scope } from '../../platform/office-scope.ts';
 import { finish, fit, footer, newDoc, pairs, table, write, type Doc } from '../../platform/pdf.ts';
 import { formatDateTime, formatNumber, formatPaise } from '../../shared/format.ts';
 import type { Lang } from '../dues/documents.ts';
@@ -457,11 +458,11 @@ function renderReceipt(r: ReceiptView, postings: PostingView[], lang: Lang): Pro
   return finish(doc);
 }
 
-/** One connection's receipt; null if the receipt is not the organisation's. */
-export async function connectionReceiptPdf(db: Kysely<DB>, orgId: bigint, receiptId: bigint, lang: Lang): Promise<Buffer | null> {
-  const r = await receiptViews(db, orgId).where('r.id', '=', receiptId).executeTakeFirst();
+/** One connection's receipt; null if the receipt is not the organisation's, or its batch is outside the scope's offices. */
+export async function connectionReceiptPdf(db: Kysely<DB>, scope: Scope, receiptId: bigint, lang: Lang): Promise<Buffer | null> {
+  const r = await receiptViews(db, scope.orgId).where('r.id', '=', receiptId).where(officeInScope(scope, sql.ref('b.office_id'))).executeTakeFirst();
   if (!r) return null;
-  const postings = await postingsOf(db, orgId, [r.id]);
+  const postings = await postingsOf(db, scope.orgId, [r.id]);
   return renderReceipt(r, postings.get(r.id) ?? [], lang);
 }
 

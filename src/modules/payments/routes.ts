@@ -1,13 +1,14 @@
+import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { Type, type Static } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
-import type { Principal } from '../../platform/principal.ts';
-import { AuthService, orgOf, userOf } from '../identity/index.ts';
+import { scopeOf, type Scope } from '../../platform/office-scope.ts';
+import { AuthService, userOf } from '../identity/index.ts';
 import { istDay } from '../dues/index.ts';
-import type { Scope, Thresholds } from '../dues/query.ts';
-import { cancelBatch, createBatch, decideBatch, quoteBatch, type BatchRequest } from './batches.ts';
+import type { Thresholds } from '../dues/query.ts';
+import { batchInScope, batchesInScope, cancelBatch, createBatch, decideBatch, quoteBatch, type BatchRequest } from './batches.ts';
 import { handleCallback, queryAttempt, receiveWebhook, startCheckout, type CallbackFields, type ConfirmDeps } from './confirm.ts';
 import { buildGateway } from './gateway.ts';
 import { idempotent } from './idempotency.ts';
@@ -45,6 +46,7 @@ const Batch = Type.Object({
   id: Type.String(), reference: Type.String(), status: Type.String(), mode: Type.String(), ...Totals,
   budgetHead: Nullable(Type.String()), sanctionRef: Nullable(Type.String()), requiresApproval: Type.Boolean(),
   createdBy: Type.String(), createdByUserId: Nullable(Type.String()), createdAt: Type.String(), statusChangedAt: Type.String(),
+  office: Nullable(Type.Object({ id: Type.String(), code: Type.String(), name: Type.String() }, { description: 'the nearest common office of the batch’s connections: its users and those above see the batch' })),
   decidedBy: Nullable(Type.String()), decidedAt: Nullable(Type.String()), decisionReason: Nullable(Type.String()),
   paidPaise: Money, settledAt: Nullable(Type.String()),
 });
@@ -77,21 +79,27 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
   const auth = new AuthService(db, ctx.config, ctx.clock);
   const thresholds: Thresholds = { lowPct: ctx.config.anomalyLowPct, highPct: ctx.config.anomalyHighPct };
   const today = () => istDay(ctx.clock());
-  const scopeOf = (p: Principal): Scope => ({ orgId: p.orgId!, officePath: p.kind === 'user' ? p.officePath : null });
+  // Every batch and receipt is reached through the caller's scope (decision 0011): a batch of an
+  // office outside the user's subtree answers 404, as one of another organisation does.
+  const scope = (req: FastifyRequest): Scope => {
+    if (!req.principal) throw new AppError('UNAUTHENTICATED');
+    return scopeOf(req.principal);
+  };
   const makers = { access: { roles: ['org_admin', 'maker', 'approver'], apiKey: 'pay' } } as const;
   const readers = { access: { roles: 'org', apiKey: 'read' } } as const;
 
-  const batchView = async (id: bigint, orgId: bigint) => {
-    const b = await db.selectFrom('payment_batches').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
-    if (!b) throw new AppError('NOT_FOUND');
+  const batchView = async (id: bigint, sc: Scope) => {
+    const b = await batchInScope(db, sc, id);
     const decider = b.decided_by ? await db.selectFrom('users').select('name').where('id', '=', b.decided_by).executeTakeFirst() : undefined;
     const maker = b.created_by ? await db.selectFrom('users').select('name').where('id', '=', b.created_by).executeTakeFirst() : undefined;
+    const office = b.office_id ? await db.selectFrom('offices').select(['id', 'code', 'name']).where('id', '=', b.office_id).executeTakeFirst() : undefined;
     return {
       id: b.id.toString(), reference: b.reference, status: b.status, mode: b.mode, itemCount: b.item_count,
       totalPaise: b.total_paise.toString(), outstandingPaise: b.outstanding_paise.toString(), rebatePaise: b.rebate_paise.toString(),
       dpsAvoidedPaise: b.dps_avoided_paise.toString(), anomalyCount: b.anomaly_count, budgetHead: b.budget_head, sanctionRef: b.sanction_ref,
       requiresApproval: b.requires_approval, createdBy: maker?.name ?? b.created_by_label, createdByUserId: b.created_by?.toString() ?? null,
       createdAt: b.created_at.toISOString(), statusChangedAt: b.status_changed_at.toISOString(),
+      office: office ? { id: office.id.toString(), code: office.code, name: office.name } : null,
       decidedBy: decider?.name ?? null, decidedAt: iso(b.decided_at), decisionReason: b.decision_reason, paidPaise: b.paid_paise.toString(), settledAt: iso(b.settled_at),
     };
   };
@@ -100,8 +108,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     '/api/v1/org/payments/quote',
     { config: makers, schema: { tags, summary: 'Prices a batch before it is made: each row’s amount (default: what clears it if paid online today), the rebate gained by paying now, the DPS avoided, anomalies, and whether approval is needed', body: BatchBody, response: { 200: Type.Object({ ...Totals, skipped: Type.Integer(), requiresApproval: Type.Boolean(), approvalThresholdPaise: Nullable(Money), rows: Type.Array(QuoteRow), rowsShown: Type.Integer() }), ...errors } } },
     async (req) => {
-      const p = req.principal!;
-      const q = await db.transaction().execute((trx) => quoteBatch(trx, scopeOf(p), toRequest(req.body), today(), thresholds));
+      const q = await db.transaction().execute((trx) => quoteBatch(trx, scope(req), toRequest(req.body), today(), thresholds));
       const shown = q.rows.slice(0, 1000);
       return {
         itemCount: q.itemCount, totalPaise: q.totalPaise.toString(), outstandingPaise: q.outstandingPaise.toString(), rebatePaise: q.rebatePaise.toString(),
@@ -129,13 +136,13 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     },
     async (req, reply) => {
       const p = req.principal!;
-      const orgId = orgOf(req);
+      const sc = scope(req);
       const key = req.headers['idempotency-key'];
-      const r = await idempotent(db, `batch:${orgId}`, key, req.body, async (trx) => {
-        const id = await createBatch(trx, scopeOf(p), p, toRequest(req.body), today(), thresholds, req.meta);
+      const r = await idempotent(db, `batch:${sc.orgId}`, key, req.body, async (trx) => {
+        const id = await createBatch(trx, sc, p, toRequest(req.body), today(), thresholds, req.meta);
         return { status: 201, body: { id: id.toString() } };
       });
-      const view = await batchView(BigInt(r.body.id), orgId);
+      const view = await batchView(BigInt(r.body.id), sc);
       return reply.status(r.replayed ? 200 : r.status).header('idempotent-replayed', String(r.replayed)).send(view);
     },
   );
@@ -156,14 +163,14 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       },
     },
     async (req) => {
-      const orgId = orgOf(req);
+      const sc = scope(req);
       const limit = req.query.limit ?? 25;
-      let q = db.selectFrom('payment_batches').select('id').where('org_id', '=', orgId);
-      if (req.query.status === 'awaiting_approval') q = q.where('status', '=', 'pending_approval');
-      else if (req.query.status) q = q.where('status', '=', req.query.status);
-      if (req.query.before) q = q.where('id', '<', BigInt(req.query.before));
-      const ids = await q.orderBy('id', 'desc').limit(limit + 1).execute();
-      const items = await Promise.all(ids.slice(0, limit).map((r) => batchView(r.id, orgId)));
+      let q = batchesInScope(db, sc).select('b.id');
+      if (req.query.status === 'awaiting_approval') q = q.where('b.status', '=', 'pending_approval');
+      else if (req.query.status) q = q.where('b.status', '=', req.query.status);
+      if (req.query.before) q = q.where('b.id', '<', BigInt(req.query.before));
+      const ids = await q.orderBy('b.id', 'desc').limit(limit + 1).execute();
+      const items = await Promise.all(ids.slice(0, limit).map((r) => batchView(r.id, sc)));
       return { items, next: ids.length > limit ? ids[limit - 1]!.id.toString() : null };
     },
   );
@@ -172,9 +179,8 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     '/api/v1/org/payments/batches/:batchId',
     { config: readers, schema: { tags, summary: 'One batch: its state, order, payments, receipts and postings to the billing system', params: Type.Object({ batchId: IdStr }), response: { 200: BatchDetail, ...errors } } },
     async (req) => {
-      const orgId = orgOf(req);
       const id = BigInt(req.params.batchId);
-      const view = await batchView(id, orgId);
+      const view = await batchView(id, scope(req));
       const [order, pays, posts, receipts, exceptions] = await Promise.all([
         db.selectFrom('payment_attempts').selectAll().where('batch_id', '=', id).executeTakeFirst(),
         db.selectFrom('payments').selectAll().where('batch_id', '=', id).orderBy('id').execute(),
@@ -221,9 +227,8 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       },
     },
     async (req) => {
-      const orgId = orgOf(req);
       const id = BigInt(req.params.batchId);
-      await batchView(id, orgId);
+      await batchView(id, scope(req));
       const rows = await db
         .selectFrom('payment_batch_items as i')
         .leftJoin('receipts as r', (j) => j.onRef('r.batch_id', '=', 'i.batch_id').onRef('r.connection_id', '=', 'i.connection_id'))
@@ -256,9 +261,9 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     '/api/v1/org/payments/batches/:batchId/receipt.pdf',
     { config: readers, schema: { tags, summary: 'The consolidated receipt of a paid batch (PDF, English or Hindi)', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
     async (req, reply) => {
-      const orgId = orgOf(req);
-      const b = await batchView(BigInt(req.params.batchId), orgId);
-      const pdf = await consolidatedReceiptPdf(db, orgId, BigInt(b.id), req.query.lang ?? 'en');
+      const sc = scope(req);
+      const b = await batchView(BigInt(req.params.batchId), sc);
+      const pdf = await consolidatedReceiptPdf(db, sc.orgId, BigInt(b.id), req.query.lang ?? 'en');
       if (!pdf) throw new AppError('NOT_FOUND');
       reply.header('content-disposition', `attachment; filename="${b.reference}-receipt.pdf"`);
       return reply.type(CONTENT_TYPES.pdf).send(pdf);
@@ -269,8 +274,9 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     '/api/v1/org/payments/batches/:batchId/receipts.zip',
     { config: readers, schema: { tags, summary: 'The consolidated receipt and every connection’s receipt of a paid batch, as one ZIP', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
     async (req, reply) => {
-      const orgId = orgOf(req);
-      const b = await batchView(BigInt(req.params.batchId), orgId);
+      const sc = scope(req);
+      const orgId = sc.orgId;
+      const b = await batchView(BigInt(req.params.batchId), sc);
       const any = await db.selectFrom('receipts').select('id').where('batch_id', '=', BigInt(b.id)).where('org_id', '=', orgId).executeTakeFirst();
       if (!any) throw new AppError('NOT_FOUND');
       const out = new PassThrough();
@@ -292,8 +298,8 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     '/api/v1/org/payments/receipts/:receiptId.pdf',
     { config: readers, schema: { tags, summary: 'One connection’s receipt (PDF), with its posting to the billing system', params: Type.Object({ receiptId: IdStr }), querystring: Lang } },
     async (req, reply) => {
-      const orgId = orgOf(req);
-      const pdf = await connectionReceiptPdf(db, orgId, BigInt(req.params.receiptId), req.query.lang ?? 'en');
+      // A receipt is reached through its batch: out of scope, it is not there.
+      const pdf = await connectionReceiptPdf(db, scope(req), BigInt(req.params.receiptId), req.query.lang ?? 'en');
       if (!pdf) throw new AppError('NOT_FOUND');
       const r = await db.selectFrom('receipts').select('receipt_no').where('id', '=', BigInt(req.params.receiptId)).executeTakeFirstOrThrow();
       reply.header('content-disposition', `attachment; filename="${r.receipt_no.replaceAll('/', '-')}.pdf"`);
@@ -311,8 +317,9 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       },
       async (req) => {
         const u = userOf(req);
+        const sc = scope(req);
         const id = BigInt(req.params.batchId);
-        const b = await batchView(id, u.orgId!);
+        const b = await batchView(id, sc);
         if (b.status !== 'pending_approval') throw new AppError('BATCH_NOT_OPEN');
         if (b.createdByUserId === u.userId.toString()) throw new AppError('MAKER_CANNOT_APPROVE');
         if (!approve && !req.body.reason?.trim()) {
@@ -320,7 +327,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
         }
         await auth.confirmTotp(u, req.body.code, req.meta, approve ? 'payment.batch_approved' : 'payment.batch_rejected');
         await decideBatch(db, u, id, { approve, reason: req.body.reason ?? null }, req.meta);
-        return batchView(id, u.orgId!);
+        return batchView(id, sc);
       },
     );
   }
@@ -331,7 +338,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     async (req) => {
       const p = req.principal!;
       await cancelBatch(db, p, BigInt(req.params.batchId), req.body.reason ?? null, req.meta);
-      return batchView(BigInt(req.params.batchId), p.orgId!);
+      return batchView(BigInt(req.params.batchId), scope(req));
     },
   );
 
@@ -359,12 +366,12 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     '/api/v1/org/payments/batches/:batchId/refresh',
     { config: makers, schema: { tags, summary: 'Asks the gateway now for the batch’s payments (the status query)', params: Type.Object({ batchId: IdStr }), response: { 200: Batch, ...errors } } },
     async (req) => {
-      const orgId = orgOf(req);
+      const sc = scope(req);
       const id = BigInt(req.params.batchId);
-      await batchView(id, orgId);
+      await batchView(id, sc);
       const a = await db.selectFrom('payment_attempts').select('id').where('batch_id', '=', id).executeTakeFirst();
       if (a) await queryAttempt(deps, a.id);
-      return batchView(id, orgId);
+      return batchView(id, sc);
     },
   );
 

@@ -1,8 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { ChallanStatus, DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
+import { officeInScope, scopeOf, type Scope } from '../../platform/office-scope.ts';
 import type { Principal, RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
+import { batchInScope } from '../payments/index.ts';
 import { vaNumber } from './va.ts';
 
 /**
@@ -47,7 +49,8 @@ export interface ChallanView {
   itemCount: number;
 }
 
-export async function challanView(db: Db, where: { id?: bigint; batchId?: bigint; orgId?: bigint }): Promise<ChallanView | null> {
+/** A challan by id or batch; with `scope`, only of a batch the scope sees (decision 0011). */
+export async function challanView(db: Db, where: { id?: bigint; batchId?: bigint; orgId?: bigint; scope?: Scope }): Promise<ChallanView | null> {
   let q = db
     .selectFrom('challans as c')
     .innerJoin('payment_batches as b', 'b.id', 'c.batch_id')
@@ -60,6 +63,7 @@ export async function challanView(db: Db, where: { id?: bigint; batchId?: bigint
   if (where.id !== undefined) q = q.where('c.id', '=', where.id);
   if (where.batchId !== undefined) q = q.where('c.batch_id', '=', where.batchId);
   if (where.orgId !== undefined) q = q.where('c.org_id', '=', where.orgId);
+  if (where.scope) q = q.where('c.org_id', '=', where.scope.orgId).where(officeInScope(where.scope, sql.ref('b.office_id')));
   const r = await q.orderBy('c.id', 'desc').executeTakeFirst();
   if (!r) return null;
   return {
@@ -74,7 +78,12 @@ export async function challanView(db: Db, where: { id?: bigint; batchId?: bigint
  * virtual account). The batch becomes an RTGS/NEFT payment waiting for its money.
  */
 export async function issueChallan(db: Db, p: Principal, batchId: bigint, now: Date, meta: RequestMeta): Promise<bigint> {
-  return db.transaction().execute((trx) => createChallan(trx, p, p.orgId!, batchId, now, meta));
+  const scope = scopeOf(p);
+  return db.transaction().execute(async (trx) => {
+    // Only for a batch the payer sees: another office's is not there (its office never changes).
+    await batchInScope(trx, scope, batchId);
+    return createChallan(trx, p, scope.orgId, batchId, now, meta);
+  });
 }
 
 /** issueChallan in the caller's transaction; the accounts team issues one for an organisation's batch when assigning money to it. */

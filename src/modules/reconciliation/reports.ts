@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
+import { officeInScope, type Scope } from '../../platform/office-scope.ts';
 import { postingCounts } from '../payments/index.ts';
 
 /**
@@ -20,9 +21,10 @@ export interface ThreeWay {
   legs: { received: boolean; banked: boolean; posted: boolean };
 }
 
-export async function threeWay(db: Db, batchId: bigint, orgId: bigint | null): Promise<ThreeWay | null> {
+/** The three-way view of a batch; with a scope (the payer), only of a batch the scope sees (decision 0011). */
+export async function threeWay(db: Db, batchId: bigint, scope: Scope | null): Promise<ThreeWay | null> {
   let q = db.selectFrom('payment_batches as b').innerJoin('organisations as o', 'o.id', 'b.org_id').select(['b.id', 'b.reference', 'o.name', 'b.status', 'b.mode', 'b.total_paise', 'b.paid_paise']).where('b.id', '=', batchId);
-  if (orgId !== null) q = q.where('b.org_id', '=', orgId);
+  if (scope !== null) q = q.where('b.org_id', '=', scope.orgId).where(officeInScope(scope, sql.ref('b.office_id')));
   const b = await q.executeTakeFirst();
   if (!b) return null;
   const pays = await db

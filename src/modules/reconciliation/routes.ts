@@ -7,7 +7,8 @@ import { ErrorResponse } from '../../platform/http/schemas.ts';
 import { CONTENT_TYPES, money, sheetStream, type Cell } from '../../platform/spreadsheet.ts';
 import { collections, dailyReport, threeWay } from './reports.ts';
 import { dailyReportPdf, dailyReportXlsx } from './report-docs.ts';
-import { orgOf, userOf } from '../identity/index.ts';
+import { userOf } from '../identity/index.ts';
+import { scopeOf, type Scope } from '../../platform/office-scope.ts';
 import { bulkPaymentFile } from './bulk-file.ts';
 import { challanPdf } from './challan-pdf.ts';
 import { challanView, issueChallan, type ChallanView } from './challans.ts';
@@ -72,8 +73,9 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
     ifsc: c.ifsc, bankName: c.bankName, beneficiaryName: c.beneficiaryName, amountPaise: c.amountPaise.toString(), validUntil: c.validUntil.toISOString(), status: c.status,
     extensions: c.extensions, createdAt: c.createdAt.toISOString(), paidAt: c.paidAt?.toISOString() ?? null, itemCount: c.itemCount, credits: await creditsOf(c.id),
   });
-  const challanOf = async (orgId: bigint, batchId: bigint) => {
-    const c = await challanView(db, { batchId, orgId });
+  // The payer's challans are reached through their batch, within the caller's offices (decision 0011).
+  const challanOf = async (scope: Scope, batchId: bigint) => {
+    const c = await challanView(db, { batchId, scope });
     if (!c) throw new AppError('NOT_FOUND');
     return c;
   };
@@ -87,21 +89,21 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       const p = req.principal!;
       const id = BigInt(req.params.batchId);
       await issueChallan(db, p, id, ctx.clock(), req.meta);
-      return show(await challanOf(p.orgId!, id));
+      return show(await challanOf(scopeOf(p), id));
     },
   );
 
   app.get(
     '/api/v1/org/payments/batches/:batchId/challan',
     { config: readers, schema: { tags, summary: 'The batch’s challan and the bank credits received for it (UTR, amount, state)', params: Type.Object({ batchId: IdStr }), response: { 200: Challan, ...errors } } },
-    async (req) => show(await challanOf(orgOf(req), BigInt(req.params.batchId))),
+    async (req) => show(await challanOf(scopeOf(req.principal!), BigInt(req.params.batchId))),
   );
 
   app.get(
     '/api/v1/org/payments/batches/:batchId/challan.pdf',
     { config: readers, schema: { tags, summary: 'The challan to print (PDF, English or Hindi)', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
     async (req, reply) => {
-      const c = await challanOf(orgOf(req), BigInt(req.params.batchId));
+      const c = await challanOf(scopeOf(req.principal!), BigInt(req.params.batchId));
       const pdf = await challanPdf(c, req.query.lang ?? 'en', ctx.clock());
       reply.header('content-disposition', `attachment; filename="${c.batchReference}-challan.pdf"`);
       return reply.type(CONTENT_TYPES.pdf).send(pdf);
@@ -112,7 +114,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
     '/api/v1/org/payments/batches/:batchId/challan-bulk.csv',
     { config: readers, schema: { tags, summary: 'The challan as a bank bulk-payment file (NEFT/RTGS upload layout) to give the payer’s bank', params: Type.Object({ batchId: IdStr }) } },
     async (req, reply) => {
-      const c = await challanOf(orgOf(req), BigInt(req.params.batchId));
+      const c = await challanOf(scopeOf(req.principal!), BigInt(req.params.batchId));
       if (c.status !== 'active') throw new AppError('BATCH_NOT_OPEN');
       reply.header('content-disposition', `attachment; filename="${c.batchReference}-neft-rtgs.csv"`);
       return reply.type('text/csv; charset=utf-8').send(bulkPaymentFile(c, ctx.clock()));
@@ -440,7 +442,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
     '/api/v1/org/payments/batches/:batchId/reconciliation',
     { config: readers, schema: { tags, summary: 'Where the batch’s money is: received, seen in the discom’s bank (or the gateway’s settlement), and acknowledged by the billing system', params: Type.Object({ batchId: IdStr }), response: { 200: ThreeWayT, ...errors } } },
     async (req) => {
-      const v = await threeWay(db, BigInt(req.params.batchId), orgOf(req));
+      const v = await threeWay(db, BigInt(req.params.batchId), scopeOf(req.principal!));
       if (!v) throw new AppError('NOT_FOUND');
       return v;
     },

@@ -5,6 +5,7 @@ import type { DB, RowOutcome } from '../../platform/db/schema.ts';
 import { AppError, type Text } from '../../platform/errors.ts';
 import { enqueue, PermanentJobError, type JobRow } from '../../platform/jobs.ts';
 import { csvLine } from '../../platform/csv.ts';
+import { officeInScope, scopeOf } from '../../platform/office-scope.ts';
 import type { RequestMeta, UserPrincipal } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 import { UploadError, openUpload } from './upload-parse.ts';
@@ -27,6 +28,10 @@ import { UploadError, openUpload } from './upload-parse.ts';
  *
  * A bulk operation is one audit entry (file hash, counts, job id); every tag it made carries
  * the job id.
+ *
+ * An upload belongs to its uploader's office (the head office for an uploader of the whole
+ * organisation): its rows are checked against that office's subtree, and only users at or above
+ * it see the upload or act on it (decision 0011).
  */
 
 export const MAX_ROWS = 100_000;
@@ -108,6 +113,7 @@ export async function createJob(
         status: 'uploaded',
         untag_reason: input.reason?.trim() || null,
         default_office_id: input.officeId ?? p.officeId ?? hq?.id ?? null,
+        office_id: p.officeId ?? hq?.id ?? null,
         created_by: p.userId,
       })
       .returning('id')
@@ -224,14 +230,14 @@ async function resolveConnections(trx: Kysely<DB>, jobId: bigint, orgId: bigint)
       FROM (SELECT row_no, row_number() OVER (PARTITION BY connection_id ORDER BY row_no) AS n
               FROM tag_job_rows WHERE job_id = ${jobId} AND connection_id IS NOT NULL AND outcome IS NULL) x
      WHERE r.job_id = ${jobId} AND r.row_no = x.row_no AND x.n > 1`.execute(trx);
-  // The office: a code of this organisation, within the uploader's part of it; else the job's default.
+  // The office: a code of this organisation, within the upload's office; else the job's default.
   await sql`
     UPDATE tag_job_rows r SET outcome = 'error', problem = 'unknown_office', detail = r.office_raw
       FROM tag_jobs j
      WHERE r.job_id = ${jobId} AND j.id = r.job_id AND r.outcome IS NULL AND r.office_raw IS NOT NULL
        AND NOT EXISTS (
          SELECT 1 FROM offices f
-           LEFT JOIN offices scope ON scope.id = (SELECT office_id FROM users WHERE id = j.created_by)
+           LEFT JOIN offices scope ON scope.id = j.office_id
           WHERE f.org_id = ${orgId} AND f.code = upper(trim(r.office_raw))
             AND (scope.id IS NULL OR f.path LIKE scope.path || '%'))`.execute(trx);
 }
@@ -289,10 +295,12 @@ async function checkUntagRows(trx: Kysely<DB>, jobId: bigint, orgId: bigint): Pr
     UPDATE tag_job_rows r SET outcome = 'untag'
       FROM tags t
       JOIN tag_jobs j ON j.id = ${jobId}
-      LEFT JOIN offices scope ON scope.id = (SELECT office_id FROM users WHERE id = j.created_by)
+      LEFT JOIN offices scope ON scope.id = j.office_id
       LEFT JOIN offices f ON f.id = t.office_id
      WHERE r.job_id = ${jobId} AND r.outcome IS NULL AND t.connection_id = r.connection_id AND t.org_id = ${orgId}
-       AND t.status = 'active' AND (scope.id IS NULL OR f.path LIKE scope.path || '%')`.execute(trx);
+       AND t.status = 'active'
+       -- within the upload's office; a tag without an office counts as the head office's
+       AND (scope.id IS NULL OR f.path LIKE scope.path || '%' OR (f.id IS NULL AND scope.parent_id IS NULL))`.execute(trx);
   await sql`UPDATE tag_job_rows SET outcome = 'noop', problem = 'not_tagged' WHERE job_id = ${jobId} AND outcome IS NULL`.execute(trx);
 }
 
@@ -312,7 +320,15 @@ async function countOutcomes(trx: Kysely<DB>, jobId: bigint): Promise<Record<str
 
 export async function requestCommit(db: Kysely<DB>, p: UserPrincipal, jobId: bigint, meta: RequestMeta): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const job = await trx.selectFrom('tag_jobs').selectAll().where('id', '=', jobId).where('org_id', '=', p.orgId!).forUpdate().executeTakeFirst();
+    const scope = scopeOf(p);
+    const job = await trx
+      .selectFrom('tag_jobs')
+      .selectAll()
+      .where('id', '=', jobId)
+      .where('org_id', '=', scope.orgId)
+      .where(officeInScope(scope, sql.ref('office_id')))
+      .forUpdate()
+      .executeTakeFirst();
     if (!job) throw new AppError('NOT_FOUND');
     if (job.status === 'committing' || job.status === 'committed') return; // asked twice: nothing more to do
     if (job.status !== 'validated') {

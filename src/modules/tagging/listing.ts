@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
+import { officeInScope } from '../../platform/office-scope.ts';
 import { money, sheetStream, type Cell } from '../../platform/spreadsheet.ts';
 
 /**
@@ -28,7 +29,8 @@ export function connectionsQuery(db: Kysely<DB>, orgId: bigint, officePath: stri
     ])
     .where('t.org_id', '=', orgId)
     .where('t.status', 'in', f.status === 'all' ? ['active', 'requested'] : [f.status]);
-  if (officePath) q = q.where('f.path', 'like', `${officePath}%`);
+  // A tag without an office counts as the head office's (decision 0011).
+  if (officePath) q = q.where(officeInScope({ orgId, officePath }, sql.ref('t.office_id')));
   if (f.officeId) {
     // The office and everything under it.
     q = q.where(sql<boolean>`f.path LIKE (SELECT o.path || '%' FROM offices o WHERE o.id = ${f.officeId} AND o.org_id = ${orgId})`);

@@ -4,6 +4,7 @@ import type { App, AppContext } from '../../platform/context.ts';
 import { csvLine } from '../../platform/csv.ts';
 import { AppError } from '../../platform/errors.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { officeInScope, scopeOf } from '../../platform/office-scope.ts';
 import { orgOf, userOf } from '../identity/index.ts';
 import { MAX_BYTES, createJob, jobView, problemText, requestCommit } from './bulk.ts';
 import { connectionsQuery, exportConnections, type ConnectionFilter } from './listing.ts';
@@ -264,16 +265,21 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     },
   );
 
+  // An upload belongs to its uploader's office: users at or above it see it; to others it is not there.
+  const jobsOf = (req: Parameters<typeof orgOf>[0]) => {
+    const scope = scopeOf(req.principal!);
+    return db.selectFrom('tag_jobs').selectAll().where('org_id', '=', scope.orgId).where(officeInScope(scope, sql.ref('office_id')));
+  };
   const jobOf = async (req: { params: { jobId: string } } & Parameters<typeof orgOf>[0]) => {
-    const job = await db.selectFrom('tag_jobs').selectAll().where('id', '=', BigInt(req.params.jobId)).where('org_id', '=', orgOf(req)).executeTakeFirst();
+    const job = await jobsOf(req).where('id', '=', BigInt(req.params.jobId)).executeTakeFirst();
     if (!job) throw new AppError('NOT_FOUND');
     return job;
   };
 
   app.get(
     '/api/v1/org/tag-jobs',
-    { config: { access: { roles: 'org' } }, schema: { tags, summary: 'Recent uploads of the organisation', response: { 200: Type.Object({ jobs: Type.Array(Job) }), ...errors } } },
-    async (req) => ({ jobs: (await db.selectFrom('tag_jobs').selectAll().where('org_id', '=', orgOf(req)).orderBy('id', 'desc').limit(50).execute()).map(jobView) }),
+    { config: { access: { roles: 'org' } }, schema: { tags, summary: 'Recent uploads of the organisation, within the caller’s offices', response: { 200: Type.Object({ jobs: Type.Array(Job) }), ...errors } } },
+    async (req) => ({ jobs: (await jobsOf(req).orderBy('id', 'desc').limit(50).execute()).map(jobView) }),
   );
 
   app.get(

@@ -4,6 +4,7 @@ import type { DB, TagMethod } from '../../platform/db/schema.ts';
 import { anyId } from '../../platform/db/id-list.ts';
 import { AppError } from '../../platform/errors.ts';
 import { maskMobile } from '../../platform/identifiers.ts';
+import { officeInScope, scopeOf } from '../../platform/office-scope.ts';
 import { parseRupees } from '../../platform/money.ts';
 import type { Principal, RequestMeta, UserPrincipal } from '../../platform/principal.ts';
 import { numericCode, sha256Hex } from '../../platform/tokens.ts';
@@ -116,10 +117,18 @@ export class TaggingService {
     const c = await this.db.selectFrom('connections').select(['id', 'registered_mobile', 'consumer_no']).where('id', '=', connectionId).executeTakeFirst();
     if (!c) throw new AppError('NOT_FOUND');
     // A code for a connection someone else holds could only pester its consumer.
-    const holder = await this.db.selectFrom('tags').select('org_id').where('connection_id', '=', c.id).where('status', '=', 'active').executeTakeFirst();
+    const holder = await this.db
+      .selectFrom('tags')
+      .select(['org_id', sql<boolean>`${officeInScope(scopeOf(p), sql.ref('office_id'))}`.as('in_scope')])
+      .where('connection_id', '=', c.id)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
     if (holder && holder.org_id !== p.orgId) {
       throw new AppError('FORBIDDEN', [], { en: 'This connection is tagged to another organisation. You can ask the discom for a transfer.', hi: 'यह कनेक्शन किसी अन्य संस्था से टैग है। आप डिस्कॉम से स्थानांतरण का अनुरोध कर सकते हैं।' });
     }
+    // Already the organisation's: nothing to prove. Another office's, out of the user's scope: not there.
+    if (holder && !holder.in_scope) throw new AppError('NOT_FOUND');
+    if (holder) throw new AppError('CONFLICT', [], { en: 'This connection is already tagged to your organisation.', hi: 'यह कनेक्शन पहले से आपकी संस्था से टैग है।' });
     if (!c.registered_mobile) throw new AppError('CONFLICT', [], { en: 'This connection has no registered mobile number; use the bill instead.', hi: 'इस कनेक्शन का कोई पंजीकृत मोबाइल नंबर नहीं है; बिल का उपयोग करें।' });
     const code = numericCode(6);
     await this.db.transaction().execute(async (trx) => {
@@ -235,22 +244,27 @@ export class TaggingService {
   async untag(p: UserPrincipal, tagId: bigint, reason: string, meta: RequestMeta): Promise<void> {
     if (!reason.trim()) throw new AppError('VALIDATION_FAILED', [{ path: 'body.reason', problem: 'required', message: { en: 'give the reason for untagging', hi: 'टैग हटाने का कारण दें' } }]);
     await this.db.transaction().execute(async (trx) => {
-      let q = trx
+      const scope = scopeOf(p);
+      const t = await trx
         .selectFrom('tags as t')
-        .leftJoin('offices as f', 'f.id', 't.office_id')
         .select(['t.id', 't.connection_id', 't.status'])
         .where('t.id', '=', tagId)
-        .where('t.org_id', '=', p.orgId!);
-      if (p.officePath) q = q.where('f.path', 'like', `${p.officePath}%`);
-      const t = await q.forUpdate('t').executeTakeFirst();
+        .where('t.org_id', '=', scope.orgId)
+        .where(officeInScope(scope, sql.ref('t.office_id')))
+        .forUpdate('t')
+        .executeTakeFirst();
       if (!t) throw new AppError('NOT_FOUND');
       if (t.status !== 'active' && t.status !== 'requested') {
         throw new AppError('CONFLICT', [], { en: `This tag is already ${t.status}.`, hi: `यह टैग पहले से ${t.status} है।` });
       }
       // A batch being made holds its tags FOR SHARE, so this lock waits for it and then sees it.
-      const held = t.status === 'active' ? await openBatchOf(trx, t.connection_id) : null;
+      const held = t.status === 'active' ? await openBatchOf(trx, t.connection_id, scope) : null;
       if (held) {
-        throw new AppError('CONNECTION_IN_OPEN_PAYMENT', [{ path: 'params.tagId', problem: 'in_open_batch', message: { en: `the connection is in open payment ${held}`, hi: `कनेक्शन खुले भुगतान ${held} में है` } }]);
+        // A batch of an office above the user's is named only to those who see it.
+        const message = held.reference
+          ? { en: `the connection is in open payment ${held.reference}`, hi: `कनेक्शन खुले भुगतान ${held.reference} में है` }
+          : { en: 'the connection is in an open payment made at an office above yours', hi: 'कनेक्शन आपके ऊपर के कार्यालय द्वारा बनाए गए एक खुले भुगतान में है' };
+        throw new AppError('CONNECTION_IN_OPEN_PAYMENT', [{ path: 'params.tagId', problem: 'in_open_batch', message }]);
       }
       await trx
         .updateTable('tags')

@@ -356,6 +356,8 @@ export interface TagJobsTable {
   counts: ColumnType<Record<string, number>, string | undefined, string>;
   untag_reason: string | null;
   default_office_id: NullableBig;
+  /** The uploader's office (the head office for an uploader of the whole organisation): users at or above it see the upload. */
+  office_id: NullableBig;
   error: string | null;
   created_by: Big;
   created_at: Generated<Date>;
@@ -451,6 +453,8 @@ export interface DuesSelectionsTable {
   org_id: Big;
   created_by: Big;
   filters: ColumnType<unknown, string, string>;
+  /** The creator's office (the head office for a creator of the whole organisation): users at or above it may use the selection. */
+  office_id: NullableBig;
   count: number;
   outstanding_paise: Paise;
   created_at: Generated<Date>;
@@ -522,6 +526,7 @@ export interface PaymentBatchesTable {
   reference: string;
   status: BatchStatus;
   mode: Generated<'online' | 'rtgs_neft'>;
+  /** The nearest common office of the batch's connections (NULL: the head office): users at or above it see the batch. */
   office_id: NullableId;
   created_by: NullableId;
   created_by_key: NullableId;

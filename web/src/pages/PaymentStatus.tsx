@@ -242,6 +242,11 @@ export function PaymentStatus() {
         <dd>
           {actorName(b.createdBy)}, {formatDateTime(b.createdAt, lang)}
         </dd>
+        <dt>{t('payment.office')}</dt>
+        <dd>
+          {b.office ? `${b.office.name} (${b.office.code})` : t('payment.none')}
+          <span className="block muted small">{t('payment.officeHint')}</span>
+        </dd>
         {b.decidedBy && (
           <>
             <dt>{b.status === 'rejected' ? t('payment.rejectedBy') : t('payment.approvedBy')}</dt>
