@@ -100,7 +100,8 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
       await c.exec('ROLLBACK');
       return { ms, n: r.rowCount };
     });
-    const officer = await new Client(app, '10.9.9.9').login('co.nbpdcl', DEMO_PASSWORD, DEMO_LOGINS.find((u) => u.loginId === 'co.nbpdcl')!.totpSecret);
+    // The holding company's admin decides requests on both discoms' connections, as the baseline does.
+    const officer = await new Client(app, '10.9.9.9').login('admin.discom', DEMO_PASSWORD, DEMO_LOGINS.find((u) => u.loginId === 'admin.discom')!.totpSecret);
     const a0 = Date.now();
     const decided = await officer.post(`/api/v1/discom/tag-requests/${edu.id}/decide`, { kind: 'tag', decision: 'approve' });
     const approveMs = Date.now() - a0;

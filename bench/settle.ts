@@ -170,7 +170,7 @@ async function principalOf(d: Database, departmentCode: string): Promise<UserPri
     .where('u.office_id', 'is', null)
     .orderBy('u.id')
     .executeTakeFirstOrThrow();
-  return { kind: 'user', userId: u.id, loginId: u.login_id, name: u.name, role: 'org_admin', orgId: u.org_id, officeId: null, officePath: null, sessionId: 'bench', stage: 'full', csrfToken: 'bench' };
+  return { kind: 'user', userId: u.id, loginId: u.login_id, name: u.name, role: 'org_admin', orgId: u.org_id, officeId: null, officePath: null, discomId: null, holding: false, sessionId: 'bench', stage: 'full', csrfToken: 'bench' };
 }
 
 /** Connections of the organisation with something due, not in an open batch. */

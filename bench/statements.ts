@@ -467,8 +467,16 @@ const STEPS: [RegExp, string][] = [
 ];
 
 async function accountsUser(d: Database): Promise<UserPrincipal> {
-  const u = await d.db.selectFrom('users').select(['id', 'login_id', 'name']).where('role', '=', 'accounts').orderBy('id').executeTakeFirstOrThrow();
-  return { kind: 'user', userId: u.id, loginId: u.login_id, name: u.name, role: 'accounts', orgId: null, officeId: null, officePath: null, sessionId: 'bench', stage: 'full', csrfToken: 'bench' };
+  // The statements are of NBPDCL's collection account: its accounts team imports them.
+  const u = await d.db
+    .selectFrom('users as u')
+    .innerJoin('discoms as dc', 'dc.id', 'u.discom_id')
+    .select(['u.id', 'u.login_id', 'u.name', 'u.discom_id', 'u.holding'])
+    .where('u.role', '=', 'accounts')
+    .where('dc.code', '=', 'NBPDCL')
+    .orderBy('u.id')
+    .executeTakeFirstOrThrow();
+  return { kind: 'user', userId: u.id, loginId: u.login_id, name: u.name, role: 'accounts', orgId: null, officeId: null, officePath: null, discomId: u.discom_id, holding: u.holding, sessionId: 'bench', stage: 'full', csrfToken: 'bench' };
 }
 
 // ---- the baseline: hand-written SQL ---------------------------------------------------------------

@@ -125,7 +125,7 @@ describe('start-up refusals', { timeout: 180_000 }, () => {
     const env = await database('totp');
     setTotpKey(TOTP_KEY);
     await env.write(async (db) => {
-      await sql`INSERT INTO users (login_id, name, role, status, password_hash, totp_secret) VALUES ('admin.x', 'X', 'discom_admin', 'active', 'x', ${sealSecret('JBSWY3DPEHPK3PXP')})`.execute(db);
+      await sql`INSERT INTO users (login_id, name, role, holding, status, password_hash, totp_secret) VALUES ('admin.x', 'X', 'discom_admin', true, 'active', 'x', ${sealSecret('JBSWY3DPEHPK3PXP')})`.execute(db);
     });
     setTotpKey(process.env.TOTP_ENCRYPTION_KEY ?? null);
     const r = await serve({ ...env.vars, TOTP_ENCRYPTION_KEY: `${TOTP_KEY}-other` });

@@ -16,6 +16,8 @@ import { axeViolations, launchChromium, startPortal } from './browser.ts';
 // SCREENSHOTS=dir keeps a PNG of every page visited, to look at.
 const shots = process.env.SCREENSHOTS;
 const SLOW = 180_000;
+/** The holding company's admin (BSPHCL): both discoms' collections, and the gateway's settlements (one payout pays both). */
+const HOLDING = 'admin.discom';
 
 const paiseOf = (s: string) => BigInt(s.replace(/[₹,\s]/g, '').replace('.', ''));
 const inr = (p: bigint) => `₹${new Intl.NumberFormat('en-IN').format(p / 100n)}.${(p % 100n).toString().padStart(2, '0')}`;
@@ -167,26 +169,26 @@ describe('collections dashboard, daily report, gateway settlements and where the
     await expect.poll(async () => (await portal.database.db.selectFrom('recon_exceptions').select('id').where('status', '=', 'open').execute()).length, { timeout: 20_000 }).toBe(1);
   }, SLOW);
 
-  it('the accounts team reads the collections dashboard, chooses a period and exports a section', async () => {
-    await loginWithTotp('accounts.sbpdcl');
+  it('the holding company reads the collections dashboard of both discoms, chooses a period and exports a section', async () => {
+    await loginWithTotp(HOLDING);
     await page.goto(`${portal.url}/discom/postings`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Collections' }).click();
     await page.waitForURL(/\/discom\/collections$/);
     await page.getByRole('heading', { name: 'Collections', level: 1 }).waitFor();
     const today = istDay();
-    await page.getByText(`Payments received from ${enDate(istDay(-29))} to ${enDate(today)}.`).waitFor();
+    await page.getByText(`Payments received from ${enDate(istDay(-29))} to ${enDate(today)}. · Both discoms`).waitFor();
     // The payment, in the totals and by way of payment.
     const total = page.getByTestId('collected-total');
     expect((await total.textContent())!.replace(/\s+/g, ' ')).toBe(`Collected${inr(onlinePaise)}1 payment`);
     expect(await page.getByTestId('collected-online').textContent()).toBe(`Online (gateway)${inr(onlinePaise)}1 payment`);
     expect(await page.getByTestId('collected-rtgs_neft').textContent()).toBe('RTGS/NEFT (challan)₹0.000 payments');
-    // What waits now: the short credit, no posting (all acknowledged), and tag requests are the collection officers' to review.
+    // What waits now: the short credit, no posting (all acknowledged), and tag requests, which an admin may review.
     const exceptions = page.getByTestId('open-exceptions');
     expect(await exceptions.textContent()).toContain(`${inr(shortPaise)}1 credit held in the exception queue`);
     expect(await exceptions.getByRole('link', { name: 'Open the exception queue' }).getAttribute('href')).toBe('/discom/recon');
     expect(await page.getByTestId('postings-waiting').textContent()).toContain('Waiting: 0 · Retrying: 0 · Refused: 0');
     expect(await page.getByTestId('postings-waiting').getByRole('link', { name: 'Open postings' }).getAttribute('href')).toBe('/discom/postings');
-    await page.getByTestId('tag-requests').getByText('Reviewed by the collection officers.').waitFor();
+    expect(await page.getByTestId('tag-requests').getByRole('link', { name: 'Review tag requests' }).getAttribute('href')).toBe('/discom/tag-requests');
 
     // The chart's figures as a table: today has the payment.
     const chart = page.locator('figure.chart');
@@ -244,7 +246,7 @@ describe('collections dashboard, daily report, gateway settlements and where the
   }, SLOW);
 
   it('the daily reconciliation report shows the day, downloads as PDF in both languages and XLSX, and takes another day', async () => {
-    await loginWithTotp('accounts.sbpdcl');
+    await loginWithTotp(HOLDING);
     await page.goto(`${portal.url}/discom/recon`);
     await page.getByRole('navigation', { name: 'On this page' }).getByRole('link', { name: 'Daily report' }).click();
     const section = page.getByRole('region', { name: 'Daily reconciliation report' });
@@ -293,7 +295,7 @@ describe('collections dashboard, daily report, gateway settlements and where the
   }, SLOW);
 
   it('settles in the sandbox, imports the settlement report on the page, and matches the payout to the bank statement', async () => {
-    await loginWithTotp('accounts.sbpdcl');
+    await loginWithTotp(HOLDING);
     await page.goto(`${portal.url}/discom/recon`);
     const section = page.getByRole('region', { name: 'Gateway settlements' });
     await section.getByText('No settlement report has been imported yet.').waitFor();
@@ -366,7 +368,7 @@ describe('collections dashboard, daily report, gateway settlements and where the
   }, SLOW);
 
   it('the discom opens where the money of a batch is from the exception queue, and the payer sees every step done', async () => {
-    await loginWithTotp('accounts.sbpdcl');
+    await loginWithTotp(HOLDING);
     await page.goto(`${portal.url}/discom/recon`);
     const row = page.getByRole('region', { name: 'Exceptions', exact: true }).getByRole('row', { name: new RegExp(challanRef) });
     await row.getByRole('link', { name: challanRef }).click();

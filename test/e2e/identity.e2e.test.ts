@@ -72,6 +72,8 @@ describe('registration, login and administration in Chromium', () => {
     await page.getByLabel('Login ID').fill('kosi.admin');
     await page.getByLabel('Full name').fill('Nazia Ansari');
     await page.getByLabel('Password').fill('Kosi river runs long 42');
+    // Its home discom, whose officers decide the registration.
+    await page.getByLabel('Home discom').selectOption('NBPDCL');
     await page.getByRole('button', { name: 'Register' }).click();
     await page.getByRole('heading', { name: 'Registration received' }).waitFor();
 
@@ -159,6 +161,32 @@ describe('registration, login and administration in Chromium', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+
+  it('lets the holding company’s admin choose the discom of a new staff member, and a discom’s admin see only its own staff', async () => {
+    await login('admin.discom');
+    await page.goto(`${portal.url}/discom/users`);
+    await page.getByRole('heading', { name: 'Invite a user' }).waitFor();
+    const form = page.locator('form.grid-form');
+    await form.getByLabel('Login ID').fill('co.bhagalpur');
+    await form.getByLabel('Name', { exact: true }).fill('Ritu Raj');
+    await form.getByLabel('Mobile number').fill('9431099001');
+    await form.getByLabel('Role').selectOption('collection_officer');
+    await form.getByLabel('Discom', { exact: true }).selectOption('SBPDCL');
+    await form.getByRole('button', { name: 'Send invitation' }).click();
+    await page.getByText('Invitation sent.').waitFor();
+    const row = page.getByRole('row', { name: /co\.bhagalpur/ });
+    expect(await row.textContent()).toContain('SBPDCL');
+    expect(await page.getByRole('row', { name: /admin\.discom/ }).textContent()).toContain('BSPHCL (both)');
+    await page.getByRole('button', { name: 'Log out' }).click();
+
+    await login('admin.sbpdcl');
+    await page.goto(`${portal.url}/discom/users`);
+    await page.getByRole('row', { name: /co\.bhagalpur/ }).waitFor();
+    expect(await page.getByRole('row', { name: /co\.nbpdcl/ }).count()).toBe(0);
+    // No choice of discom: the people a discom's admin invites join its discom.
+    await page.getByText('The people you invite join SBPDCL.').waitFor();
+    expect(await page.locator('form.grid-form').getByLabel('Discom', { exact: true }).count()).toBe(0);
   });
 
   it('keeps discom staff to a second factor and shows organisation admins only their pages', async () => {

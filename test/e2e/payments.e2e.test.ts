@@ -279,8 +279,10 @@ describe('consolidated payments in Chromium', () => {
     const api = await new Client(portal.app, '10.8.0.1').login('edu.admin', DEMO_PASSWORD);
     const { rows } = await sql<{ connection_id: bigint }>`
       SELECT d.connection_id FROM connection_dues d JOIN organisations o ON o.id = d.org_id AND o.department_code = 'BR-EDU'
+        JOIN connections c ON c.id = d.connection_id JOIN discoms dc ON dc.id = c.discom_id AND dc.code = 'NBPDCL'
        WHERE d.balance_paise > 0 AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
        ORDER BY d.connection_id LIMIT 2`.execute(portal.database.db);
+    // NBPDCL's connections: NBPDCL's collection officer sees and retries their postings.
     const made = await api.req('POST', '/api/v1/org/payments/batches', { items: rows.map((r) => ({ connectionId: r.connection_id.toString() })) }, { 'idempotency-key': 'e2e-postings-down-1' });
     expect(made.statusCode, made.body).toBe(201);
     const co = (await api.post(`/api/v1/org/payments/batches/${made.json<{ id: string }>().id}/checkout`)).json<{ action: string; fields: Record<string, string> }>();

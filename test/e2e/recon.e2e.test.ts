@@ -19,6 +19,8 @@ const paiseOf = (s: string) => BigInt(s.replace(/[₹,\s]/g, '').replace('.', ''
 const rupees = (p: bigint) => `${p / 100n}.${(p % 100n).toString().padStart(2, '0')}`;
 const inr = (p: bigint) => `₹${new Intl.NumberFormat('en-IN').format(p / 100n)}.${(p % 100n).toString().padStart(2, '0')}`;
 const DEMO_ACCOUNT: Record<string, string> = { NBPD: '50200011112221', SBPD: '50200011113331' };
+/** The accounts team of the discom whose collection account a virtual account (by its prefix) belongs to, and the other discom's. */
+const ACCOUNTS: Record<string, { own: string; other: string }> = { NBPD: { own: 'accounts.nbpdcl', other: 'accounts.sbpdcl' }, SBPD: { own: 'accounts.sbpdcl', other: 'accounts.nbpdcl' } };
 
 describe('RTGS/NEFT challans and reconciliation in Chromium', () => {
   let portal: Awaited<ReturnType<typeof startPortal>>;
@@ -193,8 +195,18 @@ describe('RTGS/NEFT challans and reconciliation in Chromium', () => {
     await shot('challan-held-en');
   }, SLOW);
 
-  it('the discom accounts team sees the short credit and accepts it as a part payment', async () => {
-    await loginWithTotp('accounts.sbpdcl');
+  it('the discom accounts team sees the short credit and accepts it as a part payment; the other discom’s does not see it', async () => {
+    // The other discom's accounts team: its queue does not hold this credit.
+    await loginWithTotp(ACCOUNTS[va.slice(0, 4)]!.other);
+    await page.goto(`${portal.url}/discom/recon`);
+    await page.getByRole('heading', { name: 'Reconciliation', level: 1 }).waitFor();
+    await page.getByTestId('recon-scope').getByText(/^You see (NBPDCL|SBPDCL)’s money only/).waitFor();
+    await page.getByText('No open exceptions: every credit so far has been applied.').waitFor();
+    expect(await page.getByRole('region', { name: 'Exceptions' }).getByText(utr).count()).toBe(0);
+    await page.getByText('One online checkout pays both discoms’ bills', { exact: false }).waitFor();
+    await context.clearCookies();
+
+    await loginWithTotp(ACCOUNTS[va.slice(0, 4)]!.own);
     await page.goto(`${portal.url}/discom/postings`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reconciliation' }).click();
     await page.waitForURL(/\/discom\/recon$/);
@@ -283,7 +295,7 @@ describe('RTGS/NEFT challans and reconciliation in Chromium', () => {
     await download.saveAs(file);
     expect(fs.readFileSync(file, 'latin1')).toContain(utr);
 
-    await loginWithTotp('accounts.sbpdcl');
+    await loginWithTotp(ACCOUNTS[va.slice(0, 4)]!.own);
     await page.goto(`${portal.url}/discom/recon`);
     await page.getByRole('heading', { name: 'Bank statements' }).waitFor();
     await page.getByText('No statement has been imported yet.').waitFor();
@@ -352,7 +364,7 @@ describe('RTGS/NEFT challans and reconciliation in Chromium', () => {
       SELECT DISTINCT ON (dc.code) d.connection_id
         FROM connection_dues d JOIN organisations o ON o.id = d.org_id AND o.department_code = 'BR-EDU'
         JOIN connections c ON c.id = d.connection_id JOIN discoms dc ON dc.id = c.discom_id
-       WHERE d.balance_paise > 0 AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
+       WHERE d.balance_paise > 100000 AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
        ORDER BY dc.code, d.connection_id`.execute(portal.database.db);
     expect(rows).toHaveLength(2);
     const made = await api.req('POST', '/api/v1/org/payments/batches', { items: rows.map((r) => ({ connectionId: r.connection_id.toString() })) }, { 'idempotency-key': 'e2e-recon-mixed-1' });

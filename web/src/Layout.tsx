@@ -149,6 +149,7 @@ export function Layout() {
             <>
               <NavLink to="/account" className="who">
                 {user.name}
+                {user.org === null && <span className="who-scope"> · {user.holding ? 'BSPHCL' : (user.discom?.code ?? '')}</span>}
               </NavLink>
               <button type="button" className="header-button" onClick={() => void logout()}>
                 {t('nav.logout')}

@@ -124,6 +124,10 @@ export interface SessionInfo {
     totpRequired: boolean;
     org: { id: string; name: string; type: string } | null;
     office: { id: string; code: string; name: string } | null;
+    /** Discom staff: their discom; null for the holding company's staff (see `holding`) and organisation users. */
+    discom: { code: string; name: string; nameHi: string } | null;
+    /** Discom staff of the holding company (BSPHCL): they act for both discoms. */
+    holding: boolean;
   };
 }
 
@@ -140,6 +144,8 @@ export interface Organisation {
   email: string | null;
   mobile: string | null;
   status: 'pending' | 'approved' | 'rejected';
+  /** The home discom, whose staff decide the registration. */
+  discomCode: string | null;
   decisionReason: string | null;
   decidedAt: string | null;
   createdAt: string;
@@ -155,6 +161,9 @@ export interface User {
   role: Role;
   status: 'invited' | 'active' | 'disabled';
   office: { id: string; code: string; name: string } | null;
+  /** Discom staff: their discom, or null with `holding` for the holding company's. */
+  discom: string | null;
+  holding: boolean;
   totpEnabled: boolean;
   lastLoginAt: string | null;
   createdAt: string;
@@ -532,6 +541,8 @@ export type CollectionMode = 'online' | 'rtgs_neft';
 export interface Collections {
   from: string;
   to: string;
+  /** The discom shown; null: both (the holding company's view). */
+  discom: string | null;
   totals: { count: number; amountPaise: string };
   byDay: { day: string; online: string; rtgsNeft: string }[];
   byMode: { mode: CollectionMode; count: number; amountPaise: string }[];
@@ -548,9 +559,12 @@ type Counted = { count: number; amountPaise: string };
 /** GET /api/v1/discom/recon/daily: one IST day's reconciliation. */
 export interface DailyReport {
   day: string;
+  /** The discom shown; null: both (the holding company's view). */
+  discom: string | null;
   received: (Counted & { mode: string })[];
   credits: (Counted & { status: string })[];
-  settlements: { count: number; amountPaise: string; feesPaise: string; inStatement: number };
+  /** Gateway settlements pay both discoms at once: the holding company's view only (null otherwise). */
+  settlements: { count: number; amountPaise: string; feesPaise: string; inStatement: number } | null;
   statementLines: (Counted & { status: string })[];
   exceptionsOpened: (Counted & { reason: string })[];
   exceptionsResolved: (Counted & { resolution: string })[];

@@ -69,16 +69,23 @@ type SelectProps = {
   label: string;
   name: string;
   errors?: Record<string, string[]>;
+  hint?: string;
   children: ReactNode;
 } & SelectHTMLAttributes<HTMLSelectElement>;
 
-export function SelectField({ label, name, errors, children, ...select }: SelectProps) {
+export function SelectField({ label, name, errors, hint, children, ...select }: SelectProps) {
   const id = useId();
   const errs = errors?.[name] ?? [];
+  const describedBy = [hint ? `${id}-hint` : null, errs.length ? `${id}-err` : null].filter(Boolean).join(' ') || undefined;
   return (
     <div className={`field${errs.length ? ' has-error' : ''}`}>
       <label htmlFor={id}>{label}</label>
-      <select id={id} name={name} aria-invalid={errs.length ? true : undefined} aria-describedby={errs.length ? `${id}-err` : undefined} {...select}>
+      {hint && (
+        <p id={`${id}-hint`} className="hint">
+          {hint}
+        </p>
+      )}
+      <select id={id} name={name} aria-invalid={errs.length ? true : undefined} aria-describedby={describedBy} {...select}>
         {children}
       </select>
       {errs.length > 0 && (

@@ -36,4 +36,6 @@ export function useSession(): SessionState {
 
 export const ORG_ADMIN = ['org_admin'] as const;
 export const isDiscom = (s: SessionInfo | null) => !!s?.user && s.user.org === null;
+/** Discom staff of the holding company (BSPHCL), who act for both discoms. */
+export const isHolding = (s: SessionInfo | null) => !!s?.user && s.user.org === null && s.user.holding;
 export const hasRole = (s: SessionInfo | null, ...roles: string[]) => !!s?.user && s.stage === 'full' && roles.includes(s.user.role);

@@ -18,6 +18,11 @@ export interface AuditEntry {
   /** Overrides the label derived from the actor (e.g. the login id tried on a failed login). */
   actorLabel?: string;
   orgId: bigint | null;
+  /**
+   * The discom the entry concerns. Omitted: the acting staff member's discom (none for holding
+   * staff, organisations and the system). null: no single discom.
+   */
+  discomId?: bigint | null;
   target?: { type: string; id: string | bigint };
   details?: Record<string, unknown>;
   meta: RequestMeta | null;
@@ -81,12 +86,15 @@ export interface AuditRowContent {
   request_id: string | null;
   details: Record<string, unknown>;
   prev_hash: string;
+  /** Added by migration 0012: hashed only when set, so entries written before it verify as they did. */
+  discom_id?: bigint | null;
 }
 
 export function auditHash(r: AuditRowContent, key: Buffer | null = auditKey): string {
   const content = canonicalJson([
     r.chain, r.seq, r.at.toISOString(), r.action, r.outcome, r.actor_user_id, r.actor_api_key_id, r.actor_label,
     r.org_id, r.target_type, r.target_id, r.ip, r.user_agent, r.request_id, r.details, r.prev_hash,
+    ...(r.discom_id !== null && r.discom_id !== undefined ? [r.discom_id] : []),
   ]);
   return (key ? createHmac('sha256', key) : createHash('sha256')).update(content).digest('hex');
 }
@@ -120,6 +128,7 @@ export async function recordAudit(trx: Kysely<DB>, e: AuditEntry): Promise<void>
     request_id: e.meta?.requestId ?? null,
     details: JSON.parse(canonicalJson(e.details ?? {})) as Record<string, unknown>,
     prev_hash: head.last_hash,
+    discom_id: e.discomId !== undefined ? e.discomId : e.actor?.kind === 'user' && !e.actor.holding ? e.actor.discomId : null,
   };
   const hash = auditHash(row);
   await trx

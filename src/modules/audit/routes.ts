@@ -1,8 +1,17 @@
+import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { discomScope } from '../../platform/principal.ts';
+import { orgsSeenBy } from '../discoms/scope.ts';
 
-/** Search of the audit log, for the discom's auditors and admins. Newest first, by keyset. */
+/**
+ * Search of the audit log, for the discom's auditors and admins. Newest first, by keyset. A
+ * discom's staff see the entries about their discom: those naming it (written by its staff, or
+ * about its credits, statements, exceptions and staff), those written by its staff, and those of
+ * the organisations they see (home discom theirs, or a tag on one of their connections). The
+ * holding company's staff see every entry.
+ */
 
 const Entry = Type.Object({
   id: Type.String(),
@@ -46,10 +55,20 @@ export async function auditRoutes(app: App, { ctx }: { ctx: AppContext }): Promi
     async (req) => {
       const f = req.query;
       const limit = f.limit ?? 50;
+      const discom = discomScope(req.principal);
       let q = db
         .selectFrom('audit_log as a')
         .leftJoin('organisations as o', 'o.id', 'a.org_id')
         .select(['a.id', 'a.at', 'a.action', 'a.outcome', 'a.actor_label', 'a.org_id', 'o.name as org_name', 'a.target_type', 'a.target_id', 'a.ip', 'a.user_agent', 'a.request_id', 'a.details', 'a.chain', 'a.seq']);
+      if (discom !== null) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('a.discom_id', '=', discom),
+            eb('a.actor_user_id', 'in', eb.selectFrom('users as su').select('su.id').where('su.discom_id', '=', discom)),
+            eb('a.org_id', 'in', sql<bigint>`${orgsSeenBy(discom)}`),
+          ]),
+        );
+      }
       if (f.orgId) q = q.where('a.org_id', '=', BigInt(f.orgId));
       if (f.actor) q = q.where('a.actor_label', 'like', `%${f.actor.replace(/[%_\\]/g, '\\$&')}%`);
       if (f.action) {

@@ -4,7 +4,8 @@ import { hashPassword, sealSecret } from '../identity/index.ts';
 import { ORGANISATIONS } from './organisations.ts';
 
 /**
- * Demo logins: discom staff of every role, users of every organisation role in the Education
+ * Demo logins: discom staff of every role, of each discom and of the holding company (BSPHCL,
+ * who see both), users of every organisation role in the Education
  * Department (with district offices, and an administrator scoped to one district), an admin for
  * every other organisation, and one registration waiting for approval. All share one password;
  * users whose role needs a second factor have a fixed authenticator secret (README lists them,
@@ -18,6 +19,8 @@ export interface DemoLogin {
   name: string;
   role: Role;
   org: string | null;
+  /** Discom staff: their discom, or the holding company (both discoms). */
+  discom?: 'NBPDCL' | 'SBPDCL' | 'holding';
   office?: string;
   totpSecret?: string;
   mobile: string;
@@ -25,10 +28,14 @@ export interface DemoLogin {
 }
 
 export const DEMO_LOGINS: readonly DemoLogin[] = [
-  { loginId: 'admin.discom', name: 'Sunil Kumar (Discom admin)', role: 'discom_admin', org: null, totpSecret: 'KRUGKIDROVUWG2ZAMJZG653OEBTG66BA', mobile: '9430000001', email: 'admin@discom.example.in' },
-  { loginId: 'co.nbpdcl', name: 'Meena Kumari (Collection officer)', role: 'collection_officer', org: null, totpSecret: 'JVSWK3TBEBFXK3LBOJUSA23JEBRW63DM', mobile: '9430000002', email: 'co@nbpdcl.example.in' },
-  { loginId: 'accounts.sbpdcl', name: 'Rakesh Sinha (Accounts)', role: 'accounts', org: null, totpSecret: 'IFRWG33VNZ2HGIDTMJYGIY3MEBQWGY3P', mobile: '9430000003', email: 'accounts@sbpdcl.example.in' },
-  { loginId: 'auditor.discom', name: 'Anita Jha (Auditor)', role: 'auditor', org: null, totpSecret: 'IF2WI2LUN5ZCA2DBOMQGC3DMEBUGS5DT', mobile: '9430000004', email: 'audit@discom.example.in' },
+  { loginId: 'admin.discom', name: 'Sunil Kumar (BSPHCL admin)', role: 'discom_admin', org: null, discom: 'holding', totpSecret: 'KRUGKIDROVUWG2ZAMJZG653OEBTG66BA', mobile: '9430000001', email: 'admin@bsphcl.example.in' },
+  { loginId: 'co.nbpdcl', name: 'Meena Kumari (Collection officer, NBPDCL)', role: 'collection_officer', org: null, discom: 'NBPDCL', totpSecret: 'JVSWK3TBEBFXK3LBOJUSA23JEBRW63DM', mobile: '9430000002', email: 'co@nbpdcl.example.in' },
+  { loginId: 'accounts.sbpdcl', name: 'Rakesh Sinha (Accounts, SBPDCL)', role: 'accounts', org: null, discom: 'SBPDCL', totpSecret: 'IFRWG33VNZ2HGIDTMJYGIY3MEBQWGY3P', mobile: '9430000003', email: 'accounts@sbpdcl.example.in' },
+  { loginId: 'auditor.discom', name: 'Anita Jha (Auditor, BSPHCL)', role: 'auditor', org: null, discom: 'holding', totpSecret: 'IF2WI2LUN5ZCA2DBOMQGC3DMEBUGS5DT', mobile: '9430000004', email: 'audit@bsphcl.example.in' },
+  { loginId: 'co.sbpdcl', name: 'Arvind Paswan (Collection officer, SBPDCL)', role: 'collection_officer', org: null, discom: 'SBPDCL', totpSecret: 'OHOXK4CO73BOCBKTCRXLUFIPGW3YQW7W', mobile: '9430000005', email: 'co@sbpdcl.example.in' },
+  { loginId: 'accounts.nbpdcl', name: 'Priya Choudhary (Accounts, NBPDCL)', role: 'accounts', org: null, discom: 'NBPDCL', totpSecret: 'Q65AUCO2N7KERX6BDPTXGW4WXJ6HXVV7', mobile: '9430000006', email: 'accounts@nbpdcl.example.in' },
+  { loginId: 'admin.nbpdcl', name: 'Manoj Thakur (NBPDCL admin)', role: 'discom_admin', org: null, discom: 'NBPDCL', totpSecret: '3YA3FQ4ILDSTLJ5LUQ7TFVTKKRUANAVY', mobile: '9430000007', email: 'admin@nbpdcl.example.in' },
+  { loginId: 'admin.sbpdcl', name: 'Shalini Verma (SBPDCL admin)', role: 'discom_admin', org: null, discom: 'SBPDCL', totpSecret: 'ZU3HKMADVFKDEIKI22DVKCJWRQF26KNZ', mobile: '9430000008', email: 'admin@sbpdcl.example.in' },
   { loginId: 'edu.admin', name: 'Rajesh Prasad (Education HQ admin)', role: 'org_admin', org: 'edu', mobile: '9431100001', email: 'it.cell@edu.bihar.example.in' },
   { loginId: 'edu.patna.admin', name: 'Pooja Singh (Patna district admin)', role: 'org_admin', org: 'edu', office: 'PATNA', mobile: '9431100002', email: 'deo.patna@edu.bihar.example.in' },
   { loginId: 'edu.maker', name: 'Vinod Yadav (DDO assistant, Patna)', role: 'maker', org: 'edu', office: 'PATNA-DEO', mobile: '9431100003', email: 'ddo.asst.patna@edu.bihar.example.in' },
@@ -60,6 +67,8 @@ export const PENDING_REGISTRATION = {
   nameHi: 'बिहार चिकित्सा सेवाएँ एवं आधारभूत संरचना निगम लिमिटेड',
   pan: 'AAECB7777K',
   admin: 'bmsicl.admin',
+  /** Its home discom: co.nbpdcl (or the holding company's staff) decides it. */
+  discom: 'NBPDCL',
 };
 
 async function addOffice(trx: Kysely<DB>, orgId: bigint, kind: 'hq' | 'district' | 'office', code: string, name: string, parent: { id: bigint; path: string } | null) {
@@ -79,6 +88,12 @@ export async function seedDemoPeople(db: Kysely<DB>): Promise<number> {
   return db.transaction().execute(async (trx) => {
     if (await trx.selectFrom('users').select('id').limit(1).executeTakeFirst()) return 0;
     const orgs = new Map((await trx.selectFrom('organisations').select(['id', 'name']).execute()).map((o) => [o.name, o.id]));
+    const discoms = new Map((await trx.selectFrom('discoms').select(['id', 'code']).execute()).map((d) => [d.code, d.id]));
+    const discomIdOf = (code: string) => {
+      const id = discoms.get(code);
+      if (id === undefined) throw new Error(`Demo people: discom ${code} is not loaded`);
+      return id;
+    };
     const orgIdOf = (key: string) => orgs.get(ORGANISATIONS.find((o) => o.key === key)!.name)!;
     const offices = new Map<string, { id: bigint; path: string }>();
     for (const o of ORGANISATIONS) {
@@ -100,6 +115,8 @@ export async function seedDemoPeople(db: Kysely<DB>): Promise<number> {
           mobile: u.mobile,
           role: u.role,
           office_id: u.office ? offices.get(u.office)!.id : null,
+          discom_id: u.discom && u.discom !== 'holding' ? discomIdOf(u.discom) : null,
+          holding: u.discom === 'holding',
           status: 'active' as const,
           password_hash: passwordHash,
           password_changed_at: now,
@@ -113,6 +130,7 @@ export async function seedDemoPeople(db: Kysely<DB>): Promise<number> {
       .values({
         type: 'state_psu', name: PENDING_REGISTRATION.name, name_hi: PENDING_REGISTRATION.nameHi, pan: PENDING_REGISTRATION.pan,
         address: 'Shastri Nagar, Patna 800023', email: 'it@bmsicl.example.in', mobile: '9431200099', status: 'pending',
+        discom_id: discomIdOf(PENDING_REGISTRATION.discom),
       })
       .returning('id')
       .executeTakeFirstOrThrow();

@@ -109,6 +109,7 @@ export async function seedReferenceData(database: Database): Promise<void> {
 
 async function seedOrganisations(database: Database): Promise<number> {
   const existing = new Set((await database.db.selectFrom('organisations').select('name').execute()).map((o) => o.name));
+  const discoms = new Map((await database.db.selectFrom('discoms').select(['id', 'code']).execute()).map((d) => [d.code, d.id]));
   const rows = ORGANISATIONS.filter((o) => !existing.has(o.name)).map((o) => ({
     type: o.type,
     name: o.name,
@@ -123,6 +124,7 @@ async function seedOrganisations(database: Database): Promise<number> {
     status: 'approved' as const,
     // The education department wants a second person for payments above ₹5 lakh.
     approval_threshold_paise: o.departmentCode === 'BR-EDU' ? 50_000_000n : null,
+    discom_id: discoms.get(o.discom) ?? null,
   }));
   if (rows.length) await database.db.insertInto('organisations').values(rows).execute();
   return rows.length;

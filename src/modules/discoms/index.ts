@@ -1,2 +1,3 @@
 export { discomRoutes } from './routes.ts';
 export { DiscomService } from './service.ts';
+export { discomIdOf, orgSeenBy, orgsSeenBy, reportDiscom } from './scope.ts';

@@ -29,6 +29,8 @@ const SessionInfo = Type.Object({
       totpRequired: Type.Boolean(),
       org: Type.Union([Type.Object({ id: Type.String(), name: Type.String(), type: Type.String() }), Type.Null()]),
       office: Type.Union([Type.Object({ id: Type.String(), code: Type.String(), name: Type.String() }), Type.Null()]),
+      discom: Type.Union([Type.Object({ code: Type.String(), name: Type.String(), nameHi: Type.String() }), Type.Null()], { description: 'Discom staff: their discom (null for the holding company’s staff and organisation users)' }),
+      holding: Type.Boolean({ description: 'Discom staff of the holding company (BSPHCL), acting for both discoms' }),
     }),
   ),
 });
@@ -47,7 +49,11 @@ export async function identityRoutes(app: App, { ctx }: { ctx: AppContext }): Pr
         .selectFrom('users as u')
         .leftJoin('organisations as o', 'o.id', 'u.org_id')
         .leftJoin('offices as f', 'f.id', 'u.office_id')
-        .select(['u.totp_enabled_at', 'o.id as org_id', 'o.name as org_name', 'o.type as org_type', 'f.id as office_id', 'f.code as office_code', 'f.name as office_name'])
+        .leftJoin('discoms as d', 'd.id', 'u.discom_id')
+        .select([
+          'u.totp_enabled_at', 'o.id as org_id', 'o.name as org_name', 'o.type as org_type', 'f.id as office_id', 'f.code as office_code', 'f.name as office_name',
+          'd.code as discom_code', 'd.name as discom_name', 'd.name_hi as discom_name_hi', 'u.holding',
+        ])
         .where('u.id', '=', p.userId)
         .executeTakeFirstOrThrow();
       return {
@@ -63,6 +69,8 @@ export async function identityRoutes(app: App, { ctx }: { ctx: AppContext }): Pr
           totpRequired: TOTP_REQUIRED.includes(p.role),
           org: u.org_id ? { id: u.org_id.toString(), name: u.org_name!, type: u.org_type! } : null,
           office: u.office_id ? { id: u.office_id.toString(), code: u.office_code!, name: u.office_name! } : null,
+          discom: u.discom_code ? { code: u.discom_code, name: u.discom_name!, nameHi: u.discom_name_hi! } : null,
+          holding: u.holding,
         },
       };
     },

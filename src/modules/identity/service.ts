@@ -117,12 +117,12 @@ export class AuthService {
     const user = await this.db
       .selectFrom('users as u')
       .leftJoin('organisations as o', 'o.id', 'u.org_id')
-      .select(['u.id', 'u.org_id', 'u.role', 'u.status', 'u.password_hash', 'u.totp_enabled_at', 'o.status as org_status'])
+      .select(['u.id', 'u.org_id', 'u.discom_id', 'u.role', 'u.status', 'u.password_hash', 'u.totp_enabled_at', 'o.status as org_status'])
       .where('u.login_id', '=', loginId)
       .executeTakeFirst();
     const userBucket = `login-user:${loginId}`;
     const ipBucket = `login-ip:${meta.ip}`;
-    const who = { actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, meta };
+    const who = { actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, discomId: user?.discom_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, meta };
     await this.attempt([[ipBucket, this.ipRule], [userBucket, this.accountRule]], who);
     const ok = await verifyPassword(user?.password_hash ?? null, password);
     if (!user || !ok) {
@@ -144,7 +144,7 @@ export class AuthService {
       const s = await createSession(trx, { userId: user.id, stage, ip: meta.ip, userAgent: meta.userAgent, absoluteHours: this.config.sessionAbsoluteHours });
       if (stage === 'full') await trx.updateTable('users').set({ last_login_at: this.clock() }).where('id', '=', user.id).execute();
       await recordAudit(trx, {
-        action: stage === 'full' ? 'auth.login' : 'auth.login_password_ok', actor: null, actorLabel: `user:${loginId}`, orgId: user.org_id,
+        action: stage === 'full' ? 'auth.login' : 'auth.login_password_ok', actor: null, actorLabel: `user:${loginId}`, orgId: user.org_id, discomId: user.discom_id,
         target: { type: 'user', id: user.id }, details: { stage }, meta,
       });
       return s;
@@ -324,18 +324,18 @@ export class AuthService {
     const who = { actor: null, actorLabel: `login:${loginId}`, orgId: null, meta };
     await this.attempt([[`reset-ip:${meta.ip}`, { max: RESETS_PER_IP, windowMs, lockMs: windowMs }]], who);
     const perAccount = await claimAttempt(this.db, `reset-user:${loginId}`, { max: RESETS_PER_ACCOUNT, windowMs, lockMs: windowMs });
-    const user = await this.db.selectFrom('users').select(['id', 'org_id', 'status', 'mobile', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst();
+    const user = await this.db.selectFrom('users').select(['id', 'org_id', 'discom_id', 'status', 'mobile', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst();
     const refused = !user ? 'unknown_login' : user.status === 'disabled' || (!user.mobile && !user.email) ? 'no_channel_or_disabled' : perAccount.lockedUntil ? 'throttled' : null;
     if (refused) {
       // One entry when the per-account limit starts, not one per request after it.
       if (refused !== 'throttled' || perAccount.justLocked) {
-        await recordAuditAlone(this.db, { ...who, action: 'auth.reset_requested', outcome: 'failure', orgId: user?.org_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, details: { reason: refused }, meta });
+        await recordAuditAlone(this.db, { ...who, action: 'auth.reset_requested', outcome: 'failure', orgId: user?.org_id ?? null, discomId: user?.discom_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, details: { reason: refused }, meta });
       }
       return;
     }
     await this.db.transaction().execute(async (trx) => {
       await issueCode(trx, { userId: user!.id, orgId: user!.org_id, purpose: 'password_reset', mobile: user!.mobile, email: user!.email, name: user!.name, loginId });
-      await recordAudit(trx, { action: 'auth.reset_requested', actor: null, actorLabel: `login:${loginId}`, orgId: user!.org_id, target: { type: 'user', id: user!.id }, meta });
+      await recordAudit(trx, { action: 'auth.reset_requested', actor: null, actorLabel: `login:${loginId}`, orgId: user!.org_id, discomId: user!.discom_id, target: { type: 'user', id: user!.id }, meta });
     });
   }
 
@@ -346,8 +346,8 @@ export class AuthService {
     if (problems.length) throw passwordError(problems);
     // Hashed first, whether or not the login ID exists: the answer takes as long either way.
     const h = await hashPassword(next);
-    const user = await this.db.selectFrom('users').select(['id', 'org_id', 'status']).where('login_id', '=', loginId).executeTakeFirst();
-    const who = { actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, meta };
+    const user = await this.db.selectFrom('users').select(['id', 'org_id', 'discom_id', 'status']).where('login_id', '=', loginId).executeTakeFirst();
+    const who = { actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, discomId: user?.discom_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, meta };
     await this.attempt(this.codeBuckets(loginId, meta), who);
     const done =
       !!user &&
@@ -373,7 +373,7 @@ export class AuthService {
         const n = await revokeUserSessions(trx, user.id);
         await recordAudit(trx, {
           action: open.purpose === 'invitation' ? 'auth.invitation_accepted' : 'auth.password_reset', actor: null, actorLabel: `user:${loginId}`,
-          orgId: user.org_id, target: { type: 'user', id: user.id }, details: { sessions_ended: n }, meta,
+          orgId: user.org_id, discomId: user.discom_id, target: { type: 'user', id: user.id }, details: { sessions_ended: n }, meta,
         });
         return true;
       }));

@@ -47,7 +47,7 @@ export async function findSession(db: Kysely<DB>, token: string, idleMinutes: nu
     .leftJoin('offices as f', 'f.id', 'u.office_id')
     .select([
       's.id', 's.stage', 's.csrf_token', 's.last_seen_at', 'u.id as user_id', 'u.login_id', 'u.name', 'u.role', 'u.org_id',
-      'u.office_id', 'f.path as office_path',
+      'u.office_id', 'f.path as office_path', 'u.discom_id', 'u.holding',
     ])
     .where('s.id', '=', id)
     .where('s.revoked_at', 'is', null)
@@ -69,6 +69,8 @@ export async function findSession(db: Kysely<DB>, token: string, idleMinutes: nu
     orgId: row.org_id,
     officeId: row.office_id,
     officePath: row.office_path,
+    discomId: row.discom_id,
+    holding: row.holding,
     sessionId: row.id,
     stage: row.stage,
     csrfToken: row.csrf_token,

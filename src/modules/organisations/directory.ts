@@ -2,8 +2,9 @@ import { sql, type Kysely } from 'kysely';
 import type { DB, Role } from '../../platform/db/schema.ts';
 import { AppError, type Text } from '../../platform/errors.ts';
 import { EMAIL, MOBILE, maskMobile } from '../../platform/identifiers.ts';
-import { DISCOM_ROLES, ORG_ROLES, TOTP_REQUIRED, type RequestMeta, type UserPrincipal } from '../../platform/principal.ts';
+import { DISCOM_ROLES, ORG_ROLES, TOTP_REQUIRED, discomScope, type RequestMeta, type UserPrincipal } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
+import { discomIdOf } from '../discoms/scope.ts';
 import { issueCode, revokeUserSessions } from '../identity/index.ts';
 import { LOGIN_ID } from '../../platform/identifiers.ts';
 
@@ -16,16 +17,20 @@ import { LOGIN_ID } from '../../platform/identifiers.ts';
  *   users placed in it. A scoped administrator must place new users inside the subtree.
  * - An organisation admin invites users (a code goes to their mobile or e-mail to set a
  *   password), changes roles and offices, disables, enables, and sends password resets.
- *   Discom admins do the same for discom staff.
+ *   Discom admins do the same for discom staff: a discom's admin for the staff of that discom
+ *   only (and invites staff of that discom only), the holding company's admin for all, choosing
+ *   the discom (or the holding company) of each person invited.
  * - Nobody changes their own role or disables themselves, and an organisation always keeps an
- *   active admin; the same for the discom's admins.
+ *   active admin; the discom's staff always keep an active admin who can manage them (one of
+ *   their discom, or of the holding company), and the holding company keeps one of its own.
  * - Every change is audited; a role change records the old and the new role.
  */
 
-export type Scope = { kind: 'org'; orgId: bigint; officePath: string | null } | { kind: 'discom' };
+/** An organisation (or its office subtree), or the discom staff of one discom (discomId null: the holding company's admin, all staff). */
+export type Scope = { kind: 'org'; orgId: bigint; officePath: string | null } | { kind: 'discom'; discomId: bigint | null };
 
 export function scopeOf(p: UserPrincipal): Scope {
-  return p.orgId === null ? { kind: 'discom' } : { kind: 'org', orgId: p.orgId, officePath: p.officePath };
+  return p.orgId === null ? { kind: 'discom', discomId: discomScope(p) } : { kind: 'org', orgId: p.orgId, officePath: p.officePath };
 }
 
 const t = (en: string, hi: string): Text => ({ en, hi });
@@ -52,6 +57,9 @@ export interface UserView {
   role: Role;
   status: 'invited' | 'active' | 'disabled';
   office: { id: string; code: string; name: string } | null;
+  /** Discom staff: their discom's code, or null with `holding` for the holding company. */
+  discom: string | null;
+  holding: boolean;
   totpEnabled: boolean;
   lastLoginAt: string | null;
   createdAt: string;
@@ -64,6 +72,9 @@ export interface InviteInput {
   mobile?: string | undefined;
   role: Role;
   officeId?: string | undefined;
+  /** Discom staff invited by the holding company's admin: their discom, or `holding`. */
+  discomCode?: string | undefined;
+  holding?: boolean | undefined;
 }
 
 export interface OfficeView {
@@ -150,11 +161,15 @@ export class DirectoryService {
     let q = db
       .selectFrom('users as u')
       .leftJoin('offices as f', 'f.id', 'u.office_id')
+      .leftJoin('discoms as d', 'd.id', 'u.discom_id')
       .select([
         'u.id', 'u.login_id', 'u.name', 'u.email', 'u.mobile', 'u.role', 'u.status', 'u.totp_enabled_at', 'u.last_login_at', 'u.created_at',
-        'u.org_id', 'f.id as office_id', 'f.code as office_code', 'f.name as office_name', 'f.path as office_path',
+        'u.org_id', 'f.id as office_id', 'f.code as office_code', 'f.name as office_name', 'f.path as office_path', 'u.discom_id', 'd.code as discom_code', 'u.holding',
       ]);
-    if (scope.kind === 'discom') return q.where('u.org_id', 'is', null);
+    if (scope.kind === 'discom') {
+      q = q.where('u.org_id', 'is', null);
+      return scope.discomId === null ? q : q.where('u.discom_id', '=', scope.discomId);
+    }
     q = q.where('u.org_id', '=', scope.orgId);
     if (scope.officePath) q = q.where('f.path', 'like', `${scope.officePath}%`);
     return q;
@@ -171,6 +186,8 @@ export class DirectoryService {
       role: r.role,
       status: r.status,
       office: r.office_id ? { id: r.office_id.toString(), code: r.office_code!, name: r.office_name! } : null,
+      discom: r.discom_code,
+      holding: r.holding,
       totpEnabled: r.totp_enabled_at !== null,
       lastLoginAt: r.last_login_at?.toISOString() ?? null,
       createdAt: r.created_at.toISOString(),
@@ -204,6 +221,29 @@ export class DirectoryService {
   }
 
   /**
+   * Where a new discom staff member belongs. A discom's admin adds staff of that discom only;
+   * the holding company's admin names the discom, or the holding company.
+   */
+  private async staffHome(db: Kysely<DB>, scope: Scope, input: InviteInput): Promise<{ discom_id: bigint | null; holding: boolean }> {
+    if (scope.kind === 'org') {
+      if (input.discomCode || input.holding) throw field(input.discomCode ? 'discomCode' : 'holding', 'not_applicable', t('organisation users belong to no discom', 'संस्था के उपयोगकर्ता किसी डिस्कॉम से नहीं जुड़े होते'));
+      return { discom_id: null, holding: false };
+    }
+    const named = input.discomCode?.trim() ? await discomIdOf(db, input.discomCode) : undefined;
+    if (scope.discomId !== null) {
+      if (input.holding || (input.discomCode?.trim() && named !== scope.discomId)) {
+        throw new AppError('FORBIDDEN', [], t('You add staff of your own discom only; the holding company’s administrator adds staff of another discom or of the holding company.', 'आप केवल अपने डिस्कॉम के कर्मचारी जोड़ सकते हैं; दूसरे डिस्कॉम या होल्डिंग कंपनी के कर्मचारी होल्डिंग कंपनी के व्यवस्थापक जोड़ते हैं।'));
+      }
+      return { discom_id: scope.discomId, holding: false };
+    }
+    if (input.holding && input.discomCode?.trim()) throw field('discomCode', 'conflict', t('choose a discom or the holding company, not both', 'डिस्कॉम या होल्डिंग कंपनी में से एक चुनें, दोनों नहीं'));
+    if (input.holding) return { discom_id: null, holding: true };
+    if (!input.discomCode?.trim()) throw field('discomCode', 'required', t('choose the discom the person belongs to, or the holding company', 'व्यक्ति का डिस्कॉम चुनें, या होल्डिंग कंपनी'));
+    if (named === undefined) throw field('discomCode', 'unknown', t('is not one of the discoms', 'कोई डिस्कॉम नहीं है'));
+    return { discom_id: named, holding: false };
+  }
+
+  /**
    * Serialises changes to one organisation's users (or to the discom's staff), and checks that
    * the actor is still an active admin: two admins demoting each other at once cannot both win.
    */
@@ -214,10 +254,16 @@ export class DirectoryService {
     if (!me || me.status !== 'active' || me.role !== this.adminRole(scope)) throw new AppError('FORBIDDEN');
   }
 
-  /** Another active admin must remain when `userId` stops being one. */
-  private async assertAnotherAdmin(db: Kysely<DB>, scope: Scope, userId: bigint): Promise<void> {
+  /**
+   * Another active admin must remain when `userId` stops being one: of the organisation; for a
+   * discom's admin, one of that discom or of the holding company (who manage its staff); for the
+   * holding company's, one of the holding company.
+   */
+  private async assertAnotherAdmin(db: Kysely<DB>, scope: Scope, userId: bigint, target: { discom_id: bigint | null }): Promise<void> {
     let q = db.selectFrom('users').select(sql<bigint>`count(*)`.as('n')).where('role', '=', this.adminRole(scope)).where('status', '=', 'active').where('id', '<>', userId);
-    q = scope.kind === 'org' ? q.where('org_id', '=', scope.orgId) : q.where('org_id', 'is', null);
+    if (scope.kind === 'org') q = q.where('org_id', '=', scope.orgId);
+    else if (target.discom_id === null) q = q.where('org_id', 'is', null).where('holding', '=', true);
+    else q = q.where('org_id', 'is', null).where((eb) => eb.or([eb('holding', '=', true), eb('discom_id', '=', target.discom_id)]));
     const r = await q.executeTakeFirstOrThrow();
     if (r.n === 0n) throw new AppError('CONFLICT', [], t('This is the last active administrator; make someone else an administrator first.', 'यह अंतिम सक्रिय व्यवस्थापक है; पहले किसी और को व्यवस्थापक बनाएँ।'));
   }
@@ -234,6 +280,7 @@ export class DirectoryService {
     if (problems.length) throw new AppError('VALIDATION_FAILED', problems);
     return takenAs('loginId', () => this.db.transaction().execute(async (trx) => {
       const officeId = await this.resolveOffice(trx, scope, input.officeId);
+      const home = await this.staffHome(trx, scope, input);
       if (await trx.selectFrom('users').select('id').where('login_id', '=', loginId).executeTakeFirst()) {
         throw field('loginId', 'taken', t('is already in use; choose another', 'पहले से उपयोग में है; दूसरा चुनें'));
       }
@@ -248,6 +295,8 @@ export class DirectoryService {
           mobile: input.mobile?.trim() || null,
           role: input.role,
           office_id: officeId,
+          discom_id: home.discom_id,
+          holding: home.holding,
           status: 'invited',
           password_hash: null,
           created_by: actor.userId,
@@ -255,7 +304,10 @@ export class DirectoryService {
         .returning('id')
         .executeTakeFirstOrThrow();
       await issueCode(trx, { userId: u.id, orgId, purpose: 'invitation', mobile: input.mobile?.trim() || null, email: input.email?.trim() || null, name: input.name.trim(), loginId });
-      await recordAudit(trx, { action: 'user.invited', actor, orgId, target: { type: 'user', id: u.id }, details: { login_id: loginId, role: input.role, office_id: officeId?.toString() ?? null }, meta });
+      await recordAudit(trx, {
+        action: 'user.invited', actor, orgId, discomId: home.discom_id, target: { type: 'user', id: u.id },
+        details: { login_id: loginId, role: input.role, office_id: officeId?.toString() ?? null, ...(scope.kind === 'discom' ? { discom: input.discomCode?.trim().toUpperCase() || null, holding: home.holding } : {}) }, meta,
+      });
       const [view] = (await this.usersIn(trx, scope, u.id)) ?? [];
       return view!;
     }));
@@ -275,22 +327,22 @@ export class DirectoryService {
       if (patch.role !== undefined && patch.role !== u.role) {
         if (userId === actor.userId) throw new AppError('CONFLICT', [], t('You cannot change your own role.', 'आप अपनी भूमिका स्वयं नहीं बदल सकते।'));
         if (!this.rolesFor(scope).includes(patch.role)) throw field('role', 'not_allowed', t(`must be one of ${this.rolesFor(scope).join(', ')}`, `इनमें से एक होना चाहिए: ${this.rolesFor(scope).join(', ')}`));
-        if (u.role === this.adminRole(scope)) await this.assertAnotherAdmin(trx, scope, userId);
+        if (u.role === this.adminRole(scope)) await this.assertAnotherAdmin(trx, scope, userId, u);
         await trx.updateTable('users').set({ role: patch.role }).where('id', '=', userId).execute();
         // A new role may need a second factor, or allow less: sessions start again.
         await revokeUserSessions(trx, userId);
-        await recordAudit(trx, { action: 'user.role_changed', actor, orgId, target: { type: 'user', id: userId }, details: { from: u.role, to: patch.role, totp_required: TOTP_REQUIRED.includes(patch.role) }, meta });
+        await recordAudit(trx, { action: 'user.role_changed', actor, orgId, discomId: u.discom_id, target: { type: 'user', id: userId }, details: { from: u.role, to: patch.role, totp_required: TOTP_REQUIRED.includes(patch.role) }, meta });
       }
       if (patch.officeId !== undefined && (patch.officeId ?? null) !== (u.office_id?.toString() ?? null)) {
         if (userId === actor.userId) throw new AppError('CONFLICT', [], t('You cannot change your own office.', 'आप अपना कार्यालय स्वयं नहीं बदल सकते।'));
         const officeId = await this.resolveOffice(trx, scope, patch.officeId);
         await trx.updateTable('users').set({ office_id: officeId }).where('id', '=', userId).execute();
         await revokeUserSessions(trx, userId);
-        await recordAudit(trx, { action: 'user.office_changed', actor, orgId, target: { type: 'user', id: userId }, details: { from: u.office_id?.toString() ?? null, to: officeId?.toString() ?? null }, meta });
+        await recordAudit(trx, { action: 'user.office_changed', actor, orgId, discomId: u.discom_id, target: { type: 'user', id: userId }, details: { from: u.office_id?.toString() ?? null, to: officeId?.toString() ?? null }, meta });
       }
       if (patch.name !== undefined && patch.name.trim() && patch.name.trim() !== u.name) {
         await trx.updateTable('users').set({ name: patch.name.trim() }).where('id', '=', userId).execute();
-        await recordAudit(trx, { action: 'user.renamed', actor, orgId, target: { type: 'user', id: userId }, details: { from: u.name, to: patch.name.trim() }, meta });
+        await recordAudit(trx, { action: 'user.renamed', actor, orgId, discomId: u.discom_id, target: { type: 'user', id: userId }, details: { from: u.name, to: patch.name.trim() }, meta });
       }
       return (await this.usersIn(trx, scope, userId))[0]!;
     });
@@ -304,17 +356,17 @@ export class DirectoryService {
       const orgId = scope.kind === 'org' ? scope.orgId : null;
       if (status === 'disabled') {
         if (userId === actor.userId) throw new AppError('CONFLICT', [], t('You cannot disable yourself.', 'आप स्वयं को निष्क्रिय नहीं कर सकते।'));
-        if (u.role === this.adminRole(scope) && u.status === 'active') await this.assertAnotherAdmin(trx, scope, userId);
+        if (u.role === this.adminRole(scope) && u.status === 'active') await this.assertAnotherAdmin(trx, scope, userId, u);
         if (u.status === 'disabled') return;
         await trx.updateTable('users').set({ status: 'disabled' }).where('id', '=', userId).execute();
         const n = await revokeUserSessions(trx, userId);
-        await recordAudit(trx, { action: 'user.disabled', actor, orgId, target: { type: 'user', id: userId }, details: { sessions_ended: n }, meta });
+        await recordAudit(trx, { action: 'user.disabled', actor, orgId, discomId: u.discom_id, target: { type: 'user', id: userId }, details: { sessions_ended: n }, meta });
       } else {
         if (u.status !== 'disabled') return;
         // A user who never set a password goes back to being invited.
         const pw = await trx.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirstOrThrow();
         await trx.updateTable('users').set({ status: pw.password_hash ? 'active' : 'invited' }).where('id', '=', userId).execute();
-        await recordAudit(trx, { action: 'user.enabled', actor, orgId, target: { type: 'user', id: userId }, meta });
+        await recordAudit(trx, { action: 'user.enabled', actor, orgId, discomId: u.discom_id, target: { type: 'user', id: userId }, meta });
       }
     });
   }
@@ -328,7 +380,7 @@ export class DirectoryService {
       const orgId = scope.kind === 'org' ? scope.orgId : null;
       await issueCode(trx, { userId, orgId, purpose: u.status === 'invited' ? 'invitation' : 'password_reset', mobile: u.mobile, email: u.email, name: u.name, loginId: u.login_id });
       const n = await revokeUserSessions(trx, userId);
-      await recordAudit(trx, { action: 'user.reset_sent', actor, orgId, target: { type: 'user', id: userId }, details: { sessions_ended: n }, meta });
+      await recordAudit(trx, { action: 'user.reset_sent', actor, orgId, discomId: u.discom_id, target: { type: 'user', id: userId }, details: { sessions_ended: n }, meta });
     });
   }
 }

@@ -19,6 +19,7 @@ const registration = (over: Record<string, unknown> = {}) => ({
   address: 'Industrial Area, Hajipur 844101',
   email: 'accounts@ganga.example.in',
   mobile: '9431055555',
+  discomCode: 'NBPDCL',
   admin: { loginId: 'ganga.admin', name: 'Ramesh Thakur', password: 'Cold storage keys 2026' },
   ...over,
 });

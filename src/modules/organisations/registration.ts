@@ -3,8 +3,9 @@ import { queueMessages } from '../../adapters/notifier/notifier.ts';
 import type { DB, OrganisationType } from '../../platform/db/schema.ts';
 import { AppError, type ErrorDetail, type Text } from '../../platform/errors.ts';
 import { DEPARTMENT_CODE, EMAIL, LOGIN_ID, MOBILE, PAN, TAN, clean, validGstin } from '../../platform/identifiers.ts';
-import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
+import { discomIdOf, orgSeenBy } from '../discoms/scope.ts';
 import { claimAttempt, hashPassword, lockedError, passwordProblems } from '../identity/index.ts';
 
 /**
@@ -15,9 +16,10 @@ import { claimAttempt, hashPassword, lockedError, passwordProblems } from '../id
  *   PAN, TAN, GSTIN (with its check character, and the PAN inside it) and department code are
  *   checked for format; a PAN, GSTIN or department code already held by a live (pending or
  *   approved) registration cannot register again.
- * - The organisation starts pending, with an HQ office and its first admin. Nobody of it can
- *   log in until a discom officer approves it; a rejection carries a reason, and the same
- *   identifiers may then register again.
+ * - The organisation names its home discom. It starts pending, with an HQ office and its first
+ *   admin. Nobody of it can log in until an officer of its home discom (or of the holding
+ *   company) approves it; a rejection carries a reason, and the same identifiers may then
+ *   register again. Staff of the other discom neither see nor decide it.
  * - Every field problem is reported at once, per field, in English and Hindi.
  * - Registration attempts are limited per IP address (20 an hour), valid or not.
  */
@@ -35,6 +37,8 @@ export interface RegistrationInput {
   address: string;
   email: string;
   mobile: string;
+  /** The home discom's code. */
+  discomCode: string;
   admin: { loginId: string; name: string; email?: string | undefined; mobile?: string | undefined; password: string };
 }
 
@@ -51,6 +55,7 @@ const msg = {
   taken: { en: 'is already registered', hi: 'पहले से पंजीकृत है' },
   loginId: { en: 'must be 3 to 40 characters: small letters, digits, dot, dash or underscore, starting with a letter or digit', hi: '3 से 40 अक्षर: छोटे अक्षर, अंक, बिंदु, डैश या अंडरस्कोर; शुरुआत अक्षर या अंक से' },
   loginTaken: { en: 'is already in use; choose another', hi: 'पहले से उपयोग में है; दूसरा चुनें' },
+  discom: { en: 'must be one of the discoms (NBPDCL or SBPDCL)', hi: 'किसी एक डिस्कॉम का कोड होना चाहिए (NBPDCL या SBPDCL)' },
 } satisfies Record<string, Text>;
 
 
@@ -87,6 +92,9 @@ export class RegistrationService {
     if (!input.admin.name.trim()) add('admin.name', 'required', msg.required);
     if (input.admin.mobile && !MOBILE.test(input.admin.mobile.trim())) add('admin.mobile', 'format', msg.mobile);
     if (input.admin.email && !EMAIL.test(input.admin.email.trim())) add('admin.email', 'format', msg.email);
+    const discomId = input.discomCode.trim() ? await discomIdOf(this.db, input.discomCode) : undefined;
+    if (!input.discomCode.trim()) add('discomCode', 'required', msg.required);
+    else if (discomId === undefined) add('discomCode', 'unknown', msg.discom);
     if (!input.admin.password) add('admin.password', 'required', msg.required);
     else for (const p of passwordProblems(input.admin.password, loginId)) add('admin.password', 'password_policy', p);
 
@@ -128,6 +136,7 @@ export class RegistrationService {
             email: input.email.trim(),
             mobile: input.mobile.trim(),
             status: 'pending',
+            discom_id: discomId!,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
@@ -154,7 +163,7 @@ export class RegistrationService {
           .executeTakeFirstOrThrow();
         await recordAudit(trx, {
           action: 'organisation.registered', actor: null, actorLabel: `registrant:${loginId}`, orgId: org.id,
-          target: { type: 'organisation', id: org.id }, details: { type: input.type, name: input.name.trim(), admin_user_id: admin.id.toString() }, meta,
+          discomId, target: { type: 'organisation', id: org.id }, details: { type: input.type, name: input.name.trim(), admin_user_id: admin.id.toString(), discom: input.discomCode.trim().toUpperCase() }, meta,
         });
         return { organisationId: org.id };
       });
@@ -167,12 +176,28 @@ export class RegistrationService {
     }
   }
 
-  /** The discom's decision on a pending registration. */
+  /**
+   * The discom's decision on a pending registration: by staff of its home discom, or of the
+   * holding company. Another discom's staff do not see it (404), or, for an organisation they
+   * see through its tags, may not decide it (403).
+   */
   async decide(orgId: bigint, decision: 'approved' | 'rejected', reason: string | null, actor: Principal, meta: RequestMeta): Promise<void> {
+    const scope = discomScope(actor);
     if (decision === 'rejected' && !reason?.trim()) {
       throw new AppError('VALIDATION_FAILED', [{ path: 'body.reason', problem: 'required', message: { en: 'give the reason for rejecting', hi: 'अस्वीकार करने का कारण दें' } }]);
     }
     await this.db.transaction().execute(async (trx) => {
+      const found = await trx
+        .selectFrom('organisations as o')
+        .select(['o.id', 'o.status', 'o.discom_id'])
+        .select(scope === null ? sql<boolean>`true`.as('seen') : orgSeenBy(scope).as('seen'))
+        .where('o.id', '=', orgId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!found?.seen) throw new AppError('NOT_FOUND');
+      if (scope !== null && found.discom_id !== scope) {
+        throw new AppError('FORBIDDEN', [], { en: 'This organisation registered with the other discom: its staff decide the registration.', hi: 'इस संस्था ने दूसरे डिस्कॉम के साथ पंजीकरण किया है: उसके कर्मचारी ही पंजीकरण पर निर्णय लेते हैं।' });
+      }
       const org = await trx
         .updateTable('organisations')
         .set({ status: decision, decision_reason: reason?.trim() || null, decided_by: actor.kind === 'user' ? actor.userId : null, decided_at: sql<Date>`now()` })
@@ -181,12 +206,10 @@ export class RegistrationService {
         .returning(['id', 'name', 'email', 'mobile'])
         .executeTakeFirst();
       if (!org) {
-        const exists = await trx.selectFrom('organisations').select('status').where('id', '=', orgId).executeTakeFirst();
-        if (!exists) throw new AppError('NOT_FOUND');
-        throw new AppError('CONFLICT', [], { en: `This registration is already ${exists.status}.`, hi: `यह पंजीकरण पहले से ${exists.status === 'approved' ? 'स्वीकृत' : 'अस्वीकृत'} है।` });
+        throw new AppError('CONFLICT', [], { en: `This registration is already ${found.status}.`, hi: `यह पंजीकरण पहले से ${found.status === 'approved' ? 'स्वीकृत' : 'अस्वीकृत'} है।` });
       }
       await recordAudit(trx, {
-        action: decision === 'approved' ? 'organisation.approved' : 'organisation.rejected', actor, orgId,
+        action: decision === 'approved' ? 'organisation.approved' : 'organisation.rejected', actor, orgId, discomId: found.discom_id,
         target: { type: 'organisation', id: orgId }, details: reason ? { reason: reason.trim() } : {}, meta,
       });
       const body =

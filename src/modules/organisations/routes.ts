@@ -4,6 +4,8 @@ import type { App, AppContext } from '../../platform/context.ts';
 import type { Role } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { discomScope } from '../../platform/principal.ts';
+import { orgSeenBy } from '../discoms/index.ts';
 import { orgOf, userOf } from '../identity/index.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { DirectoryService, scopeOf } from './directory.ts';
@@ -34,6 +36,7 @@ const Organisation = Type.Object({
   email: Type.Union([Type.String(), Type.Null()]),
   mobile: Type.Union([Type.String(), Type.Null()]),
   status: Type.String(),
+  discomCode: Type.Union([Type.String(), Type.Null()], { description: 'The home discom, whose staff decide the registration' }),
   decisionReason: Type.Union([Type.String(), Type.Null()]),
   decidedAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
@@ -49,6 +52,8 @@ const User = Type.Object({
   role: Type.String(),
   status: Type.String(),
   office: Type.Union([Type.Object({ id: Type.String(), code: Type.String(), name: Type.String() }), Type.Null()]),
+  discom: Type.Union([Type.String(), Type.Null()], { description: 'Discom staff: their discom (null for the holding company’s staff and organisation users)' }),
+  holding: Type.Boolean({ description: 'Discom staff of the holding company (BSPHCL), acting for both discoms' }),
   totpEnabled: Type.Boolean(),
   lastLoginAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
@@ -83,6 +88,8 @@ const InviteBody = Type.Object(
     mobile: Opt(Type.String({ maxLength: 15 })),
     role: RoleT,
     officeId: Opt(Type.String({ pattern: '^[0-9]{1,18}$' })),
+    discomCode: Opt(Type.String({ maxLength: 12, description: 'Discom staff: their discom (the holding company’s admin chooses; a discom’s admin may only name their own)' })),
+    holding: Type.Optional(Type.Boolean({ description: 'Discom staff: of the holding company, acting for both discoms (the holding company’s admin only)' })),
   },
   { additionalProperties: false },
 );
@@ -98,14 +105,14 @@ const UserPatch = Type.Object(
 
 type OrgRow = {
   id: bigint; type: string; name: string; name_hi: string | null; pan: string | null; tan: string | null; gstin: string | null;
-  department_code: string | null; address: string | null; email: string | null; mobile: string | null; status: string;
+  department_code: string | null; address: string | null; email: string | null; mobile: string | null; status: string; discom_code: string | null;
   decision_reason: string | null; decided_at: Date | null; created_at: Date; users: bigint | null;
 };
 
 function orgView(o: OrgRow) {
   return {
     id: o.id.toString(), type: o.type, name: o.name, nameHi: o.name_hi, pan: o.pan, tan: o.tan, gstin: o.gstin, departmentCode: o.department_code,
-    address: o.address, email: o.email, mobile: o.mobile, status: o.status, decisionReason: o.decision_reason,
+    address: o.address, email: o.email, mobile: o.mobile, status: o.status, discomCode: o.discom_code, decisionReason: o.decision_reason,
     decidedAt: o.decided_at?.toISOString() ?? null, createdAt: o.created_at.toISOString(), users: Number(o.users ?? 0),
   };
 }
@@ -119,9 +126,10 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
   const orgQuery = () =>
     db
       .selectFrom('organisations as o')
+      .leftJoin('discoms as hd', 'hd.id', 'o.discom_id')
       .select([
         'o.id', 'o.type', 'o.name', 'o.name_hi', 'o.pan', 'o.tan', 'o.gstin', 'o.department_code', 'o.address', 'o.email', 'o.mobile', 'o.status',
-        'o.decision_reason', 'o.decided_at', 'o.created_at',
+        'hd.code as discom_code', 'o.decision_reason', 'o.decided_at', 'o.created_at',
       ])
       .select((eb) => eb.selectFrom('users as u').select(sql<bigint>`count(*)`.as('n')).whereRef('u.org_id', '=', 'o.id').as('users'));
 
@@ -133,7 +141,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
       config: { access: { public: true } },
       schema: {
         tags: ['organisations'],
-        summary: 'Register an organisation with its first admin; it stays pending until a discom officer approves it',
+        summary: 'Register an organisation with its first admin and its home discom; it stays pending until an officer of that discom approves it',
         body: Type.Object(
           {
             type: OrgType,
@@ -146,6 +154,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
             address: Type.String({ maxLength: 500 }),
             email: Type.String({ maxLength: 200 }),
             mobile: Type.String({ maxLength: 15 }),
+            discomCode: Type.String({ maxLength: 12, description: 'The home discom (NBPDCL or SBPDCL): its staff decide the registration' }),
             admin: Type.Object(
               {
                 loginId: Type.String({ maxLength: 40 }),
@@ -162,7 +171,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
             examples: [
               {
                 type: 'private', name: 'Example Traders Private Limited', pan: 'AAECE1234K', address: 'Fraser Road, Patna 800001',
-                email: 'accounts@example.in', mobile: '9431012345',
+                email: 'accounts@example.in', mobile: '9431012345', discomCode: 'SBPDCL',
                 admin: { loginId: 'example.admin', name: 'Asha Kumari', password: 'A long passphrase 2026' },
               },
             ],
@@ -183,7 +192,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
       config: { access: { roles: ['collection_officer', 'discom_admin', 'auditor'] } },
       schema: {
         tags: ['organisations'],
-        summary: 'Organisations by status: the approval queue is status=pending, oldest first',
+        summary: 'Organisations by status: the approval queue is status=pending, oldest first. A discom’s staff see the organisations whose home discom is theirs or that hold a tag on one of their connections; the holding company’s, all',
         querystring: Type.Object({
           status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')])),
           q: Type.Optional(Type.String({ maxLength: 100 })),
@@ -192,7 +201,9 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
       },
     },
     async (req) => {
+      const discom = discomScope(req.principal);
       let q = orgQuery().where('o.status', '=', req.query.status ?? 'pending');
+      if (discom !== null) q = q.where(orgSeenBy(discom));
       if (req.query.q?.trim()) {
         const like = `%${req.query.q.trim().toLowerCase()}%`;
         q = q.where((eb) => eb.or([eb(sql`lower(o.name)`, 'like', like), eb(sql`lower(coalesce(o.pan, o.department_code, ''))`, 'like', like)]));
@@ -209,7 +220,11 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
       schema: { tags: ['organisations'], summary: 'One organisation, for the discom', params: OrgIdParam, response: { 200: Organisation, ...errors } },
     },
     async (req) => {
-      const o = await orgQuery().where('o.id', '=', BigInt(req.params.orgId)).executeTakeFirst();
+      const discom = discomScope(req.principal);
+      const o = await orgQuery()
+        .where('o.id', '=', BigInt(req.params.orgId))
+        .$if(discom !== null, (q) => q.where(orgSeenBy(discom!)))
+        .executeTakeFirst();
       if (!o) throw new AppError('NOT_FOUND');
       return orgView(o);
     },
@@ -219,7 +234,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
     '/api/v1/discom/organisations/:orgId/approve',
     {
       config: { access: { roles: ['collection_officer', 'discom_admin'] } },
-      schema: { tags: ['organisations'], summary: 'Approve a pending registration', params: OrgIdParam, response: { 204: Type.Null(), ...errors } },
+      schema: { tags: ['organisations'], summary: 'Approve a pending registration (staff of its home discom, or of the holding company)', params: OrgIdParam, response: { 204: Type.Null(), ...errors } },
     },
     async (req, reply) => {
       await registration.decide(BigInt(req.params.orgId), 'approved', null, userOf(req), req.meta);
@@ -334,7 +349,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
             ...InviteBody,
             examples: [
               base.includes('discom')
-                ? { loginId: 'co.patna', name: 'Ravi Ranjan', mobile: '9431099999', role: 'collection_officer' }
+                ? { loginId: 'co.patna', name: 'Ravi Ranjan', mobile: '9431099999', role: 'collection_officer', discomCode: 'SBPDCL' }
                 : { loginId: 'ddo.patna', name: 'Ravi Ranjan', mobile: '9431099999', role: 'maker', officeId: '2' },
             ],
           },

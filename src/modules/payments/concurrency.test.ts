@@ -145,7 +145,8 @@ describe.runIf(engineName === 'postgres')('payments under concurrency on Postgre
     const body = ecollectBody({ utr, vaNumber: c.vaNumber, amountPaise: BigInt(c.amountPaise), mode: 'NEFT', creditedAt: new Date(), payerName: null, payerAccount: null, payerIfsc: null });
     const today = new Date(Date.now() + 5.5 * 3_600_000).toISOString().slice(0, 10);
     const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=50200011112221&from=${today}&to=${today}&format=mt940` });
-    const accounts = await new Client(app, '10.2.0.9').login('accounts.sbpdcl', DEMO_PASSWORD, 'IFRWG33VNZ2HGIDTMJYGIY3MEBQWGY3P');
+    // NBPDCL's accounts team imports NBPDCL's collection account's statement.
+    const accounts = await new Client(app, '10.2.0.9').login('accounts.nbpdcl', DEMO_PASSWORD, 'Q65AUCO2N7KERX6BDPTXGW4WXJ6HXVV7');
     const results = await Promise.all([
       app.inject({ method: 'POST', url: '/api/v1/bank/ecollect/notify', headers: { 'content-type': 'application/json', 'x-bank-signature': hmacHex(secret, body) }, payload: body }),
       app.inject({ method: 'POST', url: '/api/v1/bank/ecollect/notify', headers: { 'content-type': 'application/json', 'x-bank-signature': hmacHex(secret, body) }, payload: body }),

@@ -214,8 +214,12 @@ describe(`consolidated online payment on ${engineName}`, () => {
     expect(down.deferred).toBeGreaterThan(0);
     const waiting = await database.db.selectFrom('postings').select(['attempts', 'last_error', 'next_attempt_at']).where('status', '=', 'pending').execute();
     expect(waiting.every((p) => p.attempts === 1 && p.last_error?.includes('unavailable'))).toBe(true);
-    // The discom sees them, and can send them again now.
-    const co = await new Client(app, '10.0.1.9').login('co.nbpdcl', DEMO_PASSWORD, 'JVSWK3TBEBFXK3LBOJUSA23JEBRW63DM');
+    // Each discom sees its own; the holding company sees them all, and can send them again now.
+    const north = await new Client(app, '10.0.1.8').login('co.nbpdcl', DEMO_PASSWORD, 'JVSWK3TBEBFXK3LBOJUSA23JEBRW63DM');
+    const { rows: byDiscom } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM postings p JOIN discoms d ON d.id = p.discom_id WHERE p.status = 'pending' AND d.code = 'NBPDCL'`.execute(database.db);
+    expect((await north.get('/api/v1/discom/postings')).json<{ counts: { retrying: number } }>().counts.retrying).toBe(byDiscom[0]!.n);
+    const co = await new Client(app, '10.0.1.9').login('admin.discom', DEMO_PASSWORD, 'KRUGKIDROVUWG2ZAMJZG653OEBTG66BA');
     const list = await co.get('/api/v1/discom/postings');
     expect(list.statusCode, list.body).toBe(200);
     expect(list.json<{ counts: { retrying: number } }>().counts.retrying).toBe(waiting.length);

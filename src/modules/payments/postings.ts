@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import { BillingSystemDown, type BillingSystem, type PaymentPosting } from '../../adapters/billing-system/types.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { recordAudit } from '../audit/index.ts';
-import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { AppError } from '../../platform/errors.ts';
+import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 
 /**
  * Posting settled money to the billing system. The postings table is the durable outbox: any
@@ -18,10 +19,11 @@ type Db = Kysely<DB>;
 
 export const postingId = (id: bigint) => `SGP${id.toString().padStart(10, '0')}`;
 
-/** How many postings wait (never tried), retry (tried and failed), were refused, were acknowledged. */
-export async function postingCounts(db: Db): Promise<{ pending: number; retrying: number; rejected: number; acknowledged: number }> {
+/** How many postings (of one discom, or all) wait (never tried), retry (tried and failed), were refused, were acknowledged. */
+export async function postingCounts(db: Db, discomId: bigint | null = null): Promise<{ pending: number; retrying: number; rejected: number; acknowledged: number }> {
   return db
     .selectFrom('postings')
+    .$if(discomId !== null, (q) => q.where('discom_id', '=', discomId!))
     .select([
       sql<number>`count(*) FILTER (WHERE status = 'pending' AND attempts = 0)::int`.as('pending'),
       sql<number>`count(*) FILTER (WHERE status = 'pending' AND attempts > 0)::int`.as('retrying'),
@@ -127,22 +129,44 @@ export async function recomputeInFlight(trx: Db, connectionIds: ReturnType<typeo
      WHERE c.id = f.id AND c.in_flight_paise <> f.v`.execute(trx);
 }
 
-/** The discom's retry of refused postings (and of ones waiting out an outage): due now. */
+/**
+ * The discom's retry of refused postings (and of ones waiting out an outage): due now. A discom's
+ * staff retry their discom's postings only: naming another discom's retries nothing at all.
+ */
 export async function retryPostings(db: Db, ids: readonly bigint[], actor: Principal, meta: RequestMeta): Promise<number> {
+  const scope = discomScope(actor);
   return db.transaction().execute(async (trx) => {
     const list = ids.map(String).join(',');
-    const { rows } = await sql<{ id: bigint; org_id: bigint; connection_id: bigint; amount_paise: bigint; was: string }>`
+    if (scope !== null) {
+      const foreign = await trx
+        .selectFrom('postings')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .where(sql<boolean>`id = ANY(string_to_array(${list}, ',')::bigint[])`)
+        .where('discom_id', '<>', scope)
+        .executeTakeFirstOrThrow();
+      if (foreign.n > 0) {
+        throw new AppError('FORBIDDEN', [{ path: 'body.ids', problem: 'other_discom', message: { en: `${foreign.n} of these postings are another discom’s`, hi: `इनमें से ${foreign.n} पोस्टिंग दूसरे डिस्कॉम की हैं` } }], {
+          en: 'Some of these postings are of another discom’s connections, which its staff retry. Nothing was retried.',
+          hi: 'इनमें से कुछ पोस्टिंग दूसरे डिस्कॉम के कनेक्शनों की हैं, जिन्हें उसी के कर्मचारी दोबारा भेजते हैं। कुछ भी दोबारा नहीं भेजा गया।',
+        });
+      }
+    }
+    const { rows } = await sql<{ id: bigint; org_id: bigint; discom_id: bigint; connection_id: bigint; amount_paise: bigint; was: string }>`
       WITH target AS (SELECT id, status AS was FROM postings WHERE id = ANY(string_to_array(${list}, ',')::bigint[]) AND status IN ('rejected', 'pending') FOR UPDATE)
       UPDATE postings p SET status = 'pending', next_attempt_at = now(), last_error = CASE WHEN t.was = 'rejected' THEN p.last_error END
         FROM target t WHERE p.id = t.id
-      RETURNING p.id, p.org_id, p.connection_id, p.amount_paise, t.was`.execute(trx);
+      RETURNING p.id, p.org_id, p.discom_id, p.connection_id, p.amount_paise, t.was`.execute(trx);
     await recomputeInFlight(trx, sql`SELECT connection_id FROM postings WHERE id = ANY(string_to_array(${list}, ',')::bigint[])`);
-    for (const org of new Set(rows.map((r) => r.org_id))) {
+    // One entry per organisation and discom: each discom's staff see the retries of theirs.
+    const groups = new Map<string, typeof rows>();
+    for (const r of rows) groups.set(`${r.org_id}:${r.discom_id}`, [...(groups.get(`${r.org_id}:${r.discom_id}`) ?? []), r]);
+    for (const g of groups.values()) {
       await recordAudit(trx, {
         action: 'posting.retried',
         actor,
-        orgId: org,
-        details: { postings: rows.filter((r) => r.org_id === org).map((r) => postingId(r.id)) },
+        orgId: g[0]!.org_id,
+        discomId: g[0]!.discom_id,
+        details: { postings: g.map((r) => postingId(r.id)) },
         meta,
       });
     }

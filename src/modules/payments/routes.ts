@@ -5,6 +5,7 @@ import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
 import { scopeOf, type Scope } from '../../platform/office-scope.ts';
+import { discomScope } from '../../platform/principal.ts';
 import { AuthService, userOf } from '../identity/index.ts';
 import { istDay } from '../dues/index.ts';
 import type { Thresholds } from '../dues/query.ts';
@@ -422,7 +423,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       config: { access: { roles: 'discom' } },
       schema: {
         tags,
-        summary: 'Postings to the billing system that need attention: refused, or still retrying',
+        summary: 'Postings to the billing system that need attention, of the caller’s discom (the holding company: both): refused, or still retrying',
         response: {
           200: Type.Object({
             counts: Type.Object({ pending: Type.Integer(), retrying: Type.Integer(), rejected: Type.Integer(), acknowledged: Type.Integer() }),
@@ -432,13 +433,15 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
         },
       },
     },
-    async () => {
-      const counts = await postingCounts(db);
+    async (req) => {
+      const discom = discomScope(req.principal);
+      const counts = await postingCounts(db, discom);
       const rows = await db
         .selectFrom('postings as p')
         .innerJoin('organisations as o', 'o.id', 'p.org_id')
         .select(['p.id', 'p.status', 'p.consumer_no', 'o.name', 'p.amount_paise', 'p.kind', 'p.attempts', 'p.last_error', 'p.next_attempt_at', 'p.reference'])
         .where((eb) => eb.or([eb('p.status', '=', 'rejected'), eb.and([eb('p.status', '=', 'pending'), eb('p.attempts', '>', 0)])]))
+        .$if(discom !== null, (q) => q.where('p.discom_id', '=', discom!))
         .orderBy('p.id')
         .limit(500)
         .execute();
@@ -456,7 +459,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     '/api/v1/discom/postings/retry',
     {
       config: { access: { roles: ['collection_officer', 'accounts', 'discom_admin'] } },
-      schema: { tags, summary: 'Sends refused or waiting postings again now', body: Type.Object({ ids: Type.Array(IdStr, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false, examples: [{ ids: ['1'] }] }), response: { 200: Type.Object({ retried: Type.Integer() }), ...errors } },
+      schema: { tags, summary: 'Sends refused or waiting postings again now (of the caller’s discom only: naming another discom’s retries nothing)', body: Type.Object({ ids: Type.Array(IdStr, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false, examples: [{ ids: ['1'] }] }), response: { 200: Type.Object({ retried: Type.Integer() }), ...errors } },
     },
     async (req) => {
       const u = userOf(req);

@@ -54,7 +54,8 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
     app = await buildApp({ config, database, billing, clock: () => new Date(), payments });
     await app.ready();
     maker = await new Client(app, '10.3.0.1').login('edu.admin', DEMO_PASSWORD);
-    accounts = await new Client(app, '10.3.0.2').login('accounts.sbpdcl', DEMO_PASSWORD, 'IFRWG33VNZ2HGIDTMJYGIY3MEBQWGY3P');
+    // The holding company's admin: both discoms' statements, the online collections account and the gateway's settlements.
+    accounts = await new Client(app, '10.3.0.2').login('admin.discom', DEMO_PASSWORD, 'KRUGKIDROVUWG2ZAMJZG653OEBTG66BA');
     orgId = (await database.db.selectFrom('organisations').select('id').where('department_code', '=', 'BR-EDU').executeTakeFirstOrThrow()).id;
   });
   afterAll(async () => {

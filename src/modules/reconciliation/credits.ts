@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { ParsedWebhook } from '../../adapters/gateway/razorpay-protocol.ts';
 import type { CreditSource, DB, ExceptionReason, PaymentSource } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 import { settlePayment } from '../payments/index.ts';
 import { createChallan, extendChallan } from './challans.ts';
@@ -20,6 +20,11 @@ import { createChallan, extendChallan } from './challans.ts';
  *
  * A credit is applied at most once: payments(gateway, gateway_payment_id) and
  * bank_credits.payment_id are unique, and a challan is paid once (its status).
+ *
+ * A credit is the discom's whose collection account it landed in (its virtual account's prefix,
+ * or the statement's account; then its challan's), and so is its exception: only that discom's
+ * staff, and the holding company's, see and resolve it. A credit of no discom (a gateway payout
+ * to the online collections account, an account not ours) is the holding company's.
  */
 
 type Db = Kysely<DB>;
@@ -63,9 +68,10 @@ export async function intakeCredit(db: Db, c: CreditIn): Promise<IntakeOutcome> 
 export async function intakeCreditIn(trx: Db, c: CreditIn): Promise<IntakeOutcome> {
   const utr = normaliseUtr(c.utr);
   const ins = await sql<{ id: bigint; inserted: boolean; status: string; amount_paise: bigint }>`
-    INSERT INTO bank_credits (utr, va_number, amount_paise, mode, credited_at, payer_name, payer_account, payer_ifsc, narrative, source, sources, external_id, status)
+    INSERT INTO bank_credits (utr, va_number, amount_paise, mode, credited_at, payer_name, payer_account, payer_ifsc, narrative, source, sources, external_id, status, discom_id)
     VALUES (${utr}, ${c.vaNumber?.trim().toUpperCase() || null}, ${c.amountPaise}, ${c.mode}, ${c.creditedAt}, ${c.payerName}, ${c.payerAccount}, ${c.payerIfsc},
-            ${c.narrative?.slice(0, 500) ?? null}, ${c.source}, ARRAY[${c.source}]::text[], ${c.externalId}, 'received')
+            ${c.narrative?.slice(0, 500) ?? null}, ${c.source}, ARRAY[${c.source}]::text[], ${c.externalId}, 'received',
+            (SELECT a.discom_id FROM collection_accounts a WHERE a.va_prefix = left(${c.vaNumber?.trim().toUpperCase() || null}::text, 4)))
     ON CONFLICT (utr) DO UPDATE SET sources = CASE WHEN ${c.source} = ANY(bank_credits.sources) THEN bank_credits.sources
                                                  ELSE bank_credits.sources || ARRAY[${c.source}]::text[] END
     RETURNING id, (xmax = 0) AS inserted, status, amount_paise`.execute(trx);
@@ -81,6 +87,7 @@ export async function intakeCreditIn(trx: Db, c: CreditIn): Promise<IntakeOutcom
 
 interface CreditRow {
   id: bigint;
+  discom_id: bigint | null;
   utr: string | null;
   va_number: string | null;
   amount_paise: bigint;
@@ -115,7 +122,7 @@ async function lockChallan(trx: Db, where: { va?: string; id?: bigint }): Promis
  * applies it or holds it with a reason. The caller's transaction holds the credit's row.
  */
 export async function matchCredit(trx: Db, creditId: bigint, via: PaymentSource, force?: { challanId: bigint; rule: string }): Promise<IntakeOutcome> {
-  const cr = await trx.selectFrom('bank_credits').select(['id', 'utr', 'va_number', 'amount_paise', 'credited_at', 'mode', 'status']).where('id', '=', creditId).forUpdate().executeTakeFirstOrThrow();
+  const cr = await trx.selectFrom('bank_credits').select(['id', 'discom_id', 'utr', 'va_number', 'amount_paise', 'credited_at', 'mode', 'status']).where('id', '=', creditId).forUpdate().executeTakeFirstOrThrow();
   if (cr.status !== 'received') return { outcome: 'duplicate', creditId, status: cr.status };
   const ch = force ? await lockChallan(trx, { id: force.challanId }) : cr.va_number ? await lockChallan(trx, { va: cr.va_number }) : null;
   const rule = force?.rule ?? 'virtual_account';
@@ -169,6 +176,7 @@ async function applyCredit(trx: Db, cr: CreditRow, ch: ChallanRow, via: PaymentS
     actor: null,
     actorLabel: `system:${via}`,
     orgId: ch.org_id,
+    discomId: ch.discom_id,
     target: { type: 'payment_batch', id: ch.batch_id },
     details: { utr: cr.utr, amount_paise: cr.amount_paise.toString(), rule, challan_id: ch.id.toString() },
     meta: null,
@@ -178,10 +186,11 @@ async function applyCredit(trx: Db, cr: CreditRow, ch: ChallanRow, via: PaymentS
 
 /** The credit waits in the exception queue; its money sits in suspense meanwhile. */
 async function hold(trx: Db, cr: CreditRow, reason: ExceptionReason, ch: ChallanRow | null, detail: string): Promise<IntakeOutcome> {
-  await trx.updateTable('bank_credits').set({ status: 'held', challan_id: ch?.id ?? null, discom_id: ch?.discom_id ?? null }).where('id', '=', cr.id).execute();
+  const discomId = ch?.discom_id ?? cr.discom_id;
+  await trx.updateTable('bank_credits').set({ status: 'held', challan_id: ch?.id ?? null, discom_id: discomId }).where('id', '=', cr.id).execute();
   await trx
     .insertInto('recon_exceptions')
-    .values({ reason, credit_id: cr.id, challan_id: ch?.id ?? null, batch_id: ch?.batch_id ?? null, org_id: ch?.org_id ?? null, discom_id: ch?.discom_id ?? null, amount_paise: cr.amount_paise, detail })
+    .values({ reason, credit_id: cr.id, challan_id: ch?.id ?? null, batch_id: ch?.batch_id ?? null, org_id: ch?.org_id ?? null, discom_id: discomId, amount_paise: cr.amount_paise, detail })
     .execute();
   await moveSuspense(trx, cr, ch?.org_id ?? null, 'credit_held', [['bank', cr.amount_paise], ['suspense', -cr.amount_paise]]);
   await recordAudit(trx, {
@@ -189,6 +198,7 @@ async function hold(trx: Db, cr: CreditRow, reason: ExceptionReason, ch: Challan
     actor: null,
     actorLabel: 'system:matching',
     orgId: ch?.org_id ?? null,
+    discomId,
     target: ch ? { type: 'payment_batch', id: ch.batch_id } : { type: 'bank_credit', id: cr.id },
     details: { utr: cr.utr, amount_paise: cr.amount_paise.toString(), reason, detail },
     meta: null,
@@ -238,18 +248,27 @@ export interface ResolveResult {
  * One audited action by the accounts team on an open exception. Actions that apply money
  * release it from suspense and then match the credit again, under the same rules (an assigned
  * credit of the wrong amount comes back as amount_short or amount_excess, to be decided on its own).
+ * A discom's staff resolve their discom's exceptions only, and assign money only to a batch of
+ * their discom's connections; another discom's is not found. Exceptions of no discom (gateway
+ * settlement items, credits to accounts not ours) are the holding company's.
  */
 export async function resolveException(db: Db, p: Principal & { kind: 'user' }, exceptionId: bigint, a: ResolveAction, note: string | null, now: Date, meta: RequestMeta): Promise<ResolveResult> {
+  const scope = discomScope(p);
   return db.transaction().execute(async (trx) => {
     const ex = await trx.selectFrom('recon_exceptions').selectAll().where('id', '=', exceptionId).forUpdate().executeTakeFirst();
-    if (!ex) throw new AppError('NOT_FOUND');
+    if (!ex || (scope !== null && ex.discom_id !== scope)) throw new AppError('NOT_FOUND');
+    if (a.action === 'assign' && scope !== null) {
+      const other = await trx.selectFrom('payment_batch_items').select('batch_id').where('batch_id', '=', a.batchId).where('discom_id', '<>', scope).executeTakeFirst();
+      const any = await trx.selectFrom('payment_batch_items').select('batch_id').where('batch_id', '=', a.batchId).executeTakeFirst();
+      if (other || !any) throw new AppError('NOT_FOUND', [{ path: 'body.batchId', problem: 'not_found', message: { en: 'is not a batch of your discom’s connections', hi: 'आपके डिस्कॉम के कनेक्शनों का बैच नहीं है' } }]);
+    }
     if (ex.status !== 'open') throw new AppError('EXCEPTION_NOT_OPEN');
     if (!ALLOWED[ex.reason].includes(a.action)) throw new AppError('RESOLUTION_NOT_ALLOWED');
     const resolution = ({ part_payment: 'part_payment', advance: 'advance', extend: 'extended', assign: 'assigned', refund: 'refund', settled: 'settled' } as const)[a.action];
     await trx.updateTable('recon_exceptions').set({ status: 'resolved', resolution, resolved_by: p.userId, resolved_at: now, note }).where('id', '=', exceptionId).execute();
     let result: ResolveResult = { exceptionId, outcome: 'settled', newExceptionId: null };
     if (ex.credit_id) {
-      const cr = await trx.selectFrom('bank_credits').select(['id', 'utr', 'va_number', 'amount_paise', 'credited_at', 'mode', 'status']).where('id', '=', ex.credit_id).forUpdate().executeTakeFirstOrThrow();
+      const cr = await trx.selectFrom('bank_credits').select(['id', 'discom_id', 'utr', 'va_number', 'amount_paise', 'credited_at', 'mode', 'status']).where('id', '=', ex.credit_id).forUpdate().executeTakeFirstOrThrow();
       if (a.action === 'refund') {
         await trx.updateTable('bank_credits').set({ status: 'refund' }).where('id', '=', cr.id).execute();
         await moveSuspense(trx, cr, ex.org_id, 'credit_refund_due', [['suspense', cr.amount_paise], ['refunds_payable', -cr.amount_paise]]);
@@ -264,6 +283,7 @@ export async function resolveException(db: Db, p: Principal & { kind: 'user' }, 
       action: 'recon.exception_resolved',
       actor: p,
       orgId: ex.org_id,
+      discomId: ex.discom_id,
       target: ex.batch_id ? { type: 'payment_batch', id: ex.batch_id } : { type: 'recon_exception', id: exceptionId },
       details: { exception_id: exceptionId.toString(), reason: ex.reason, action: a.action, ...(a.action === 'assign' ? { batch_id: a.batchId.toString() } : {}), outcome: result.outcome, note },
       meta,

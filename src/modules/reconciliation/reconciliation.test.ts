@@ -12,7 +12,7 @@ import type { SandboxGateway } from '../../adapters/gateway/sandbox.ts';
 import type { App } from '../../platform/context.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { buildApp } from '../../server.ts';
-import { DEMO_PASSWORD } from '../demo/people.ts';
+import { DEMO_LOGINS, DEMO_PASSWORD } from '../demo/people.ts';
 import { seedDemo, tagDemoConnections } from '../demo/seed.ts';
 import { buildGateway, SANDBOX_KEY_ID, type Payments } from '../payments/gateway.ts';
 import { checkInvariants } from '../payments/invariants.ts';
@@ -21,7 +21,7 @@ import { CHALLAN_TRANSITIONS, expireChallans } from './challans.ts';
 import { flagUnsettled } from './settlements.ts';
 import { isVaNumber, vaNumber } from './va.ts';
 
-const ACCOUNTS_SECRET = 'IFRWG33VNZ2HGIDTMJYGIY3MEBQWGY3P';
+const secretOf = (loginId: string) => DEMO_LOGINS.find((l) => l.loginId === loginId)!.totpSecret!;
 const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/razorpay');
 
 interface ChallanJson {
@@ -51,7 +51,10 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
   let bank: SandboxBank;
   let maker: Client;
   let phed: Client;
+  /** NBPDCL's accounts team: the challans here are NBPDCL's (virtual accounts NBPD…). */
   let accounts: Client;
+  /** The holding company's admin: the online collections account, gateway settlements, credits to accounts not ours. */
+  let holding: Client;
   let eduOrg: bigint;
   let webhookSecret: string;
   let utrNo = 0;
@@ -93,13 +96,13 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
 
   const challan = async (batchId: string) => (await maker.get(`/api/v1/org/payments/batches/${batchId}/challan`)).json<ChallanJson>();
   const batch = async (batchId: string) => (await maker.get(`/api/v1/org/payments/batches/${batchId}`)).json<{ status: string; paidPaise: string; receipts: number; mode: string }>();
-  const openExceptions = async () => (await accounts.get('/api/v1/discom/recon/exceptions')).json<{ items: ExceptionJson[]; counts: Record<string, number> }>();
-  const exceptionOf = async (utr: string) => {
-    const e = (await openExceptions()).items.find((x) => x.utr === utr);
+  const openExceptions = async (who = accounts) => (await who.get('/api/v1/discom/recon/exceptions')).json<{ items: ExceptionJson[]; counts: Record<string, number> }>();
+  const exceptionOf = async (utr: string, who = accounts) => {
+    const e = (await openExceptions(who)).items.find((x) => x.utr === utr);
     expect(e, `an open exception for ${utr}`).toBeDefined();
     return e!;
   };
-  const resolve = async (id: string, body: Record<string, unknown>) => accounts.post(`/api/v1/discom/recon/exceptions/${id}/resolve`, body);
+  const resolve = async (id: string, body: Record<string, unknown>, who = accounts) => who.post(`/api/v1/discom/recon/exceptions/${id}/resolve`, body);
 
   beforeAll(async () => {
     database = await freshDatabase();
@@ -114,7 +117,8 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
     await app.ready();
     maker = await new Client(app, '10.0.2.1').login('edu.admin', DEMO_PASSWORD);
     phed = await new Client(app, '10.0.2.2').login('phed.admin', DEMO_PASSWORD);
-    accounts = await new Client(app, '10.0.2.3').login('accounts.sbpdcl', DEMO_PASSWORD, ACCOUNTS_SECRET);
+    accounts = await new Client(app, '10.0.2.3').login('accounts.nbpdcl', DEMO_PASSWORD, secretOf('accounts.nbpdcl'));
+    holding = await new Client(app, '10.0.2.4').login('admin.discom', DEMO_PASSWORD, secretOf('admin.discom'));
     eduOrg = (await database.db.selectFrom('organisations').select('id').where('department_code', '=', 'BR-EDU').executeTakeFirstOrThrow()).id;
     await database.db.updateTable('organisations').set({ approval_threshold_paise: null }).where('id', '=', eduOrg).execute();
   });
@@ -323,15 +327,15 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
   });
 
   /** The collection account's statement for today from the sandbox bank, imported by the accounts team. */
-  async function importToday(format: 'mt940' | 'camt053' | 'csv', account = '50200011112221') {
+  async function importToday(format: 'mt940' | 'camt053' | 'csv', account = '50200011112221', who = accounts) {
     const today = new Date(Date.now() + 5.5 * 3_600_000).toISOString().slice(0, 10);
     const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=${account}&from=${today}&to=${today}&format=${format}` });
     expect(st.statusCode, st.body).toBe(200);
-    return importFile(st.rawPayload, format, account);
+    return importFile(st.rawPayload, format, account, who);
   }
-  async function importFile(data: Buffer, format?: string, account?: string) {
+  async function importFile(data: Buffer, format?: string, account?: string, who = accounts) {
     const q = new URLSearchParams({ fileName: `statement.${format ?? 'sta'}`, ...(format ? { format } : {}), ...(format === 'csv' && account ? { account } : {}) });
-    return accounts.raw('POST', `/api/v1/discom/recon/statements?${q.toString()}`, data);
+    return who.raw('POST', `/api/v1/discom/recon/statements?${q.toString()}`, data);
   }
   type Imported = { statements: { id: string | null; duplicate: boolean; lines: number; counts: Record<string, number> }[]; applied: number; held: number; waiting: number };
 
@@ -406,17 +410,23 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
 
   it('imports the shared samples: foreign-currency lines are reported as not applicable; a file that is not a statement, or does not add up, is refused with the reason', async () => {
     const dir = path.resolve(import.meta.dirname, '../../../test/fixtures/statements/shared');
-    const ok = await importFile(fs.readFileSync(path.join(dir, 'mt940/volksbank_de.sta')));
+    // Statements of accounts not ours: a discom's staff may not import them (403, naming the account); the holding company's may.
+    const refused = await importFile(fs.readFileSync(path.join(dir, 'mt940/volksbank_de.sta')));
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json<{ error: { message: { en: string; hi: string } } }>().error.message.en).toMatch(/is of account .+, not of your discom’s collection account 50200011112221 \(NBPDCL\)/);
+    expect(refused.json<{ error: { message: { en: string; hi: string } } }>().error.message.hi).toMatch(/[\u0900-\u097F]/);
+    const ok = await importFile(fs.readFileSync(path.join(dir, 'mt940/volksbank_de.sta')), undefined, undefined, holding);
     expect(ok.statusCode, ok.body).toBe(200);
     const v = ok.json<Imported>();
     expect(v.statements).toHaveLength(8);
     const lines = v.statements.reduce((s2, x) => s2 + x.lines, 0);
     expect(v.statements.reduce((s2, x) => s2 + x.counts.notApplicable!, 0)).toBe(lines);
     expect(v.statements.every((x) => x.counts.newCredits === 0)).toBe(true);
-    const stored = await accounts.get(`/api/v1/discom/recon/statements/${v.statements[0]!.id}/lines`);
+    const stored = await holding.get(`/api/v1/discom/recon/statements/${v.statements[0]!.id}/lines`);
+    expect((await accounts.get(`/api/v1/discom/recon/statements/${v.statements[0]!.id}/lines`)).statusCode).toBe(404);
     expect(stored.json<{ items: { status: string; reason: string }[] }>().items[0]).toMatchObject({ status: 'not_applicable', reason: 'currency EUR: Sangrahan collects INR only' });
     for (const [f, pattern] of [['mt940/invalid_not_mt940.sta', /not an MT940 statement/], ['camt053/camt053_001_02_wrong_invalid.xml', /no Stmt|no statement/i], ['mt940/ing_nl_swift_blocks_crlf.sta', /does not add up/]] as const) {
-      const bad = await importFile(fs.readFileSync(path.join(dir, f)));
+      const bad = await importFile(fs.readFileSync(path.join(dir, f)), undefined, undefined, holding);
       expect(bad.statusCode, f).toBe(422);
       expect(bad.json<{ error: { code: string; details: { message: { en: string } }[] } }>().error).toMatchObject({ code: 'STATEMENT_INVALID' });
       expect(bad.json<{ error: { details: { message: { en: string } }[] } }>().error.details[0]!.message.en).toMatch(pattern);
@@ -436,22 +446,28 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
     const later = new Date(Date.now() + 6 * 86_400_000);
     expect(await flagUnsettled(database.db, later)).toBeGreaterThanOrEqual(1);
     expect(await flagUnsettled(database.db, later)).toBe(0);
-    const ns = (await openExceptions()).items.find((x) => x.reason === 'not_settled' && x.batchId === b.id);
+    // A gateway payment's settlement is the holding company's: a discom's accounts team does not see it.
+    expect((await openExceptions()).items.find((x) => x.reason === 'not_settled' && x.batchId === b.id)).toBeUndefined();
+    const ns = (await openExceptions(holding)).items.find((x) => x.reason === 'not_settled' && x.batchId === b.id);
     expect(ns?.actions).toEqual(['settled']);
     // The gateway settles; the payout reaches the bank; the statement is imported before the report.
     const st = await app.inject({ method: 'POST', url: '/sandbox/razorpay/settlements', payload: { before: new Date(Date.now() + 60_000).toISOString() } });
     expect(st.statusCode, st.body).toBe(200);
     const setl = st.json<{ settlement: { id: string; utr: string; amountPaise: string; payments: number } }>().settlement;
     expect(setl.payments).toBeGreaterThanOrEqual(1);
-    const imported = await importToday('camt053', '50200011110001');
+    expect((await importToday('camt053', '50200011110001')).statusCode).toBe(403);
+    const imported = await importToday('camt053', '50200011110001', holding);
     expect(imported.statusCode, imported.body).toBe(200);
-    const payout = await exceptionOf(setl.utr);
+    const payout = await exceptionOf(setl.utr, holding);
     expect(payout).toMatchObject({ reason: 'no_candidate', amountPaise: setl.amountPaise });
     const from = new Date(Date.now() - 3_600_000).toISOString();
     const to = new Date(Date.now() + 3_600_000).toISOString();
     const report = await app.inject({ method: 'GET', url: `/sandbox/razorpay/settlements/report?from=${from}&to=${to}` });
     expect(report.body.split('\n')[0]).toBe('entity_id,type,debit,credit,amount,currency,fee,tax,on_hold,settled,created_at,settled_at,settlement_id,description,notes,payment_id,arn,settlement_utr,order_id,order_receipt,method,card_network,card_issuer,card_type,dispute_id');
-    const r = await accounts.raw('POST', '/api/v1/discom/recon/settlements?fileName=report.csv', report.rawPayload, 'text/csv');
+    const denied = await accounts.raw('POST', '/api/v1/discom/recon/settlements?fileName=report.csv', report.rawPayload, 'text/csv');
+    expect(denied.statusCode).toBe(403);
+    expect((await accounts.get('/api/v1/discom/recon/settlements')).statusCode).toBe(403);
+    const r = await holding.raw('POST', '/api/v1/discom/recon/settlements?fileName=report.csv', report.rawPayload, 'text/csv');
     expect(r.statusCode, r.body).toBe(200);
     const out = r.json<{ matched: number; unknown: string[]; settlements: { id: string; bankMatched: boolean; feesPaise: string; taxPaise: string }[] }>();
     expect(out.unknown).toEqual([]);
@@ -460,17 +476,17 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
     const settled = await database.db.selectFrom('payments').select(['fee_paise', 'tax_paise', 'settlement_id']).where('id', '=', pay.id).executeTakeFirstOrThrow();
     expect(settled).toEqual({ fee_paise: (pay.amount_paise * 2n) / 100n, tax_paise: (pay.amount_paise * 36n) / 10_000n, settlement_id: setl.id });
     // The payout's credit and the late-settlement exception have left the queue.
-    const open = (await openExceptions()).items;
+    const open = (await openExceptions(holding)).items;
     expect(open.find((x) => x.id === payout.id)).toBeUndefined();
     expect(open.find((x) => x.id === ns!.id)).toBeUndefined();
     // The same report again: nothing changes.
-    const again = await accounts.raw('POST', '/api/v1/discom/recon/settlements?fileName=report.csv', report.rawPayload, 'text/csv');
+    const again = await holding.raw('POST', '/api/v1/discom/recon/settlements?fileName=report.csv', report.rawPayload, 'text/csv');
     expect(again.json<{ duplicate: boolean }>().duplicate).toBe(true);
     // A period without settlements: the header alone, nothing to import.
-    const none = await accounts.raw('POST', '/api/v1/discom/recon/settlements', Buffer.from(`${report.body.split('\n')[0]}\n`), 'text/csv');
+    const none = await holding.raw('POST', '/api/v1/discom/recon/settlements', Buffer.from(`${report.body.split('\n')[0]}\n`), 'text/csv');
     expect(none.statusCode, none.body).toBe(200);
     expect(none.json<{ settlements: unknown[] }>().settlements).toEqual([]);
-    const bad = await accounts.raw('POST', '/api/v1/discom/recon/settlements', Buffer.from('a,b\n1,2\n'), 'text/csv');
+    const bad = await holding.raw('POST', '/api/v1/discom/recon/settlements', Buffer.from('a,b\n1,2\n'), 'text/csv');
     expect(bad.statusCode).toBe(422);
     expect(bad.body).toMatch(/columns missing: entity_id/);
     await checkInvariants(database.db);
@@ -532,8 +548,10 @@ describe(`RTGS/NEFT challans and bank credits on ${engineName}`, () => {
     const r = await app.inject({ method: 'POST', url: '/api/v1/webhooks/razorpay', headers: { 'content-type': 'application/json', 'x-razorpay-signature': signWebhook(raw, webhookSecret), 'x-razorpay-event-id': 'evt_fixture_va_1' }, payload: raw });
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json<{ outcome: string }>().outcome).toBe('credit held: unknown_va');
-    const e = await exceptionOf('156767598340');
+    const e = await exceptionOf('156767598340', holding);
     expect(e).toMatchObject({ reason: 'unknown_va', amountPaise: '61900' });
+    // Its virtual account is no discom's: the holding company's exception, not NBPDCL's.
+    expect((await openExceptions()).items.find((x) => x.utr === '156767598340')).toBeUndefined();
     const credit = await database.db.selectFrom('bank_credits').selectAll().where('utr', '=', '156767598340').executeTakeFirstOrThrow();
     expect(credit).toMatchObject({ va_number: '1112220006712324', mode: 'NEFT', payer_name: 'Saurav Kumar', payer_ifsc: 'KKBK0000007', external_id: 'pay_DETA2KrOlhqQzF' });
     // The same event again (Razorpay retries) and the same UTR under another event id: nothing new.

@@ -13,6 +13,7 @@ const WORDS = {
     lines: 'Statement lines (value date)', opened: 'Exceptions raised', resolved: 'Exceptions resolved', open: 'Exceptions open at the end of the day',
     postings: 'Postings to the billing system', items: 'Open exceptions', reason: 'Reason', utr: 'UTR', batch: 'Batch', organisation: 'Organisation', since: 'Since',
     resolution: 'Resolution', none: 'None', footer: (p: number, n: number) => `Sangrahan · page ${p} of ${n}`,
+    discom: 'Discom', both: 'Both discoms (BSPHCL, the holding company)', holdingOnly: 'Gateway settlements pay both discoms in one payout: the holding company’s report shows them.',
     names: {
       online: 'Online (gateway)', rtgs_neft: 'RTGS/NEFT', applied: 'Applied', held: 'Held (exception)', refund: 'Marked for refund', settlement: 'Gateway payout', received: 'Being matched',
       matched: 'Matched', exception: 'Contradiction', not_applicable: 'Not applicable', new: 'New',
@@ -28,6 +29,7 @@ const WORDS = {
     lines: 'विवरण की प्रविष्टियाँ (मूल्य तिथि)', opened: 'उठे अपवाद', resolved: 'निपटाए गए अपवाद', open: 'दिन के अंत में खुले अपवाद',
     postings: 'बिलिंग प्रणाली में पोस्टिंग', items: 'खुले अपवाद', reason: 'कारण', utr: 'यूटीआर', batch: 'बैच', organisation: 'संस्था', since: 'कब से',
     resolution: 'निपटारा', none: 'कोई नहीं', footer: (p: number, n: number) => `संग्रहण · पृष्ठ ${p} / ${n}`,
+    discom: 'डिस्कॉम', both: 'दोनों डिस्कॉम (BSPHCL, होल्डिंग कंपनी)', holdingOnly: 'गेटवे निपटान दोनों डिस्कॉम का एक साथ भुगतान करते हैं: ये होल्डिंग कंपनी की रिपोर्ट में दिखते हैं।',
     names: {
       online: 'ऑनलाइन (गेटवे)', rtgs_neft: 'आरटीजीएस/एनईएफ़टी', applied: 'समायोजित', held: 'रोका गया (अपवाद)', refund: 'वापसी हेतु', settlement: 'गेटवे भुगतान', received: 'मिलान जारी',
       matched: 'मिलान हुआ', exception: 'विरोधाभास', not_applicable: 'लागू नहीं', new: 'नया',
@@ -55,6 +57,7 @@ export async function dailyReportPdf(r: DailyReport, lang: Lang): Promise<Buffer
   };
   write(doc, t.title, { size: 16, bold: true });
   write(doc, `${t.day}: ${formatDate(r.day, lang)}`, { size: 10, color: '#444444' });
+  write(doc, `${t.discom}: ${r.discom ?? t.both}`, { size: 10, color: '#444444' });
   doc.moveDown(0.8);
   const section = (title: string, head: string, rows: Row[], key: string) => {
     heading(title);
@@ -69,8 +72,12 @@ export async function dailyReportPdf(r: DailyReport, lang: Lang): Promise<Buffer
   section(t.received, t.mode, r.received, 'mode');
   section(t.credits, t.status, r.credits, 'status');
   heading(t.settlements);
-  table(doc, [{ header: t.count, width: width * 0.2, align: 'right' }, { header: t.amount, width: width * 0.3, align: 'right' }, { header: t.fees, width: width * 0.25, align: 'right' }, { header: t.inStatement, width: width * 0.25, align: 'right' }],
-    [[formatNumber(r.settlements.count, lang), formatPaise(r.settlements.amountPaise, lang), formatPaise(r.settlements.feesPaise, lang), formatNumber(r.settlements.inStatement, lang)]], { size: 9 });
+  const st = r.settlements;
+  if (!st) write(doc, t.holdingOnly, { x: left, size: 9, color: '#555555' });
+  else {
+    table(doc, [{ header: t.count, width: width * 0.2, align: 'right' }, { header: t.amount, width: width * 0.3, align: 'right' }, { header: t.fees, width: width * 0.25, align: 'right' }, { header: t.inStatement, width: width * 0.25, align: 'right' }],
+      [[formatNumber(st.count, lang), formatPaise(st.amountPaise, lang), formatPaise(st.feesPaise, lang), formatNumber(st.inStatement, lang)]], { size: 9 });
+  }
   doc.moveDown(0.8);
   section(t.lines, t.status, r.statementLines, 'status');
   section(t.opened, t.reason, r.exceptionsOpened, 'reason');
@@ -98,6 +105,7 @@ export async function dailyReportXlsx(r: DailyReport): Promise<Buffer> {
   const summary = wb.addWorksheet('Summary');
   summary.columns = [{ width: 34 }, { width: 30 }, { width: 10 }, { width: 18 }];
   summary.addRow([t.title, r.day]).font = { bold: true };
+  summary.addRow([t.discom, r.discom ?? t.both]);
   const block = (title: string, rows: Row[], key: string) => {
     summary.addRow([]);
     summary.addRow([title, '', t.count, t.amount]).font = { bold: true };
@@ -110,8 +118,11 @@ export async function dailyReportXlsx(r: DailyReport): Promise<Buffer> {
   block(t.credits, r.credits, 'status');
   summary.addRow([]);
   summary.addRow([t.settlements, t.inStatement, t.count, t.amount]).font = { bold: true };
-  const s = summary.addRow(['', r.settlements.inStatement, r.settlements.count, rupees(r.settlements.amountPaise)]);
-  s.getCell(4).numFmt = '#,##0.00';
+  if (!r.settlements) summary.addRow(['', t.holdingOnly]);
+  else {
+    const s = summary.addRow(['', r.settlements.inStatement, r.settlements.count, rupees(r.settlements.amountPaise)]);
+    s.getCell(4).numFmt = '#,##0.00';
+  }
   block(t.lines, r.statementLines, 'status');
   block(t.opened, r.exceptionsOpened, 'reason');
   block(t.resolved, r.exceptionsResolved, 'resolution');

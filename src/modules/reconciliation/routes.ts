@@ -13,7 +13,9 @@ import { bulkPaymentFile } from './bulk-file.ts';
 import { challanPdf } from './challan-pdf.ts';
 import { challanView, issueChallan, type ChallanView } from './challans.ts';
 import { applyWaitingCredits, importStatementFile } from './statements.ts';
-import { importSettlementReport } from './settlements.ts';
+import { holdingOnly, importSettlementReport } from './settlements.ts';
+import { discomScope } from '../../platform/principal.ts';
+import { reportDiscom } from '../discoms/index.ts';
 import { ONLINE_COLLECTIONS } from '../demo/seed.ts';
 import { INDIAN_BANK_CSV, type CsvLayout } from '../../adapters/bank/statements/index.ts';
 import { sql } from 'kysely';
@@ -165,7 +167,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       config: { access: { roles: 'discom' } },
       schema: {
         tags,
-        summary: 'The reconciliation exception queue: credits that did not match and payments not settled in time, with what may be done about each',
+        summary: 'The reconciliation exception queue of the caller’s discom (the holding company: all, with gateway settlement items): credits that did not match and payments not settled in time, with what may be done about each',
         querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('resolved')])), before: Type.Optional(IdStr), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }),
         response: {
           200: Type.Object({
@@ -185,7 +187,14 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
     async (req) => {
       const status = req.query.status ?? 'open';
       const limit = req.query.limit ?? 50;
-      const counts = await db.selectFrom('recon_exceptions').select(['reason', db.fn.countAll<number>().as('n')]).where('status', '=', 'open').groupBy('reason').execute();
+      const discom = discomScope(req.principal);
+      const counts = await db
+        .selectFrom('recon_exceptions')
+        .select(['reason', db.fn.countAll<number>().as('n')])
+        .where('status', '=', 'open')
+        .$if(discom !== null, (q) => q.where('discom_id', '=', discom!))
+        .groupBy('reason')
+        .execute();
       const rows = await db
         .selectFrom('recon_exceptions as e')
         .leftJoin('bank_credits as c', 'c.id', 'e.credit_id')
@@ -198,6 +207,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
           'e.batch_id', 'b.reference', 'o.name as org_name', 'p.gateway_payment_id', 'e.resolution', 'u.name as resolver', 'e.resolved_at', 'e.note',
         ])
         .where('e.status', '=', status)
+        .$if(discom !== null, (q) => q.where('e.discom_id', '=', discom!))
         .$if(!!req.query.before, (q) => q.where('e.id', '<', BigInt(req.query.before!)))
         .orderBy('e.id', 'desc')
         .limit(limit + 1)
@@ -263,7 +273,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         bodyLimit: 256 * 1024 * 1024,
         schema: {
           tags,
-          summary: 'Imports a bank statement file (the body is the file: MT940, camt.053, or CSV in the Indian bank layout with ?format=csv&account=…). It is proved (opening + credits − debits = closing) and matched; importing it again changes nothing',
+          summary: 'Imports a bank statement file (the body is the file: MT940, camt.053, or CSV in the Indian bank layout with ?format=csv&account=…). It is proved (opening + credits − debits = closing) and matched; importing it again changes nothing. A discom’s staff import their discom’s collection account’s statements only',
           querystring: Type.Object({
             fileName: Type.Optional(Type.String({ maxLength: 200 })),
             format: Type.Optional(Type.Union([Type.Literal('mt940'), Type.Literal('camt053'), Type.Literal('csv')])),
@@ -282,9 +292,9 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
           ? { ...INDIAN_BANK_CSV, dateFormat: cfg.statementCsvDateFormat, account: q.account, ...(cfg.statementCsvColumns ? { columns: cfg.statementCsvColumns as unknown as CsvLayout['columns'] } : {}) }
           : undefined;
         const statements = await importStatementFile(db, u, { name: q.fileName ?? 'statement', data: req.body }, { ...(q.format ? { format: q.format } : {}), ...(csvLayout ? { csvLayout } : {}) }, req.meta);
-        // A small statement's credits are applied now; a large one's by the worker, in the background.
+        // A small statement's credits are applied now (a discom's own only); a large one's by the worker, in the background.
         const waiting = statements.reduce((s, x) => s + x.counts.waiting, 0);
-        const r = waiting <= 200 ? await applyWaitingCredits(db, 200) : { applied: 0, held: 0 };
+        const r = waiting <= 200 ? await applyWaitingCredits(db, 200, discomScope(u)) : { applied: 0, held: 0 };
         return {
           statements: statements.map((x) => ({ ...x, id: x.id?.toString() ?? null })),
           applied: r.applied,
@@ -305,7 +315,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         bodyLimit: 64 * 1024 * 1024,
         schema: {
           tags,
-          summary: 'Imports the gateway’s settlement report (Razorpay’s reconciliation CSV; the body is the file): each payment matched by its id, fees and tax recorded, each settlement’s UTR matched to the bank statement. Importing it again changes nothing',
+          summary: 'Imports the gateway’s settlement report (Razorpay’s reconciliation CSV; the body is the file): each payment matched by its id, fees and tax recorded, each settlement’s UTR matched to the bank statement. Importing it again changes nothing. The holding company’s staff only (a settlement pays both discoms)',
           querystring: Type.Object({ fileName: Type.Optional(Type.String({ maxLength: 200 })) }),
           response: {
             200: Type.Object({
@@ -317,6 +327,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         },
       },
       async (req) => {
+        holdingOnly(req.principal);
         if (!Buffer.isBuffer(req.body) || !req.body.length) throw new AppError('STATEMENT_INVALID', [{ path: 'body', problem: 'empty', message: { en: 'send the settlement report as the body', hi: 'निपटान रिपोर्ट को बॉडी के रूप में भेजें' } }]);
         const q = req.query as { fileName?: string };
         return importSettlementReport(db, userOf(req), { name: q.fileName ?? 'settlement-report.csv', data: req.body }, req.meta);
@@ -330,11 +341,12 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       config: { access: { roles: 'discom' } },
       schema: {
         tags,
-        summary: 'Gateway settlements imported, newest first: net amount, fees, tax, UTR, and whether the payout was found in a bank statement',
+        summary: 'Gateway settlements imported, newest first: net amount, fees, tax, UTR, and whether the payout was found in a bank statement. The holding company’s staff only (a settlement pays both discoms)',
         response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), utr: Nullable(Type.String()), amountPaise: Money, feesPaise: Money, taxPaise: Money, payments: Type.Integer(), settledAt: Nullable(Type.String()), inStatement: Type.Boolean() })) }), ...errors },
       },
     },
-    async () => {
+    async (req) => {
+      holdingOnly(req.principal);
       const rows = await db.selectFrom('gateway_settlements').selectAll().orderBy('imported_at', 'desc').limit(200).execute();
       return {
         items: rows.map((r) => ({ id: r.settlement_id, utr: r.utr, amountPaise: r.amount_paise.toString(), feesPaise: r.fees_paise.toString(), taxPaise: r.tax_paise.toString(), payments: r.payments, settledAt: r.settled_at?.toISOString() ?? null, inStatement: r.statement_line_id !== null })),
@@ -348,7 +360,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       config: { access: { roles: 'discom' } },
       schema: {
         tags,
-        summary: 'Imported bank statements, newest first, with their balances and how their lines matched',
+        summary: 'Imported bank statements of the caller’s discom’s collection account (the holding company: all), newest first, with their balances and how their lines matched',
         response: {
           200: Type.Object({
             items: Type.Array(Type.Object({
@@ -361,8 +373,15 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         },
       },
     },
-    async () => {
-      const rows = await db.selectFrom('bank_statements').selectAll().orderBy('id', 'desc').limit(100).execute();
+    async (req) => {
+      const discom = discomScope(req.principal);
+      const rows = await db
+        .selectFrom('bank_statements')
+        .selectAll()
+        .$if(discom !== null, (q) => q.where('discom_id', '=', discom!))
+        .orderBy('id', 'desc')
+        .limit(100)
+        .execute();
       const ids = rows.map((r) => r.id);
       const byStatus = ids.length
         ? await db.selectFrom('statement_lines').select(['statement_id', 'status', sql<number>`count(*)::int`.as('n')]).where('statement_id', 'in', ids).groupBy(['statement_id', 'status']).execute()
@@ -400,6 +419,14 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       },
     },
     async (req) => {
+      const discom = discomScope(req.principal);
+      const statement = await db
+        .selectFrom('bank_statements')
+        .select('id')
+        .where('id', '=', BigInt(req.params.statementId))
+        .$if(discom !== null, (q) => q.where('discom_id', '=', discom!))
+        .executeTakeFirst();
+      if (!statement) throw new AppError('NOT_FOUND');
       const rows = await db
         .selectFrom('statement_lines as l')
         .leftJoin('bank_credits as c', 'c.id', 'l.credit_id')
@@ -431,9 +458,9 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   });
   app.get(
     '/api/v1/discom/recon/batches/:batchId',
-    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'Three-way view of a batch: money received ↔ bank statement or gateway settlement ↔ billing postings acknowledged', params: Type.Object({ batchId: IdStr }), response: { 200: ThreeWayT, ...errors } } },
+    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'Three-way view of a batch: money received ↔ bank statement or gateway settlement ↔ billing postings acknowledged. A discom’s staff see batches of their discom’s connections only', params: Type.Object({ batchId: IdStr }), response: { 200: ThreeWayT, ...errors } } },
     async (req) => {
-      const v = await threeWay(db, BigInt(req.params.batchId), null);
+      const v = await threeWay(db, BigInt(req.params.batchId), null, discomScope(req.principal));
       if (!v) throw new AppError('NOT_FOUND');
       return v;
     },
@@ -449,18 +476,19 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   );
 
   const todayIst = () => new Date(ctx.clock().getTime() + 5.5 * 3_600_000).toISOString().slice(0, 10);
-  const Day = Type.Object({ day: Type.Optional(Type.String({ format: 'date' })), lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')])) });
+  const DiscomQ = Type.Optional(Type.String({ maxLength: 12, description: 'The holding company’s staff: one discom’s figures (default both). A discom’s staff always see their own' }));
+  const Day = Type.Object({ day: Type.Optional(Type.String({ format: 'date' })), lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')])), discom: DiscomQ });
   app.get(
     '/api/v1/discom/recon/daily',
-    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report (IST day, default today): money received, matched, unmatched, exceptions raised/resolved/open, postings', querystring: Day } },
-    async (req) => dailyReport(db, req.query.day ?? todayIst()),
+    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report (IST day, default today) of the caller’s discom (the holding company: both, or ?discom=): money received, matched, unmatched, exceptions raised/resolved/open, postings', querystring: Day } },
+    async (req) => dailyReport(db, req.query.day ?? todayIst(), await reportDiscom(db, req.principal, req.query.discom)),
   );
   app.get(
     '/api/v1/discom/recon/daily.pdf',
     { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report as a PDF (English or Hindi)', querystring: Day } },
     async (req, reply) => {
       const day = req.query.day ?? todayIst();
-      const pdf = await dailyReportPdf(await dailyReport(db, day), req.query.lang ?? 'en');
+      const pdf = await dailyReportPdf(await dailyReport(db, day, await reportDiscom(db, req.principal, req.query.discom)), req.query.lang ?? 'en');
       reply.header('content-disposition', `attachment; filename="reconciliation-${day}.pdf"`);
       return reply.type(CONTENT_TYPES.pdf).send(pdf);
     },
@@ -470,13 +498,13 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
     { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report as an XLSX workbook (summary and open exceptions)', querystring: Day } },
     async (req, reply) => {
       const day = req.query.day ?? todayIst();
-      const x = await dailyReportXlsx(await dailyReport(db, day));
+      const x = await dailyReportXlsx(await dailyReport(db, day, await reportDiscom(db, req.principal, req.query.discom)));
       reply.header('content-disposition', `attachment; filename="reconciliation-${day}.xlsx"`);
       return reply.type(CONTENT_TYPES.xlsx).send(x);
     },
   );
 
-  const Range = Type.Object({ from: Type.Optional(Type.String({ format: 'date' })), to: Type.Optional(Type.String({ format: 'date' })) });
+  const Range = Type.Object({ from: Type.Optional(Type.String({ format: 'date' })), to: Type.Optional(Type.String({ format: 'date' })), discom: DiscomQ });
   const rangeOf = (q: { from?: string; to?: string }) => {
     const to = q.to ?? todayIst();
     const from = q.from ?? new Date(new Date(`${to}T00:00:00Z`).getTime() - 29 * 86_400_000).toISOString().slice(0, 10);
@@ -485,10 +513,10 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   };
   app.get(
     '/api/v1/discom/collections',
-    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'Collections dashboard (default the last 30 days): by day and mode, by organisation type, by circle and division; top organisations by dues; pending tag requests; postings waiting or refused; open exceptions', querystring: Range } },
+    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'Collections dashboard of the caller’s discom (the holding company: both, or ?discom=), default the last 30 days: by day and mode, by organisation type, by circle and division; top organisations by dues; pending tag requests; postings waiting or refused; open exceptions', querystring: Range } },
     async (req) => {
       const { from, to } = rangeOf(req.query);
-      return collections(db, from, to);
+      return collections(db, from, to, await reportDiscom(db, req.principal, req.query.discom));
     },
   );
   const SECTIONS = ['by_day', 'by_mode', 'by_org_type', 'by_division', 'top_dues'] as const;
@@ -500,7 +528,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
     },
     async (req, reply) => {
       const { from, to } = rangeOf(req.query);
-      const c = await collections(db, from, to);
+      const c = await collections(db, from, to, await reportDiscom(db, req.principal, req.query.discom));
       const m = (p: string) => money(BigInt(p));
       const specs: Record<(typeof SECTIONS)[number], { header: string[]; rows: Cell[][] }> = {
         by_day: { header: ['Day', 'Online (₹)', 'RTGS/NEFT (₹)'], rows: c.byDay.map((d) => [d.day, m(d.online), m(d.rtgsNeft)]) },

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 
 /**
@@ -23,7 +23,21 @@ import { recordAudit } from '../audit/index.ts';
  *
  * A gateway payment not settled within N working days of capture (3 by default) becomes a
  * 'not_settled' exception (flagUnsettled, run by the janitor).
+ *
+ * One checkout pays both discoms' bills, and a settlement pays them out together into the
+ * holding company's online collections account: settlement reports, the settlements and their
+ * exceptions are the holding company's staff's alone (decision 0010).
  */
+
+/** Gateway settlements are the holding company's: a discom's staff are refused, saying why. */
+export function holdingOnly(p: Principal | null): void {
+  if (discomScope(p) !== null) {
+    throw new AppError('FORBIDDEN', [], {
+      en: 'Gateway settlements pay both discoms’ collections in one payout to the holding company’s account: only the holding company’s staff see and import them.',
+      hi: 'गेटवे निपटान दोनों डिस्कॉम के संग्रह का एक साथ होल्डिंग कंपनी के खाते में भुगतान करते हैं: इन्हें केवल होल्डिंग कंपनी के कर्मचारी देखते और आयात करते हैं।',
+    });
+  }
+}
 
 type Db = Kysely<DB>;
 
@@ -77,6 +91,7 @@ export function parseSettlementReport(data: Buffer): Row[] {
 }
 
 export async function importSettlementReport(db: Db, p: Principal, file: { name: string; data: Buffer }, meta: RequestMeta | null): Promise<SettlementImport> {
+  holdingOnly(p);
   const rows = parseSettlementReport(file.data).filter((r) => r.type === 'payment');
   const sha = createHash('sha256').update(file.data).digest('hex');
   return db.transaction().execute(async (trx) => {

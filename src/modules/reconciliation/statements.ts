@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { parseStatements, StatementError, type CsvLayout, type ParsedStatement, type StatementFormat } from '../../adapters/bank/statements/index.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { Principal, RequestMeta } from '../../platform/principal.ts';
+import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 import { matchCredit } from './credits.ts';
 import { vaNumbersIn } from './va.ts';
@@ -25,6 +25,9 @@ import { vaNumbersIn } from './va.ts';
  *      credit goes to the exception queue with that reason, its money held in suspense.
  *
  * The same statement imported again (same account, reference and period) changes nothing.
+ * A statement is its account's discom's (the collection account's): a discom's staff import
+ * statements of their discom's account only; any other account's (the other discom's, the
+ * online collections account, an unknown one) is refused, naming it, before anything is stored.
  * Credits with a single candidate are then applied one by one (amount, deadline and the challan's
  * state checked under its lock, as for notified credits) by applyWaitingCredits, right after a
  * small import and by the worker loop for large ones.
@@ -60,9 +63,26 @@ export async function importStatementFile(
   opts: { format?: StatementFormat; csvLayout?: CsvLayout },
   meta: RequestMeta | null,
 ): Promise<ImportedStatement[]> {
+  const scope = discomScope(p);
   const parsed = parseOrRefuse(file.data, opts);
   const sha = createHash('sha256').update(file.data).digest('hex');
-  const prefixes = (await db.selectFrom('collection_accounts').select('va_prefix').execute()).map((r) => r.va_prefix);
+  const accounts = await db.selectFrom('collection_accounts as a').innerJoin('discoms as d', 'd.id', 'a.discom_id').select(['a.account_no', 'a.va_prefix', 'a.discom_id', 'd.code']).execute();
+  const prefixes = accounts.map((r) => r.va_prefix);
+  const discomOf = (account: string) => accounts.find((a) => a.account_no === account)?.discom_id ?? null;
+  if (scope !== null) {
+    const own = accounts.find((a) => a.discom_id === scope);
+    const foreign = [...new Set(parsed.map((x) => x.account))].filter((acct) => discomOf(acct) !== scope);
+    if (foreign.length) {
+      const whose = (acct: string) => accounts.find((a) => a.account_no === acct)?.code;
+      const named = foreign.map((acct) => (whose(acct) ? `${acct} (${whose(acct)})` : acct)).join(', ');
+      const mine = own ? ` ${own.account_no} (${own.code})` : '';
+      throw new AppError('FORBIDDEN', [{ path: 'file', problem: 'other_account', message: { en: `account ${named} is not your discom’s collection account`, hi: `खाता ${named} आपके डिस्कॉम का संग्रह खाता नहीं है` } }], {
+        en: `This statement is of account ${named}, not of your discom’s collection account${mine}. Nothing was imported.`,
+        hi: `यह विवरण खाता ${named} का है, आपके डिस्कॉम के संग्रह खाते${mine} का नहीं। कुछ भी आयात नहीं हुआ।`,
+      });
+    }
+  }
+  const discoms = new Set(parsed.map((x) => discomOf(x.account)));
   return db.transaction().execute(async (trx) => {
     const out: ImportedStatement[] = [];
     for (const s of parsed) out.push(await importOne(trx, s, sha, file.name, prefixes, p));
@@ -70,6 +90,7 @@ export async function importStatementFile(
       action: 'statement.imported',
       actor: p,
       orgId: null,
+      discomId: discoms.size === 1 ? [...discoms][0]! : null,
       target: { type: 'bank_statement_file', id: sha.slice(0, 16) },
       details: { file: file.name, sha256: sha, statements: out.map((o) => ({ account: o.account, ref: o.statementRef, lines: o.lines, duplicate: o.duplicate, ...o.counts })) },
       meta,
@@ -158,11 +179,12 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
 
   // Every other credit line is a bank credit of its own (a UTR seen in two lines of one file is one credit).
   const created = await sql`
-    INSERT INTO bank_credits (utr, va_number, amount_paise, mode, credited_at, payer_name, payer_account, narrative, source, sources, status, statement_line_id)
+    INSERT INTO bank_credits (utr, va_number, amount_paise, mode, credited_at, payer_name, payer_account, narrative, source, sources, status, statement_line_id, discom_id)
     SELECT DISTINCT ON (coalesce(l.utr, l.id::text)) l.utr, l.va_number, l.amount_paise,
            CASE WHEN l.utr ~ '^[A-Z]{4}R' THEN 'RTGS' WHEN l.utr ~ '^[A-Z]{4}N' THEN 'NEFT' ELSE NULL END,
-           (l.value_date::timestamp AT TIME ZONE 'Asia/Kolkata'), l.payer_name, l.payer_account, l.narrative, 'statement', ARRAY['statement'], 'received', l.id
-      FROM statement_lines l
+           (l.value_date::timestamp AT TIME ZONE 'Asia/Kolkata'), l.payer_name, l.payer_account, l.narrative, 'statement', ARRAY['statement'], 'received', l.id,
+           coalesce(bs.discom_id, (SELECT a.discom_id FROM collection_accounts a WHERE a.va_prefix = left(l.va_number, 4)))
+      FROM statement_lines l JOIN bank_statements bs ON bs.id = l.statement_id
      WHERE l.statement_id = ${statementId} AND l.status = 'new'
      ORDER BY coalesce(l.utr, l.id::text), l.line_no
     ON CONFLICT DO NOTHING`.execute(trx);
@@ -225,14 +247,15 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
     held AS (
       UPDATE bank_credits c SET status = 'held'
         FROM per WHERE c.id = per.id AND per.n <> 1
-      RETURNING c.id, c.utr, c.amount_paise, per.n, per.va_number),
+      RETURNING c.id, c.utr, c.amount_paise, per.n, per.va_number, c.discom_id),
     ex AS (
-      INSERT INTO recon_exceptions (reason, credit_id, amount_paise, detail)
+      INSERT INTO recon_exceptions (reason, credit_id, amount_paise, detail, discom_id)
       SELECT CASE WHEN h.va_number IS NOT NULL AND h.n = 0 THEN 'unknown_va' WHEN h.n = 0 THEN 'no_candidate' ELSE 'several_candidates' END,
              h.id, h.amount_paise,
              CASE WHEN h.va_number IS NOT NULL AND h.n = 0 THEN 'no challan has virtual account ' || h.va_number
                   WHEN h.n = 0 THEN 'no virtual account, batch reference or known payer with this amount'
-                  ELSE h.n || ' open challans fit' END
+                  ELSE h.n || ' open challans fit' END,
+             h.discom_id
         FROM held h RETURNING credit_id),
     txn AS (
       INSERT INTO ledger_transactions (kind, credit_id, memo)
@@ -250,10 +273,19 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
 
 /**
  * Applies credits that have their one candidate challan, each in its own transaction under the
- * challan's lock (matchCredit checks the amount, the deadline and the challan's state).
+ * challan's lock (matchCredit checks the amount, the deadline and the challan's state): all of
+ * them, or one discom's (after a discom's own import).
  */
-export async function applyWaitingCredits(db: Db, limit = 200): Promise<{ applied: number; held: number }> {
-  const rows = await db.selectFrom('bank_credits').select(['id', 'challan_id', 'match_rule']).where('status', '=', 'received').where('challan_id', 'is not', null).orderBy('id').limit(limit).execute();
+export async function applyWaitingCredits(db: Db, limit = 200, discomId: bigint | null = null): Promise<{ applied: number; held: number }> {
+  const rows = await db
+    .selectFrom('bank_credits')
+    .select(['id', 'challan_id', 'match_rule'])
+    .where('status', '=', 'received')
+    .where('challan_id', 'is not', null)
+    .$if(discomId !== null, (q) => q.where('discom_id', '=', discomId!))
+    .orderBy('id')
+    .limit(limit)
+    .execute();
   let applied = 0;
   let held = 0;
   for (const r of rows) {

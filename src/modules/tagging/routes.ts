@@ -5,6 +5,8 @@ import { csvLine } from '../../platform/csv.ts';
 import { AppError } from '../../platform/errors.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
 import { officeInScope, scopeOf } from '../../platform/office-scope.ts';
+import { discomScope } from '../../platform/principal.ts';
+import { orgSeenBy } from '../discoms/index.ts';
 import { orgOf, userOf } from '../identity/index.ts';
 import { MAX_BYTES, createJob, jobView, problemText, requestCommit } from './bulk.ts';
 import { connectionsQuery, exportConnections, type ConnectionFilter } from './listing.ts';
@@ -375,7 +377,7 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       config: { access: { roles: ['collection_officer', 'discom_admin', 'auditor'] } },
       schema: {
         tags,
-        summary: 'Pending tag requests and transfers, grouped by organisation',
+        summary: 'Pending tag requests and transfers on the caller’s discom’s connections (the holding company: both discoms), grouped by organisation',
         response: {
           200: Type.Object({
             groups: Type.Array(Type.Object({ orgId: Type.String(), orgName: Type.String(), orgType: Type.String(), requests: Type.Integer(), transfers: Type.Integer(), oldest: Type.String() })),
@@ -384,10 +386,12 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
         },
       },
     },
-    async () => {
+    async (req) => {
+      const discom = discomScope(req.principal);
       const rows = await db
         .selectFrom('tags as t')
         .innerJoin('organisations as o', 'o.id', 't.org_id')
+        .innerJoin('connections as c', 'c.id', 't.connection_id')
         .select([
           'o.id', 'o.name', 'o.type',
           sql<bigint>`count(*) FILTER (WHERE t.method <> 'transfer')`.as('requests'),
@@ -395,6 +399,7 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
           sql<Date>`min(t.requested_at)`.as('oldest'),
         ])
         .where('t.status', '=', 'requested')
+        .$if(discom !== null, (q) => q.where('c.discom_id', '=', discom!))
         .groupBy(['o.id', 'o.name', 'o.type'])
         .orderBy('oldest')
         .execute();
@@ -429,7 +434,13 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     },
     async (req) => {
       const orgId = BigInt(req.params.orgId);
-      const org = await db.selectFrom('organisations').select(['id', 'name', 'pan', 'department_code']).where('id', '=', orgId).executeTakeFirst();
+      const discom = discomScope(req.principal);
+      const org = await db
+        .selectFrom('organisations as o')
+        .select(['o.id', 'o.name', 'o.pan', 'o.department_code'])
+        .where('o.id', '=', orgId)
+        .$if(discom !== null, (q) => q.where(orgSeenBy(discom!)))
+        .executeTakeFirst();
       if (!org) throw new AppError('NOT_FOUND');
       const limit = req.query.limit ?? 200;
       let q = db
@@ -441,7 +452,8 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
         .select(['t.id', 'd.code', 'c.consumer_no', 'c.name', 'c.address', 'c.category', 'c.owner_pan', 'c.owner_dept_code', 'ho.name as holder', 't.request_reason', 't.requested_at'])
         .where('t.org_id', '=', orgId)
         .where('t.status', '=', 'requested')
-        .where('t.method', (req.query.kind ?? 'tag') === 'transfer' ? '=' : '<>', 'transfer');
+        .where('t.method', (req.query.kind ?? 'tag') === 'transfer' ? '=' : '<>', 'transfer')
+        .$if(discom !== null, (q) => q.where('c.discom_id', '=', discom!));
       if (req.query.after) q = q.where('t.id', '>', BigInt(req.query.after));
       const rows = await q.orderBy('t.id').limit(limit + 1).execute();
       const page = rows.slice(0, limit);
@@ -462,7 +474,7 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       config: { access: { roles: ['collection_officer', 'discom_admin'] } },
       schema: {
         tags,
-        summary: 'Approve or reject an organisation’s pending requests (or transfers) in bulk: all of them, or the listed ones',
+        summary: 'Approve or reject an organisation’s pending requests (or transfers) in bulk: all of them on the caller’s discom’s connections, or the listed ones (naming one of another discom decides nothing)',
         params: Type.Object({ orgId: IdStr }),
         body: Type.Object(
           {
@@ -478,8 +490,6 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     },
     async (req) => {
       const orgId = BigInt(req.params.orgId);
-      const org = await db.selectFrom('organisations').select('id').where('id', '=', orgId).executeTakeFirst();
-      if (!org) throw new AppError('NOT_FOUND');
       return tagging.decide(userOf(req), { orgId, kind: req.body.kind, decision: req.body.decision, tagIds: req.body.tagIds?.map(BigInt), reason: req.body.reason }, req.meta);
     },
   );

@@ -6,7 +6,8 @@ import { AppError } from '../../platform/errors.ts';
 import { maskMobile } from '../../platform/identifiers.ts';
 import { officeInScope, scopeOf } from '../../platform/office-scope.ts';
 import { parseRupees } from '../../platform/money.ts';
-import type { Principal, RequestMeta, UserPrincipal } from '../../platform/principal.ts';
+import { discomScope, type Principal, type RequestMeta, type UserPrincipal } from '../../platform/principal.ts';
+import { orgSeenBy } from '../discoms/scope.ts';
 import { numericCode, sha256Hex } from '../../platform/tokens.ts';
 import { openBatchOf } from '../payments/index.ts';
 import { recordAudit } from '../audit/index.ts';
@@ -281,6 +282,10 @@ export class TaggingService {
    * Approves or rejects requests in bulk: of one organisation (optionally only the given tags),
    * of one kind (tag requests, or transfers). An approval that cannot stand (someone holds the
    * connection; two requests for one connection) is rejected with that reason instead.
+   *
+   * A discom's staff decide requests on their discom's connections only: "all" means all of
+   * those, and naming a request on another discom's connection decides nothing at all (403,
+   * saying so). The organisation must be one they see (else 404).
    */
   async decide(
     actor: Principal,
@@ -290,16 +295,32 @@ export class TaggingService {
     if (input.decision === 'reject' && !input.reason?.trim()) {
       throw new AppError('VALIDATION_FAILED', [{ path: 'body.reason', problem: 'required', message: { en: 'give the reason for rejecting', hi: 'अस्वीकार करने का कारण दें' } }]);
     }
+    const scope = discomScope(actor);
     const by = actor.kind === 'user' ? actor.userId : null;
     return this.db.transaction().execute(async (trx) => {
+      const org = await trx
+        .selectFrom('organisations as o')
+        .select(scope === null ? sql<boolean>`true`.as('seen') : orgSeenBy(scope).as('seen'))
+        .where('o.id', '=', input.orgId)
+        .executeTakeFirst();
+      if (!org?.seen) throw new AppError('NOT_FOUND');
       let q = trx
-        .selectFrom('tags')
-        .select(['id', 'connection_id', 'transfer_from_tag_id'])
-        .where('org_id', '=', input.orgId)
-        .where('status', '=', 'requested')
-        .where('method', input.kind === 'transfer' ? '=' : '<>', 'transfer');
-      if (input.tagIds?.length) q = q.where('id', 'in', input.tagIds);
-      const reqs = await q.orderBy('requested_at').orderBy('id').forUpdate().execute();
+        .selectFrom('tags as t')
+        .innerJoin('connections as c', 'c.id', 't.connection_id')
+        .select(['t.id', 't.connection_id', 't.transfer_from_tag_id', 'c.discom_id'])
+        .where('t.org_id', '=', input.orgId)
+        .where('t.status', '=', 'requested')
+        .where('t.method', input.kind === 'transfer' ? '=' : '<>', 'transfer');
+      if (input.tagIds?.length) q = q.where('t.id', 'in', input.tagIds);
+      else if (scope !== null) q = q.where('c.discom_id', '=', scope);
+      const reqs = await q.orderBy('t.requested_at').orderBy('t.id').forUpdate('t').execute();
+      const foreign = scope === null ? [] : reqs.filter((r) => r.discom_id !== scope);
+      if (foreign.length) {
+        throw new AppError('FORBIDDEN', [{ path: 'body.tagIds', problem: 'other_discom', message: { en: `${foreign.length} of these requests are on another discom’s connections`, hi: `इनमें से ${foreign.length} अनुरोध दूसरे डिस्कॉम के कनेक्शनों के हैं` } }], {
+          en: 'Some of these requests are on connections of another discom, which its staff decide. Nothing was decided.',
+          hi: 'इनमें से कुछ अनुरोध दूसरे डिस्कॉम के कनेक्शनों के हैं, जिन पर उसी के कर्मचारी निर्णय लेते हैं। कोई निर्णय नहीं किया गया।',
+        });
+      }
       if (!reqs.length) return { approved: 0, rejected: 0 };
       const ids = reqs.map((r) => r.id);
       if (input.decision === 'reject') {

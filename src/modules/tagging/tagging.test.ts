@@ -31,6 +31,8 @@ describe(`tagging on ${engineName}`, () => {
   let edu: Client;
   let phed: Client;
   let officer: Client;
+  /** Each discom's collection officer: a discom's staff decide requests on its connections only. */
+  const officers: Record<string, Client> = {};
   let eduConns: Conn[];
   let freeConns: Conn[];
 
@@ -50,6 +52,8 @@ describe(`tagging on ${engineName}`, () => {
     edu = await new Client(app).login('edu.admin', DEMO_PASSWORD);
     phed = await new Client(app, '10.0.0.7').login('phed.admin', DEMO_PASSWORD);
     officer = await new Client(app, '10.0.0.8').login('co.nbpdcl', DEMO_PASSWORD, secretOf('co.nbpdcl'));
+    officers.NBPDCL = officer;
+    officers.SBPDCL = await new Client(app, '10.0.0.9').login('co.sbpdcl', DEMO_PASSWORD, secretOf('co.sbpdcl'));
     eduConns = await latest(sql`c.owner_dept_code = 'BR-EDU'`);
     freeConns = await latest(sql`c.owner_dept_code IS NULL AND c.owner_pan IS NULL AND c.registered_mobile IS NOT NULL`);
     expect(eduConns.length).toBeGreaterThan(32);
@@ -147,12 +151,13 @@ describe(`tagging on ${engineName}`, () => {
     expect((await phed.post(`/api/v1/org/connections/${c.id}/otp`)).statusCode).toBe(403);
     const t = await phed.post('/api/v1/org/tags/transfer', { connectionId: c.id.toString(), reason: 'Pump house handed over to PHED' });
     expect(t.statusCode).toBe(201);
-    const groups = (await officer.get('/api/v1/discom/tag-requests')).json().groups;
+    const co = officers[c.discom]!;
+    const groups = (await co.get('/api/v1/discom/tag-requests')).json().groups;
     const g = groups.find((x: { orgName: string }) => x.orgName.startsWith('Public Health'));
     expect(g.transfers).toBe(1);
-    const list = (await officer.get(`/api/v1/discom/tag-requests/${g.orgId}?kind=transfer`)).json();
+    const list = (await co.get(`/api/v1/discom/tag-requests/${g.orgId}?kind=transfer`)).json();
     expect(list.requests[0]).toMatchObject({ consumerNo: c.consumer_no, holder: 'Education Department, Government of Bihar', reason: 'Pump house handed over to PHED' });
-    const d = await officer.post(`/api/v1/discom/tag-requests/${g.orgId}/decide`, { kind: 'transfer', decision: 'approve' });
+    const d = await co.post(`/api/v1/discom/tag-requests/${g.orgId}/decide`, { kind: 'transfer', decision: 'approve' });
     expect(d.json()).toEqual({ approved: 1, rejected: 0 });
     const history = await tagsOf(c.id);
     expect(history.map((h) => h.status)).toEqual(['untagged', 'active']);
@@ -341,19 +346,34 @@ describe(`tagging on ${engineName}`, () => {
     expect((await tagsOf(a.id))[0]!.org_id).not.toBe(eduOrg);
   });
 
-  it('lets a discom officer approve an organisation’s requests in bulk', async () => {
+  it('lets a discom officer approve an organisation’s requests in bulk: those on the officer’s discom’s connections', async () => {
     const edOrg = await database.db.selectFrom('organisations').select('id').where('department_code', '=', 'BR-EDU').executeTakeFirstOrThrow();
-    const pending = await database.db.selectFrom('tags').select('id').where('org_id', '=', edOrg.id).where('status', '=', 'requested').execute();
+    const pending = await database.db
+      .selectFrom('tags as t')
+      .innerJoin('connections as c', 'c.id', 't.connection_id')
+      .innerJoin('discoms as d', 'd.id', 'c.discom_id')
+      .select(['t.id', 'd.code'])
+      .where('t.org_id', '=', edOrg.id)
+      .where('t.status', '=', 'requested')
+      .execute();
     expect(pending.length).toBeGreaterThanOrEqual(4);
+    const north = pending.filter((p) => p.code === 'NBPDCL');
+    const south = pending.filter((p) => p.code === 'SBPDCL');
+    expect(north.length).toBeGreaterThanOrEqual(2);
+    expect(south.length).toBeGreaterThanOrEqual(1);
     const list = (await officer.get(`/api/v1/discom/tag-requests/${edOrg.id}`)).json();
     expect(list.organisation.departmentCode).toBe('BR-EDU');
-    expect(list.requests.length).toBe(pending.length);
+    expect(list.requests.map((r: { tagId: string }) => r.tagId).sort()).toEqual(north.map((p) => p.id.toString()).sort());
     expect((await edu.post(`/api/v1/discom/tag-requests/${edOrg.id}/decide`, { kind: 'tag', decision: 'approve' })).statusCode).toBe(403);
     const one = list.requests[0].tagId;
     const rej = await officer.post(`/api/v1/discom/tag-requests/${edOrg.id}/decide`, { kind: 'tag', decision: 'reject', tagIds: [one], reason: 'Bill in another name' });
     expect(rej.json()).toEqual({ approved: 0, rejected: 1 });
+    // "All" is all of the officer's discom's: the other discom's requests stay for its officer.
     const d = await officer.post(`/api/v1/discom/tag-requests/${edOrg.id}/decide`, { kind: 'tag', decision: 'approve' });
-    expect(d.json()).toEqual({ approved: pending.length - 1, rejected: 0 });
+    expect(d.json()).toEqual({ approved: north.length - 1, rejected: 0 });
+    const left = await database.db.selectFrom('tags').select('id').where('id', 'in', south.map((p) => p.id)).where('status', '=', 'requested').execute();
+    expect(left).toHaveLength(south.length);
+    expect((await officers.SBPDCL!.post(`/api/v1/discom/tag-requests/${edOrg.id}/decide`, { kind: 'tag', decision: 'approve' })).json()).toEqual({ approved: south.length, rejected: 0 });
     const statuses = await database.db.selectFrom('tags').select(['status', 'decision_reason']).where('id', 'in', pending.map((p) => p.id)).execute();
     expect(statuses.filter((s) => s.status === 'active')).toHaveLength(pending.length - 1);
     expect(statuses.find((s) => s.status === 'rejected')!.decision_reason).toBe('Bill in another name');

@@ -152,6 +152,8 @@ export interface OrganisationsTable {
   decided_by: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
   decided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   approval_threshold_paise: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  /** The home discom, whose staff decide the registration (0012). NULL only if no discom existed. */
+  discom_id: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
 }
 
 export type OrgRole = 'org_admin' | 'maker' | 'approver' | 'viewer';
@@ -188,6 +190,9 @@ export interface UsersTable {
   created_at: Generated<Date>;
   created_by: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
   last_login_at: Date | null;
+  /** Discom staff: their discom, or `holding` (the holding company, both discoms); exactly one (0012). */
+  discom_id: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  holding: Generated<boolean>;
 }
 
 export interface SessionsTable {
@@ -284,6 +289,8 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown>, string, never>;
   prev_hash: string;
   hash: string;
+  /** The discom the entry concerns (0012); in the hash only when not NULL. */
+  discom_id: ColumnType<bigint | null, bigint | null | undefined, never>;
 }
 
 export interface JobsTable {

@@ -45,6 +45,12 @@ export function Account() {
             <dd>{user.org.name}</dd>
           </>
         )}
+        {user.org === null && (
+          <>
+            <dt>{t('users.discom')}</dt>
+            <dd>{user.holding ? t('scope.holding') : user.discom ? `${user.discom.code} · ${i18n.language === 'hi' ? user.discom.nameHi : user.discom.name}` : '—'}</dd>
+          </>
+        )}
         {user.office && (
           <>
             <dt>{t('account.office')}</dt>

@@ -73,6 +73,8 @@ export function Approvals() {
                         <dd>{o.gstin}</dd>
                       </>
                     )}
+                    <dt>{t('approvals.homeDiscom')}</dt>
+                    <dd>{o.discomCode ?? '—'}</dd>
                     <dt>{t('register.address')}</dt>
                     <dd>{o.address}</dd>
                     <dt>{t('register.email')}</dt>

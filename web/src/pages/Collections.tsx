@@ -7,7 +7,9 @@ import { barValue, collectionSeries, formatDayShort, isDay } from '../collection
 import { Async, TableWrap } from '../components';
 import { Field } from '../forms';
 import { formatDate, formatMonth, formatMonthShort, formatNumber, formatPaise } from '../format';
-import { hasRole, useSession } from '../session';
+import { useDiscoms } from '../discoms';
+import { SelectField } from '../forms';
+import { hasRole, isHolding, useSession } from '../session';
 import { useApi } from '../useApi';
 
 type Section = 'by_day' | 'by_mode' | 'by_org_type' | 'by_division' | 'top_dues';
@@ -20,14 +22,18 @@ const DIVISIONS_SHOWN = 10;
  * payment, by organisation type, by circle and division), the organisations owing most, and what
  * waits for the discom's staff now (exceptions, postings, tag requests), each section exportable.
  * The range lives in the address (?from=&to=), so a view can be bookmarked; without one the
- * server takes the last 30 days.
+ * server takes the last 30 days. A discom's staff see their discom's figures; the holding
+ * company's see both discoms', or one (?discom=).
  */
 export function Collections() {
   const { t } = useTranslation();
+  const { session } = useSession();
+  const holding = isHolding(session);
   const [params, setParams] = useSearchParams();
   const qFrom = params.get('from') ?? '';
   const qTo = params.get('to') ?? '';
-  const q = new URLSearchParams({ ...(qFrom ? { from: qFrom } : {}), ...(qTo ? { to: qTo } : {}) }).toString();
+  const qDiscom = holding ? (params.get('discom') ?? '') : '';
+  const q = new URLSearchParams({ ...(qFrom ? { from: qFrom } : {}), ...(qTo ? { to: qTo } : {}), ...(qDiscom ? { discom: qDiscom } : {}) }).toString();
   const [view, retry] = useApi<CollectionsView>(`/api/v1/discom/collections${q ? `?${q}` : ''}`);
   const shown = view.state === 'ready' ? view.data : null;
 
@@ -37,12 +43,13 @@ export function Collections() {
       <p className="lead">{t('collections.intro')}</p>
       {/* Keyed by the range shown: the fields start from the server's range (its default when none was asked). */}
       <RangeForm
-        key={shown ? `${shown.from}:${shown.to}` : `${qFrom}:${qTo}`}
+        key={shown ? `${shown.from}:${shown.to}:${qDiscom}` : `${qFrom}:${qTo}:${qDiscom}`}
         from={shown?.from ?? qFrom}
         to={shown?.to ?? qTo}
-        onShow={(from, to) => setParams({ from, to })}
+        discom={holding ? qDiscom : null}
+        onShow={(from, to, discom) => setParams({ from, to, ...(discom ? { discom } : {}) })}
         onReset={() => setParams({})}
-        isDefault={!qFrom && !qTo}
+        isDefault={!qFrom && !qTo && !qDiscom}
       />
       <Async value={view} retry={retry}>
         {(c) => <Dashboard c={c} />}
@@ -51,10 +58,13 @@ export function Collections() {
   );
 }
 
-function RangeForm({ from, to, onShow, onReset, isDefault }: { from: string; to: string; onShow: (from: string, to: string) => void; onReset: () => void; isDefault: boolean }) {
+/** The range, and for the holding company's staff (discom not null) the discom shown ('' for both). */
+function RangeForm({ from, to, discom, onShow, onReset, isDefault }: { from: string; to: string; discom: string | null; onShow: (from: string, to: string, discom: string) => void; onReset: () => void; isDefault: boolean }) {
   const { t } = useTranslation();
+  const discoms = useDiscoms();
   const [f, setF] = useState(from);
   const [tt, setTt] = useState(to);
+  const [d, setD] = useState(discom ?? '');
   const [errs, setErrs] = useState<Record<string, string[]>>({});
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -63,7 +73,7 @@ function RangeForm({ from, to, onShow, onReset, isDefault }: { from: string; to:
     if (!isDay(tt)) found.to = [t('collections.dateRequired')];
     if (!found.from && !found.to && f > tt) found.from = [t('collections.fromAfterTo')];
     setErrs(found);
-    if (!Object.keys(found).length) onShow(f, tt);
+    if (!Object.keys(found).length) onShow(f, tt, d);
   };
   return (
     <form className="grid-form range-form" onSubmit={submit} noValidate aria-labelledby="range-h" aria-describedby="range-hint">
@@ -75,6 +85,16 @@ function RangeForm({ from, to, onShow, onReset, isDefault }: { from: string; to:
       </p>
       <Field label={t('collections.from')} name="from" type="date" value={f} onChange={(e) => setF(e.target.value)} errors={errs} />
       <Field label={t('collections.to')} name="to" type="date" value={tt} onChange={(e) => setTt(e.target.value)} errors={errs} />
+      {discom !== null && (
+        <SelectField label={t('scope.filter')} name="discom" value={d} onChange={(e) => setD(e.target.value)}>
+          <option value="">{t('scope.both')}</option>
+          {discoms.map((x) => (
+            <option key={x.code} value={x.code}>
+              {x.code}
+            </option>
+          ))}
+        </SelectField>
+      )}
       <div className="actions">
         <button type="submit" className="primary">
           {t('collections.show')}
@@ -89,10 +109,10 @@ function RangeForm({ from, to, onShow, onReset, isDefault }: { from: string; to:
   );
 }
 
-/** CSV and XLSX of one section, for the range shown. */
-function Exports({ section, title, from, to }: { section: Section; title: string; from: string; to: string }) {
+/** CSV and XLSX of one section, for the range (and discom) shown. */
+function Exports({ section, title, from, to, discom }: { section: Section; title: string; from: string; to: string; discom?: string | null }) {
   const { t } = useTranslation();
-  const href = (format: 'csv' | 'xlsx') => `/api/v1/discom/collections/export?${new URLSearchParams({ section, format, from, to }).toString()}`;
+  const href = (format: 'csv' | 'xlsx') => `/api/v1/discom/collections/export?${new URLSearchParams({ section, format, from, to, ...(discom ? { discom } : {}) }).toString()}`;
   return (
     <p className="exports">
       <span className="muted">{t('collections.download')}:</span>
@@ -106,14 +126,14 @@ function Exports({ section, title, from, to }: { section: Section; title: string
   );
 }
 
-function SectionHead({ id, title, section, from, to, children }: { id: string; title: string; section: Section; from: string; to: string; children?: ReactNode }) {
+function SectionHead({ id, title, section, from, to, discom, children }: { id: string; title: string; section: Section; from: string; to: string; discom?: string | null; children?: ReactNode }) {
   return (
     <div className="section-head">
       <div>
         <h2 id={id}>{title}</h2>
         {children}
       </div>
-      <Exports section={section} title={title} from={from} to={to} />
+      <Exports section={section} title={title} from={from} to={to} discom={discom ?? null} />
     </div>
   );
 }
@@ -126,12 +146,12 @@ function Dashboard({ c }: { c: CollectionsView }) {
   const n = (x: number) => formatNumber(x, lang);
   const mode = (m: string) => c.byMode.find((x) => x.mode === m) ?? { count: 0, amountPaise: '0' };
   const waitingPostings = c.postings.pending + c.postings.retrying + c.postings.rejected;
-  const range = { from: c.from, to: c.to };
+  const range = { from: c.from, to: c.to, discom: c.discom };
 
   return (
     <>
       <p className="period" role="status">
-        {t('collections.showing', { from: formatDate(c.from, lang), to: formatDate(c.to, lang) })}
+        {t('collections.showing', { from: formatDate(c.from, lang), to: formatDate(c.to, lang) })} · {c.discom ? t('scope.figuresOf', { discom: c.discom }) : t('scope.both')}
       </p>
       <section>
         <h2 id="collected-h">{t('collections.collected')}</h2>
@@ -260,7 +280,7 @@ function ByDay({ c }: { c: CollectionsView }) {
   const title = byMonth ? t('collections.byMonth') : t('collections.byDay');
   return (
     <>
-      <SectionHead id="by-day-h" title={title} section="by_day" from={c.from} to={c.to} />
+      <SectionHead id="by-day-h" title={title} section="by_day" from={c.from} to={c.to} discom={c.discom} />
       {c.totals.count === 0 ? (
         <p className="empty">{t('collections.noPayments')}</p>
       ) : (

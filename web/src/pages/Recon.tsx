@@ -20,7 +20,8 @@ import { Field, FormError, SelectField, fieldErrors } from '../forms';
 import { formatDate, formatDateTime, formatNumber, formatPaise } from '../format';
 import { isDay, istToday } from '../collections';
 import { batchIdOf, exceptionDetail, formatAge, lineReason } from '../recon';
-import { hasRole, useSession } from '../session';
+import { useDiscoms } from '../discoms';
+import { hasRole, isHolding, useSession } from '../session';
 import { useLiveApi } from '../useApi';
 
 const REASONS = ['amount_short', 'amount_excess', 'challan_expired', 'unknown_va', 'duplicate_credit', 'several_candidates', 'no_candidate', 'not_settled'] as const;
@@ -36,12 +37,16 @@ const SANDBOX_ONLINE_ACCOUNT = '50200011110001';
 /**
  * The discom's reconciliation: the exception queue (credits the portal could not apply by itself,
  * each with only the actions that fit it), bank statement import with its results and lines, the
- * gateway's settlement reports, and the daily reconciliation report.
+ * gateway's settlement reports, and the daily reconciliation report. A discom's staff see their
+ * discom's; the holding company's staff see both discoms', and alone the gateway's settlements
+ * (one payout pays both discoms).
  */
 export function Recon() {
   const { t } = useTranslation();
   const { session } = useSession();
   const canAct = hasRole(session, 'accounts', 'discom_admin');
+  const holding = isHolding(session);
+  const discom = session?.user?.discom?.code ?? null;
   // Bumped by an import or a resolution: both lists fetch again (an import can add exceptions).
   const [version, setVersion] = useState(0);
   const bump = () => setVersion((v) => v + 1);
@@ -66,11 +71,14 @@ export function Recon() {
           </li>
         </ul>
       </nav>
+      <p className="muted" data-testid="recon-scope">
+        {holding ? t('scope.seeingBoth') : t('scope.seeingOwn', { discom: discom ?? '' })}
+      </p>
       {!canAct && <p className="state state-warn">{t('recon.readOnly')}</p>}
       <Exceptions canAct={canAct} version={version} onChange={bump} />
       <Statements canAct={canAct} version={version} onChange={bump} />
-      <Settlements canAct={canAct} version={version} onChange={bump} />
-      <DailyReport version={version} />
+      {holding ? <Settlements canAct={canAct} version={version} onChange={bump} /> : <SettlementsHoldingOnly />}
+      <DailyReport version={version} holding={holding} />
     </>
   );
 }
@@ -611,6 +619,19 @@ function useSandboxGateway(): boolean {
   return yes;
 }
 
+/** A discom's staff: gateway settlements are the holding company's (one payout pays both discoms). */
+function SettlementsHoldingOnly() {
+  const { t } = useTranslation();
+  return (
+    <section aria-labelledby="settlements-h">
+      <h2 id="settlements-h" tabIndex={-1}>
+        {t('settlements.title')}
+      </h2>
+      <p className="muted">{t('settlements.holdingOnly')}</p>
+    </section>
+  );
+}
+
 function Settlements({ canAct, version, onChange }: { canAct: boolean; version: number; onChange: () => void }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
@@ -866,21 +887,28 @@ function SettlementResult({ result }: { result: SettlementImport }) {
 }
 
 /** One IST day's reconciliation, with its PDF (either language) and XLSX; fetched again after an import or a resolution. */
-function DailyReport({ version }: { version: number }) {
+function DailyReport({ version, holding }: { version: number; holding: boolean }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   const today = istToday();
+  const discoms = useDiscoms();
   const [day, setDay] = useState(today);
   const [shown, setShown] = useState(today);
+  // The holding company's staff may look at one discom (default both).
+  const [discom, setDiscom] = useState('');
+  const [shownDiscom, setShownDiscom] = useState('');
   const [errs, setErrs] = useState<Record<string, string[]>>({});
-  const report = useLiveApi<Daily>(`/api/v1/discom/recon/daily?day=${shown}`, version);
+  const report = useLiveApi<Daily>(`/api/v1/discom/recon/daily?${new URLSearchParams({ day: shown, ...(shownDiscom ? { discom: shownDiscom } : {}) }).toString()}`, version);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const err = !isDay(day) ? t('daily.dayInvalid') : day > istToday() ? t('daily.future') : null;
     setErrs(err ? { day: [err] } : {});
-    if (!err) setShown(day);
+    if (!err) {
+      setShown(day);
+      setShownDiscom(discom);
+    }
   };
-  const doc = (ext: 'pdf' | 'xlsx', l?: 'en' | 'hi') => `/api/v1/discom/recon/daily.${ext}?${new URLSearchParams({ day: shown, ...(l ? { lang: l } : {}) }).toString()}`;
+  const doc = (ext: 'pdf' | 'xlsx', l?: 'en' | 'hi') => `/api/v1/discom/recon/daily.${ext}?${new URLSearchParams({ day: shown, ...(l ? { lang: l } : {}), ...(shownDiscom ? { discom: shownDiscom } : {}) }).toString()}`;
   return (
     <section aria-labelledby="daily-h">
       <h2 id="daily-h" tabIndex={-1}>
@@ -889,6 +917,16 @@ function DailyReport({ version }: { version: number }) {
       <p className="muted">{t('daily.intro')}</p>
       <form className="grid-form day-form" onSubmit={submit} noValidate>
         <Field label={t('daily.day')} name="day" type="date" max={today} value={day} onChange={(e) => setDay(e.target.value)} errors={errs} />
+        {holding && (
+          <SelectField label={t('scope.filter')} name="discom" value={discom} onChange={(e) => setDiscom(e.target.value)}>
+            <option value="">{t('scope.both')}</option>
+            {discoms.map((d) => (
+              <option key={d.code} value={d.code}>
+                {d.code}
+              </option>
+            ))}
+          </SelectField>
+        )}
         <div className="actions">
           <button type="submit" className="primary">
             {t('daily.show')}
@@ -923,12 +961,15 @@ function DailyBody({ r }: { r: Daily }) {
   const s = r.settlements;
   return (
     <div data-testid="daily-report">
+      <p className="muted">{r.discom ? t('scope.figuresOf', { discom: r.discom }) : t('scope.both')}</p>
       <div className="daily-grid">
         <DailyTable id="daily-received" title={t('daily.received')} rows={r.received.map((x) => ({ key: x.mode, label: t(x.mode === 'rtgs_neft' ? 'collections.rtgsNeft' : 'collections.online'), ...x }))} />
         <DailyTable id="daily-credits" title={t('daily.credits')} rows={r.credits.map((x) => ({ key: x.status, label: t(`daily.creditStatus.${x.status}`, { defaultValue: x.status }), ...x }))} />
         <div className="card">
           <h4 id="daily-settlements">{t('daily.settlements')}</h4>
-          {s.count === 0 ? (
+          {!s ? (
+            <p className="muted">{t('daily.settlementsHoldingOnly')}</p>
+          ) : s.count === 0 ? (
             <p className="muted">{t('daily.none')}</p>
           ) : (
             <dl className="counts-list">

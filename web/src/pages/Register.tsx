@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { send } from '../api';
+import { useDiscoms } from '../discoms';
 import { Field, FormError, SelectField, fieldErrors, formValues } from '../forms';
 
 const TYPES = ['state_department', 'central_psu', 'state_psu', 'private', 'large_consumer'] as const;
@@ -15,6 +16,7 @@ export function Register() {
   const [busy, setBusy] = useState(false);
   const errors = fieldErrors(error, i18n.language);
   const dept = type === 'state_department';
+  const discoms = useDiscoms();
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -34,6 +36,7 @@ export function Register() {
         address: v.address ?? '',
         email: v.email ?? '',
         mobile: v.mobile ?? '',
+        discomCode: v.discomCode ?? '',
         admin: { loginId: v['admin.loginId'] ?? '', name: v['admin.name'] ?? '', email: opt(v['admin.email']), mobile: opt(v['admin.mobile']), password: v['admin.password'] ?? '' },
       });
       setDone(true);
@@ -84,6 +87,16 @@ export function Register() {
           <Field label={t('register.address')} name="address" errors={errors} required maxLength={500} />
           <Field label={t('register.email')} name="email" type="email" errors={errors} required autoComplete="email" />
           <Field label={t('register.mobile')} name="mobile" errors={errors} required inputMode="numeric" maxLength={10} autoComplete="tel" />
+          <SelectField label={t('register.discom')} name="discomCode" errors={errors} hint={t('register.discomHint')} required defaultValue="">
+            <option value="" disabled>
+              {t('register.discomChoose')}
+            </option>
+            {discoms.map((d) => (
+              <option key={d.code} value={d.code}>
+                {d.code} · {i18n.language === 'hi' ? d.nameHi : d.name}
+              </option>
+            ))}
+          </SelectField>
         </fieldset>
         <fieldset>
           <legend>{t('register.admin')}</legend>

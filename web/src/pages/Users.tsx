@@ -2,15 +2,20 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { send, type Office, type Role, type User } from '../api';
 import { Async, OfficeOptions, TableWrap } from '../components';
+import { useDiscoms } from '../discoms';
 import { Field, FormError, SelectField, fieldErrors, formValues } from '../forms';
 import { formatDateTime } from '../format';
-import { useSession } from '../session';
+import { isHolding, useSession } from '../session';
 import { useApi } from '../useApi';
 
 const ORG_ROLES: Role[] = ['org_admin', 'maker', 'approver', 'viewer'];
 const DISCOM_ROLES: Role[] = ['collection_officer', 'accounts', 'discom_admin', 'auditor'];
 
-/** Users of the organisation (or the discom's staff): invite, change role and office, disable, reset. */
+/**
+ * Users of the organisation (or the discom's staff): invite, change role and office, disable,
+ * reset. A discom's admin sees and invites the staff of that discom; the holding company's admin
+ * sees all staff and chooses each new person's discom (or the holding company).
+ */
 export function Users({ scope }: { scope: 'org' | 'discom' }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
@@ -21,6 +26,9 @@ export function Users({ scope }: { scope: 'org' | 'discom' }) {
   const officeList = offices.state === 'ready' ? offices.data.offices : [];
   const roles = scope === 'org' ? ORG_ROLES : DISCOM_ROLES;
   const canManage = session?.user?.role === (scope === 'org' ? 'org_admin' : 'discom_admin');
+  const holding = scope === 'discom' && isHolding(session);
+  const discoms = useDiscoms();
+  const discomOf = (u: User) => (u.holding ? t('scope.holdingShort') : (u.discom ?? '—'));
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const errors = fieldErrors(error, lang);
@@ -49,6 +57,8 @@ export function Users({ scope }: { scope: 'org' | 'discom' }) {
         ...(v.mobile?.trim() ? { mobile: v.mobile.trim() } : {}),
         ...(v.email?.trim() ? { email: v.email.trim() } : {}),
         ...(v.officeId ? { officeId: v.officeId } : {}),
+        ...(holding && v.discom === 'holding' ? { holding: true } : {}),
+        ...(holding && v.discom && v.discom !== 'holding' ? { discomCode: v.discom } : {}),
       });
       form.reset();
     }, t('users.invited'));
@@ -76,6 +86,7 @@ export function Users({ scope }: { scope: 'org' | 'discom' }) {
                     <th scope="col">{t('users.user')}</th>
                     <th scope="col">{t('account.role')}</th>
                     {scope === 'org' && <th scope="col">{t('account.office')}</th>}
+                    {scope === 'discom' && <th scope="col">{t('users.discom')}</th>}
                     <th scope="col">{t('users.status')}</th>
                     <th scope="col">{t('users.lastLogin')}</th>
                     {canManage && <th scope="col">{t('users.actions')}</th>}
@@ -124,6 +135,7 @@ export function Users({ scope }: { scope: 'org' | 'discom' }) {
                             )}
                           </td>
                         )}
+                        {scope === 'discom' && <td className="nowrap">{discomOf(u)}</td>}
                         <td>
                           <span className={`badge badge-${u.status}`}>{t(`userStatus.${u.status}`)}</span>
                           {u.totpEnabled && <span className="badge">{t('users.totp')}</span>}
@@ -164,6 +176,7 @@ export function Users({ scope }: { scope: 'org' | 'discom' }) {
         <section aria-labelledby="invite-heading">
           <h2 id="invite-heading">{t('users.invite')}</h2>
           <p>{t('users.inviteText')}</p>
+          {scope === 'discom' && !holding && session?.user?.discom && <p className="muted">{t('users.joinsDiscom', { discom: session.user.discom.code })}</p>}
           <form className="grid-form" onSubmit={(e) => void invite(e)} noValidate>
             <Field label={t('login.loginId')} name="loginId" errors={errors} hint={t('register.loginIdHint')} required />
             <Field label={t('account.name')} name="name" errors={errors} required />
@@ -176,6 +189,19 @@ export function Users({ scope }: { scope: 'org' | 'discom' }) {
                 </option>
               ))}
             </SelectField>
+            {holding && (
+              <SelectField label={t('users.discom')} name="discom" errors={{ discom: [...(errors.discomCode ?? []), ...(errors.holding ?? [])] }} hint={t('users.discomHint')} defaultValue="" required>
+                <option value="" disabled>
+                  {t('register.discomChoose')}
+                </option>
+                {discoms.map((d) => (
+                  <option key={d.code} value={d.code}>
+                    {d.code}
+                  </option>
+                ))}
+                <option value="holding">{t('scope.holding')}</option>
+              </SelectField>
+            )}
             {scope === 'org' && (
               <SelectField label={t('account.office')} name="officeId" errors={errors} defaultValue="">
                 <option value="">{t('users.wholeOrg')}</option>
