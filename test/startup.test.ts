@@ -12,6 +12,7 @@ import { openDatabase } from '../src/platform/db/database.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
 import { engineName, freshDatabase } from './helpers/db.ts';
 import { withDatabase } from './helpers/pg.ts';
+import { AppProcess, HttpSession, freePort } from './helpers/process.ts';
 
 /**
  * `serve` as an operator starts it: every configuration it must refuse is refused at start, with
@@ -140,6 +141,48 @@ describe('start-up refusals', { timeout: 180_000 }, () => {
     expect((await serve({ ...env.vars, TOTP_ENCRYPTION_KEY: `${TOTP_KEY}-other` })).out).toContain('Sangrahan is running at');
     expect((await serve({ ...env.vars, TOTP_ENCRYPTION_KEY: TOTP_KEY })).code).toBe(3);
     await env.drop();
+  });
+
+  it('makes a real install: init creates the holding company’s administrator, refuses a second time and demo data, and serve then loads no demo data', async () => {
+    const env = await database('init');
+    const admin = { INIT_ADMIN_LOGIN_ID: 'first.admin', INIT_ADMIN_NAME: 'Pratima Sinha', INIT_ADMIN_EMAIL: 'it@bsphcl.example.in', INIT_ADMIN_MOBILE: '9470000001', INIT_ADMIN_PASSWORD: 'Ganga bridge at dawn 1982' };
+    const bad = await serve({ ...env.vars, ...admin, INIT_ADMIN_MOBILE: '12345', INIT_ADMIN_PASSWORD: 'password' }, 60_000, 'init');
+    expect(bad.code, bad.out).toBe(3);
+    expect(bad.out).toContain('mobile (INIT_ADMIN_MOBILE): a 10-digit mobile number');
+    expect(bad.out).toContain('password (INIT_ADMIN_PASSWORD):');
+    const made = await serve({ ...env.vars, ...admin }, 60_000, 'init');
+    expect(made.code, made.out).toBe(0);
+    expect(made.out).toContain('Created first.admin, discom administrator of the holding company (both discoms)');
+    const again = await serve({ ...env.vars, ...admin, INIT_ADMIN_LOGIN_ID: 'second.admin' }, 60_000, 'init');
+    expect(again.code, again.out).toBe(3);
+    expect(again.out).toContain('already has a discom administrator (first.admin)');
+    // Served with the defaults (DEMO_SEED=true): no demo data, no developer pages; the admin enrols a second factor.
+    const port = await freePort();
+    const app = new AppProcess(port, { ...env.vars, DEMO_SEED: 'true', NODE_ENV: 'development', DEMO_CONNECTIONS: '100' });
+    try {
+      await app.start();
+      const meta = (await (await fetch(`${app.url}/api/v1/meta`)).json()) as { demoData: boolean; devTools: boolean };
+      expect(meta).toMatchObject({ demoData: false, devTools: false });
+      expect((await fetch(`${app.url}/api/v1/dev/outbox`)).status).toBe(404);
+      const s = new HttpSession(() => app.url);
+      const login = await s.send('POST', '/api/v1/auth/login', { loginId: 'first.admin', password: admin.INIT_ADMIN_PASSWORD });
+      expect(login.status, login.text).toBe(200);
+      expect(login.json<{ stage: string }>().stage).toBe('totp_enrol');
+      expect((await s.send('POST', '/api/v1/auth/login', { loginId: 'admin.discom', password: 'Demo@Sangrahan2026' })).status).toBe(401);
+      expect(app.log.join('\n')).not.toContain('First start: loading demo data');
+    } finally {
+      await app.kill('SIGTERM');
+    }
+    await env.drop();
+
+    const demo = await database('init-demo');
+    await demo.write(async (db) => {
+      await sql`UPDATE installation SET demo_data = true`.execute(db);
+    });
+    const refused = await serve({ ...demo.vars, ...admin }, 60_000, 'init');
+    expect(refused.code, refused.out).toBe(3);
+    expect(refused.out).toContain('This database holds demo data, whose logins and password are published: init is for a real install');
+    await demo.drop();
   });
 
   it.runIf(engineName === 'postgres')('refuses, in production, a database that holds demo data; starts on one that does not', async () => {

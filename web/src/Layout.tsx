@@ -14,14 +14,15 @@ interface Meta {
 
 /** On every page of a demo: no real money moves here, and what stands in for it. */
 function DemoBand() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [meta] = useApi<Meta>('/api/v1/meta');
   if (meta.state !== 'ready' || !meta.data.demo) return null;
   const m = meta.data;
-  const parts = [m.demoData && t('demo.data'), m.sandboxGateway && t('demo.gateway'), m.sandboxBank && t('demo.bank')].filter(Boolean);
+  const parts = [m.demoData && t('demo.data'), m.sandboxGateway && t('demo.gateway'), m.sandboxBank && t('demo.bank')].filter((x): x is string => !!x);
+  const list = new Intl.ListFormat(i18n.language === 'hi' ? 'hi-IN' : 'en-IN', { type: 'conjunction' }).format(parts);
   return (
     <aside className="demo-band" aria-label={t('demo.label')}>
-      <strong>{t('demo.title')}</strong> {parts.length > 0 && <span>{t('demo.because', { what: parts.join(t('demo.and')) })}</span>}
+      <strong>{t('demo.title')}</strong> {parts.length > 0 && <span>{t('demo.because', { what: list })}</span>}
     </aside>
   );
 }

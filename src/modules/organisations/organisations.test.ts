@@ -75,17 +75,37 @@ describe(`organisations, users, offices and API keys on ${engineName}`, () => {
     expect(mismatch.json().error.details).toEqual([expect.objectContaining({ path: 'body.gstin', problem: 'pan_mismatch' })]);
   });
 
-  it('refuses an identifier or login ID already registered', async () => {
-    const r = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AABCB1234M', gstin: undefined, admin: { loginId: 'edu.admin', name: 'X', password: 'Cold storage keys 2026' } }));
-    expect(r.json().error.details.map((d: { path: string; problem: string }) => `${d.path}:${d.problem}`).sort()).toEqual(['body.admin.loginId:taken', 'body.pan:taken']);
+  it('refuses an identifier already registered', async () => {
+    const r = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AABCB1234M', gstin: undefined, admin: { loginId: 'new.cold.admin', name: 'X', password: 'Cold storage keys 2026' } }));
+    expect(r.json().error.details.map((d: { path: string; problem: string }) => `${d.path}:${d.problem}`)).toEqual(['body.pan:taken']);
+  });
+
+  it('answers a registration whose login ID is taken like any other, and says so by e-mail only', async () => {
+    const free = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AAFCM5678Q', gstin: undefined, email: 'office@mango.example.in', admin: { loginId: 'mango.admin', name: 'M', password: 'Cold storage keys 2026' } }));
+    const taken = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AAFCL8765R', gstin: undefined, email: 'office@litchi.example.in', admin: { loginId: 'edu.admin', name: 'L', password: 'Cold storage keys 2026' } }));
+    // The same status, headers that matter and body: nothing tells the two apart.
+    expect([free.statusCode, taken.statusCode]).toEqual([202, 202]);
+    expect(taken.body).toBe(free.body);
+    expect(free.json()).toEqual({ status: 'received' });
+    const { db } = database;
+    expect(await db.selectFrom('organisations').select('id').where('pan', '=', 'AAFCM5678Q').execute()).toHaveLength(1);
+    expect(await db.selectFrom('organisations').select('id').where('pan', '=', 'AAFCL8765R').execute()).toEqual([]);
+    const mail = async (to: string) => (await db.selectFrom('notifications').select(['body', 'purpose']).where('recipient', '=', to).orderBy('id', 'desc').executeTakeFirstOrThrow());
+    expect(await mail('office@mango.example.in')).toMatchObject({ purpose: 'registration_received', body: expect.stringContaining('with the login ID mango.admin, was received') });
+    expect(await mail('office@litchi.example.in')).toMatchObject({ purpose: 'registration_login_taken', body: expect.stringContaining('the login ID edu.admin is not available') });
+    // The login ID's holder hears that it was named; their account is as it was.
+    expect(await mail('it.cell@edu.bihar.example.in')).toMatchObject({ purpose: 'registration_login_taken', body: expect.stringContaining('chose your login ID edu.admin') });
+    expect((await new Client(app).post('/api/v1/auth/login', { loginId: 'edu.admin', password: DEMO_PASSWORD })).statusCode).toBe(200);
+    const audit = await db.selectFrom('audit_log').select(['outcome', 'details']).where('action', '=', 'organisation.registration_refused').execute();
+    expect(audit).toEqual([{ outcome: 'failure', details: expect.objectContaining({ reason: 'login_id_taken' }) }]);
   });
 
   it('registers an organisation as pending; its admin cannot log in until a discom officer approves it', async () => {
     const { gstinCheckChar } = await import('../../platform/identifiers.ts');
     const g = '10AAGCG4321K1Z';
     const r = await new Client(app).post('/api/v1/organisations/register', registration({ gstin: g + gstinCheckChar(g) }));
-    expect(r.statusCode).toBe(201);
-    const orgId = r.json().organisationId;
+    expect(r.statusCode).toBe(202);
+    const orgId = (await database.db.selectFrom('organisations').select('id').where('gstin', '=', g + gstinCheckChar(g)).executeTakeFirstOrThrow()).id.toString();
     const early = await new Client(app).post('/api/v1/auth/login', { loginId: 'ganga.admin', password: 'Cold storage keys 2026' });
     expect(early.statusCode).toBe(403);
     expect(early.json().error.code).toBe('ORGANISATION_PENDING');
@@ -118,7 +138,8 @@ describe(`organisations, users, offices and API keys on ${engineName}`, () => {
       '/api/v1/organisations/register',
       registration({ type: 'state_psu', pan: PENDING_REGISTRATION.pan, gstin: undefined, admin: { loginId: 'bmsicl.admin2', name: 'X', password: 'Cold storage keys 2026' } }),
     );
-    expect(again.statusCode).toBe(201);
+    expect(again.statusCode).toBe(202);
+    expect(await database.db.selectFrom('organisations').select('status').where('pan', '=', PENDING_REGISTRATION.pan).orderBy('id').execute()).toEqual([{ status: 'rejected' }, { status: 'pending' }]);
   });
 
   it('invites a user, who sets a password with the code sent and logs in with the given role and office', async () => {

@@ -54,7 +54,6 @@ const msg = {
   requiredForType: { en: 'is required for this type of organisation', hi: 'इस प्रकार की संस्था के लिए आवश्यक है' },
   taken: { en: 'is already registered', hi: 'पहले से पंजीकृत है' },
   loginId: { en: 'must be 3 to 40 characters: small letters, digits, dot, dash or underscore, starting with a letter or digit', hi: '3 से 40 अक्षर: छोटे अक्षर, अंक, बिंदु, डैश या अंडरस्कोर; शुरुआत अक्षर या अंक से' },
-  loginTaken: { en: 'is already in use; choose another', hi: 'पहले से उपयोग में है; दूसरा चुनें' },
   discom: { en: 'must be one of the discoms (NBPDCL or SBPDCL)', hi: 'किसी एक डिस्कॉम का कोड होना चाहिए (NBPDCL या SBPDCL)' },
 } satisfies Record<string, Text>;
 
@@ -62,7 +61,37 @@ const msg = {
 export class RegistrationService {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async register(input: RegistrationInput, meta: RequestMeta): Promise<{ organisationId: bigint }> {
+  /**
+   * A registration naming a login ID already in use is answered like any other (so that login IDs
+   * cannot be mined through this form): nothing is created, the registration's e-mail address is
+   * told to choose another login ID, and the login ID's holder is told that it was named.
+   */
+  private async loginTaken(input: RegistrationInput, loginId: string, meta: RequestMeta): Promise<void> {
+    const name = input.name.trim();
+    await this.db.transaction().execute(async (trx) => {
+      const holder = await trx.selectFrom('users').select(['id', 'org_id', 'discom_id', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst();
+      await queueMessages(trx, [
+        {
+          channel: 'email', recipient: input.email.trim(), subject: 'Sangrahan registration / संग्रहण पंजीकरण', purpose: 'registration_login_taken', orgId: null,
+          body: `The registration of ${name} on Sangrahan could not go ahead: the login ID ${loginId} is not available. Please register again with another login ID.\n` +
+            `संग्रहण पर ${name} का पंजीकरण आगे नहीं बढ़ सका: लॉगिन आईडी ${loginId} उपलब्ध नहीं है। कृपया किसी अन्य लॉगिन आईडी के साथ फिर से पंजीकरण करें।`,
+        },
+        ...(holder?.email
+          ? [{
+              channel: 'email' as const, recipient: holder.email, subject: 'Sangrahan: your login ID / संग्रहण: आपकी लॉगिन आईडी', purpose: 'registration_login_taken', orgId: holder.org_id, userId: holder.id,
+              body: `Dear ${holder.name},\n\nSomeone registering ${name} on Sangrahan chose your login ID ${loginId}. Nothing of your account was changed; the registration was not made. If this was you, use another login ID.\n` +
+                `किसी ने संग्रहण पर ${name} का पंजीकरण करते समय आपकी लॉगिन आईडी ${loginId} चुनी। आपके खाते में कुछ नहीं बदला; पंजीकरण नहीं हुआ। यदि यह आप थे, तो कोई अन्य लॉगिन आईडी चुनें।\n`,
+            }]
+          : []),
+      ]);
+      await recordAudit(trx, {
+        action: 'organisation.registration_refused', outcome: 'failure', actor: null, actorLabel: `registrant:${loginId}`, orgId: null, discomId: null,
+        target: holder ? { type: 'user', id: holder.id } : undefined, details: { reason: 'login_id_taken', name, email: input.email.trim() }, meta,
+      });
+    });
+  }
+
+  async register(input: RegistrationInput, meta: RequestMeta): Promise<{ organisationId: bigint | null }> {
     // Every attempt counts, valid or not: answers such as "login ID taken" cannot be mined.
     const limited = await claimAttempt(this.db, `register-ip:${meta.ip}`, { max: 20, windowMs: 3_600_000, lockMs: 3_600_000 });
     if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
@@ -114,12 +143,14 @@ export class RegistrationService {
     if (pan && taken.some((t) => t.pan === pan)) add('pan', 'taken', msg.taken);
     if (gstin && taken.some((t) => t.gstin === gstin)) add('gstin', 'taken', msg.taken);
     if (dept && taken.some((t) => t.department_code === dept)) add('departmentCode', 'taken', msg.taken);
-    if (LOGIN_ID.test(loginId) && (await this.db.selectFrom('users').select('id').where('login_id', '=', loginId).executeTakeFirst())) {
-      add('admin.loginId', 'taken', msg.loginTaken);
-    }
     if (d.length) throw new AppError('VALIDATION_FAILED', d);
 
+    // Hashed whether or not the login ID is free: both answers take as long.
     const passwordHash = await hashPassword(input.admin.password);
+    if (await this.db.selectFrom('users').select('id').where('login_id', '=', loginId).executeTakeFirst()) {
+      await this.loginTaken(input, loginId, meta);
+      return { organisationId: null };
+    }
     try {
       return await this.db.transaction().execute(async (trx) => {
         const org = await trx
@@ -165,11 +196,23 @@ export class RegistrationService {
           action: 'organisation.registered', actor: null, actorLabel: `registrant:${loginId}`, orgId: org.id,
           discomId, target: { type: 'organisation', id: org.id }, details: { type: input.type, name: input.name.trim(), admin_user_id: admin.id.toString(), discom: input.discomCode.trim().toUpperCase() }, meta,
         });
+        const name = input.name.trim();
+        await queueMessages(trx, [{
+          channel: 'email', recipient: input.email.trim(), subject: 'Sangrahan registration / संग्रहण पंजीकरण', purpose: 'registration_received', orgId: org.id,
+          body: `The registration of ${name} on Sangrahan, with the login ID ${loginId}, was received. It waits for the discom's approval; you will be told when it is decided.\n` +
+            `संग्रहण पर ${name} का पंजीकरण, लॉगिन आईडी ${loginId} के साथ, प्राप्त हुआ। यह डिस्कॉम की स्वीकृति की प्रतीक्षा में है; निर्णय होने पर आपको बताया जाएगा।`,
+        }]);
         return { organisationId: org.id };
       });
     } catch (e) {
-      // Two registrations racing for one identifier or login ID: the database decides.
-      if ((e as { code?: string }).code === '23505') {
+      const c = e as { code?: string; constraint?: string };
+      // Two registrations racing for one login ID: the same answer as when it was taken before.
+      if (c.code === '23505' && /login_id/.test(c.constraint ?? (e as Error).message)) {
+        await this.loginTaken(input, loginId, meta);
+        return { organisationId: null };
+      }
+      // … or for one identifier: the database decides.
+      if (c.code === '23505') {
         throw new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'taken', message: { en: 'An identifier or the login ID was registered a moment ago.', hi: 'कोई पहचानकर्ता या लॉगिन आईडी अभी-अभी पंजीकृत हुई है।' } }]);
       }
       throw e;

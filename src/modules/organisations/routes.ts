@@ -141,7 +141,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
       config: { access: { public: true } },
       schema: {
         tags: ['organisations'],
-        summary: 'Register an organisation with its first admin and its home discom; it stays pending until an officer of that discom approves it',
+        summary: 'Register an organisation with its first admin and its home discom; it stays pending until an officer of that discom approves it. The answer is the same whether or not the login ID is free: an e-mail to the organisation’s address says which',
         body: Type.Object(
           {
             type: OrgType,
@@ -177,12 +177,12 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
             ],
           },
         ),
-        response: { 201: Type.Object({ organisationId: Type.String(), status: Type.Literal('pending') }), ...errors },
+        response: { 202: Type.Object({ status: Type.Literal('received') }, { description: 'The same answer whether the registration was made or its login ID was taken (an e-mail to the organisation’s address says which)' }), ...errors },
       },
     },
     async (req, reply) => {
-      const r = await registration.register(req.body, req.meta);
-      return reply.status(201).send({ organisationId: r.organisationId.toString(), status: 'pending' as const });
+      await registration.register(req.body, req.meta);
+      return reply.status(202).send({ status: 'received' as const });
     },
   );
 
