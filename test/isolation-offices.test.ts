@@ -11,7 +11,7 @@ import { buildApp } from '../src/server.ts';
 import { testConfig } from './helpers/config.ts';
 import { engineName, freshDatabase } from './helpers/db.ts';
 import { Client } from './helpers/http.ts';
-import { exampleBody, fill as fillPath, isPublic, routes as allRoutes, type Op } from './helpers/routes.ts';
+import { exampleBody, fill as fillPath, isPublic, routes as allRoutes, withIds, type Op } from './helpers/routes.ts';
 
 /**
  * The tenant-isolation walk's office-scoped pass (decision 0011): within one organisation, a user
@@ -165,23 +165,9 @@ describe(`office isolation across every organisation route on ${engineName}`, ()
    * `all`, also every `…Id` field of the schema that the example leaves out.
    */
   function withTheirIds(method: string, path: string, op: Op, all: boolean): { body: unknown; replaced: number } {
-    let replaced = 0;
-    const swap = (v: unknown): unknown => {
-      if (Array.isArray(v)) return v.map(swap);
-      if (!v || typeof v !== 'object') return v;
-      return Object.fromEntries(
-        Object.entries(v).map(([k, x]) => {
-          const name = k === 'tagIds' ? 'tagId' : k;
-          if (/Ids?$/.test(k) && ids[name]) {
-            replaced++;
-            return [k, Array.isArray(x) ? [ids[name]] : ids[name]];
-          }
-          return [k, swap(x)];
-        }),
-      );
-    };
-    const example = exampleBody(method, path, op);
-    const body = swap(example) as Record<string, unknown> | undefined;
+    const swapped = withIds(exampleBody(method, path, op), ids, { tagIds: 'tagId' });
+    const body = swapped.body as Record<string, unknown> | undefined;
+    let replaced = swapped.replaced;
     const schema = op.requestBody?.content?.['application/json']?.schema as Schema | undefined;
     if (all && body && typeof body === 'object' && !Array.isArray(body)) {
       for (const [k, s] of Object.entries(schema?.properties ?? {})) {

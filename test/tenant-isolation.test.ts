@@ -8,7 +8,7 @@ import { buildApp } from '../src/server.ts';
 import { testConfig } from './helpers/config.ts';
 import { engineName, freshDatabase } from './helpers/db.ts';
 import { Client } from './helpers/http.ts';
-import { exampleBody, fill as fillPath, isPublic, routes as allRoutes } from './helpers/routes.ts';
+import { exampleBody, fill as fillPath, isPublic, routes as allRoutes, withIds } from './helpers/routes.ts';
 
 /**
  * Walks every route of the OpenAPI document, so that a new route is covered without anyone
@@ -138,24 +138,7 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
   });
 
   /** The example body with every `…Id` field set to organisation A's object of that name. */
-  function withAIds(body: unknown): { body: unknown; replaced: number } {
-    let replaced = 0;
-    const swap = (v: unknown): unknown => {
-      if (Array.isArray(v)) return v.map(swap);
-      if (!v || typeof v !== 'object') return v;
-      return Object.fromEntries(
-        Object.entries(v).map(([k, x]) => {
-          const name = k === 'parentId' ? 'officeId' : k === 'tagIds' ? 'tagId' : k;
-          if (/Ids?$/.test(k) && ids[name]) {
-            replaced++;
-            return [k, Array.isArray(x) ? [ids[name]] : ids[name]];
-          }
-          return [k, swap(x)];
-        }),
-      );
-    };
-    return { body: swap(body), replaced };
-  }
+  const withAIds = (body: unknown) => withIds(body, ids);
 
   // Asking the discom for a transfer of another organisation's connection is the point of it:
   // it creates B's own request and leaves A's tag alone until the discom decides.

@@ -41,3 +41,27 @@ export function exampleBody(method: string, path: string, op: Op): unknown {
 }
 
 export const isPublic = (op: Op): boolean => Array.isArray(op.security) && op.security.length === 0;
+
+/**
+ * A body with every `…Id`/`…Ids` field (at any depth) set to the object of that name in `ids`
+ * (after `aliases`: parentId → officeId, tagIds → tagId): an id field holding a list gets a list
+ * of one. `replaced` counts the fields set, so a walk can skip bodies that name nothing.
+ */
+export function withIds(body: unknown, ids: Record<string, string>, aliases: Record<string, string> = { parentId: 'officeId', tagIds: 'tagId' }): { body: unknown; replaced: number } {
+  let replaced = 0;
+  const swap = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(swap);
+    if (!v || typeof v !== 'object') return v;
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => {
+        const name = aliases[k] ?? k;
+        if (/Ids?$/.test(k) && ids[name]) {
+          replaced++;
+          return [k, Array.isArray(x) ? [ids[name]] : ids[name]];
+        }
+        return [k, swap(x)];
+      }),
+    );
+  };
+  return { body: swap(body), replaced };
+}
