@@ -70,6 +70,44 @@ describe(`discom staff see and act on their own discom only, on ${engineName}`, 
     await database.db.deleteFrom('throttles').execute();
   });
 
+  it('never pays an NBPDCL batch with money that came into SBPDCL’s account, whatever its narrative names (virtual account or batch reference); it is held in SBPDCL’s queue, and cannot be assigned across', async () => {
+    const batchState = async (id: string) => (await database.db.selectFrom('payment_batches').select(['status', 'paid_paise']).where('id', '=', BigInt(id)).executeTakeFirstOrThrow());
+    // A: a transfer into SBPDCL's account (an SBPDCL virtual account no challan has), its remitter line naming NBPDCL's challan.
+    const b1 = await edu.batch(await edu.payable(1, 'NBPDCL'));
+    const c1 = await edu.challan(b1.id);
+    const t1 = await app.inject({ method: 'POST', url: '/sandbox/bank/transfers', payload: { vaNumber: 'SBPD00099999995', amountPaise: c1.amountPaise, channel: 'statement', mode: 'NEFT', payerName: c1.vaNumber } });
+    expect(t1.statusCode, t1.body).toBe(200);
+    // B: a plain transfer into SBPDCL's account whose narrative carries the NBPDCL batch's reference.
+    const b2 = await edu.batch(await edu.payable(1, 'NBPDCL', 1));
+    const c2 = await edu.challan(b2.id);
+    const t2 = await app.inject({ method: 'POST', url: '/sandbox/bank/transfers', payload: { vaNumber: 'SBPD00099999986', amountPaise: c2.amountPaise, channel: 'statement', mode: 'NEFT', payerName: 'DDO' } });
+    expect(t2.statusCode, t2.body).toBe(200);
+    const csv = (await statementOf(app, COLLECTION_ACCOUNT.SBPDCL, 'csv')).toString().replace('/DDO/SBPD00099999986', `/DDO/${b2.reference}`);
+    expect(csv).toContain(b2.reference);
+    const south = await as('accounts.sbpdcl');
+    const r = await importStatement(south, Buffer.from(csv), 'csv', COLLECTION_ACCOUNT.SBPDCL);
+    expect(r.statusCode, r.body).toBe(200);
+    for (const b of [b1, b2]) expect(await batchState(b.id)).toEqual({ status: 'payment_pending', paid_paise: 0n });
+    // Held in SBPDCL's queue, where the money is, saying why.
+    const held = await database.db
+      .selectFrom('recon_exceptions as e')
+      .innerJoin('bank_credits as c', 'c.id', 'e.credit_id')
+      .select(['e.id', 'e.reason', 'e.detail', 'e.discom_id', 'c.status'])
+      .where('c.amount_paise', 'in', [BigInt(c1.amountPaise), BigInt(c2.amountPaise)])
+      .where('e.status', '=', 'open')
+      .where('c.discom_id', '=', await discomId('SBPDCL'))
+      .execute();
+    expect(held.map((h) => h.discom_id)).toEqual([await discomId('SBPDCL'), await discomId('SBPDCL')]);
+    expect(held.some((h) => /is a challan of another discom, but the money came into this discom's account/.test(h.detail ?? ''))).toBe(true);
+    // Not even the holding company may assign it to the NBPDCL batch: it is refunded instead.
+    const holding = await as('admin.discom');
+    const before = await money();
+    const assign = await holding.post(`/api/v1/discom/recon/exceptions/${held[0]!.id}/resolve`, { action: 'assign', batchId: b1.id, note: 'Remitter named this challan' });
+    expect(assign.statusCode, assign.body).toBe(400);
+    expect(assign.json().error.details[0]).toMatchObject({ path: 'body.batchId', problem: 'other_discom' });
+    expect(await money()).toEqual(before);
+  });
+
   it('keeps an NBPDCL exception from SBPDCL’s accounts team: not listed, not resolved, not refunded, nothing changes; NBPDCL’s and the holding company’s staff see it', async () => {
     const b = await edu.batch(await edu.payable(1, 'NBPDCL'));
     const c = await edu.challan(b.id);

@@ -111,6 +111,14 @@ const CHECKS: { name: string; query: string }[] = [
                 OR coalesce(l.refund, 0) <> CASE WHEN c.status = 'refund' THEN -c.amount_paise ELSE 0 END LIMIT 5`,
   },
   {
+    name: 'money that came into one discom’s account pays only that discom’s challans (by the account of every statement line it was seen in, and by its virtual account’s prefix)',
+    query: `SELECT c.id FROM bank_credits c JOIN challans ch ON ch.id = c.challan_id
+             WHERE c.status = 'applied'
+               AND (EXISTS (SELECT 1 FROM statement_lines l JOIN bank_statements s ON s.id = l.statement_id
+                             WHERE (l.credit_id = c.id OR l.id = c.statement_line_id) AND s.discom_id IS NOT NULL AND s.discom_id <> ch.discom_id)
+                 OR EXISTS (SELECT 1 FROM collection_accounts a WHERE a.va_prefix = left(c.va_number, 4) AND a.discom_id <> ch.discom_id)) LIMIT 5`,
+  },
+  {
     name: 'a challan is paid exactly when its batch is paid by one of its credits',
     query: `SELECT ch.id FROM challans ch JOIN payment_batches b ON b.id = ch.batch_id
              WHERE (ch.status = 'paid') <> EXISTS (SELECT 1 FROM payments p WHERE p.challan_id = ch.id AND p.status = 'captured' AND p.settled_at IS NOT NULL)

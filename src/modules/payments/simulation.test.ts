@@ -176,17 +176,36 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
             const { rows } = await sql<{ va_number: string; amount_paise: bigint; valid_until: Date }>`
               SELECT c.va_number, c.amount_paise, c.valid_until FROM challans c JOIN payment_batches b ON b.id = c.batch_id
                WHERE b.org_id = ${orgId} ORDER BY md5(c.id::text || ${String(step)}) LIMIT 1`.execute(database.db);
-            const ch = rows[0];
             const roll = r();
+            // Now and then the payer pays an active challan's exact amount into the other discom's
+            // account, naming the challan's virtual account in the remitter line.
+            const misdirect = roll >= 0.1 && roll < 0.3
+              ? (await sql<{ va_number: string; amount_paise: bigint; valid_until: Date }>`
+                  SELECT c.va_number, c.amount_paise, c.valid_until FROM challans c JOIN payment_batches b ON b.id = c.batch_id
+                   WHERE b.org_id = ${orgId} AND c.status = 'active' ORDER BY md5(c.id::text || ${String(step)}) LIMIT 1`.execute(database.db)).rows[0]
+              : undefined;
+            const ch = misdirect ?? rows[0];
             const va = !ch || roll < 0.1 ? `NBPD${String(900_000_000 + step).padStart(10, '0')}0` : ch.va_number;
             const exact = ch?.amount_paise ?? 100_000n;
-            const amount = roll < 0.6 ? exact : roll < 0.75 ? exact - 1_000n : exact + 2_500n;
-            const channel = pick(['notification', 'notification', 'ecollect', 'statement'] as const)!;
+            const amount = misdirect || roll < 0.6 ? exact : roll < 0.75 ? exact - 1_000n : exact + 2_500n;
+            const other = misdirect ? `${misdirect.va_number.startsWith('NBPD') ? 'SBPD' : 'NBPD'}${String(800_000_000 + step).padStart(10, '0')}0` : null;
+            const channel = other ? 'statement' : pick(['notification', 'notification', 'ecollect', 'statement'] as const)!;
             const late = ch && r() < 0.15 ? new Date(ch.valid_until.getTime() + 3_600_000) : undefined;
-            const res = await app.inject({ method: 'POST', url: '/sandbox/bank/transfers', payload: { vaNumber: va, amountPaise: String(amount > 0n ? amount : 100n), channel, ...(late ? { at: late.toISOString() } : {}) } });
+            const res = await app.inject({
+              method: 'POST', url: '/sandbox/bank/transfers',
+              payload: { vaNumber: other ?? va, amountPaise: String(amount > 0n ? amount : 100n), channel, ...(other ? { payerName: va } : {}), ...(late ? { at: late.toISOString() } : {}) },
+            });
             noServerError(step, op, res);
-            log.push(`   ${va} ${amount} by ${channel}${late ? ' (late)' : ''}: ${res.body.slice(0, 90)}`);
+            log.push(`   ${other ? `${other} naming ${va}` : va} ${amount} by ${channel}${late ? ' (late)' : ''}: ${res.body.slice(0, 90)}`);
             if (channel === 'notification') await deliver(() => r() < 0.9);
+            if (other) {
+              // The receiving discom's accounts team imports the day's statement straight away.
+              const account = other.startsWith('NBPD') ? '50200011112221' : '50200011113331';
+              const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=${account}&from=${today()}&to=${today()}&format=mt940` });
+              const imp = await accounts.raw('POST', '/api/v1/discom/recon/statements?format=mt940', st.rawPayload);
+              noServerError(step, op, imp);
+              log.push(`   ${account} statement: ${imp.statusCode} ${imp.body.slice(0, 120)}`);
+            }
             break;
           }
           case 'statement': {
@@ -249,11 +268,20 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
       await sql`UPDATE payment_batches SET status_changed_at = now() - interval '2 hours' WHERE status IN ('payment_pending', 'unknown')`.execute(database.db);
       await sql`UPDATE payment_attempts SET last_checked_at = NULL`.execute(database.db);
       await runJanitor({ db: database.db, gateway: payments.gateway }, 15);
+      // The day's statements of both discoms' accounts, so that every transfer, misdirected ones too, is seen.
+      for (const account of ['50200011112221', '50200011113331']) {
+        const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=${account}&from=${today()}&to=${today()}&format=mt940` });
+        const res = await accounts.raw('POST', '/api/v1/discom/recon/statements?format=mt940', st.rawPayload);
+        if (res.statusCode >= 500) fail(STEPS + 1, 'statement', res.body);
+        log.push(`   closing ${account}: ${res.statusCode} ${res.body.slice(0, 160)}`);
+      }
       await applyWaitingCredits(database.db, 1000);
       await sql`UPDATE postings SET next_attempt_at = now() WHERE status = 'pending'`.execute(database.db);
       await runPostings(database.db, billing);
       await syncFromBillingSystem(database, billing);
       await checkInvariants(database.db);
+      // SIM_DEBUG=1 prints every step (to see what a seed did).
+      if (process.env.SIM_DEBUG) console.log(log.join('\n'));
       // The run did real work (a simulation that pays nothing proves nothing).
       const paid = await database.db.selectFrom('payment_batches').select('id').where('status', '=', 'paid').execute();
       expect(paid.length).toBeGreaterThan(0);

@@ -127,6 +127,10 @@ export async function matchCredit(trx: Db, creditId: bigint, via: PaymentSource,
   const ch = force ? await lockChallan(trx, { id: force.challanId }) : cr.va_number ? await lockChallan(trx, { va: cr.va_number }) : null;
   const rule = force?.rule ?? 'virtual_account';
   if (!ch) return hold(trx, cr, cr.va_number ? 'unknown_va' : 'no_candidate', null, cr.va_number ? `no challan has virtual account ${cr.va_number}` : 'the credit names no virtual account');
+  // Money in one discom's account never pays the other discom's bills: it is held where it landed.
+  if (cr.discom_id !== null && cr.discom_id !== ch.discom_id) {
+    return hold(trx, cr, cr.va_number ? 'unknown_va' : 'no_candidate', null, `the money came into another discom's account than challan ${ch.id}'s`);
+  }
   if (ch.status === 'paid') return hold(trx, cr, 'duplicate_credit', ch, 'the challan is already paid');
   if (ch.status === 'cancelled') return hold(trx, cr, 'duplicate_credit', ch, 'the batch was paid another way and the challan cancelled');
   // On time is judged by when the money arrived, not when the portal learnt of it.
@@ -264,6 +268,18 @@ export async function resolveException(db: Db, p: Principal & { kind: 'user' }, 
     }
     if (ex.status !== 'open') throw new AppError('EXCEPTION_NOT_OPEN');
     if (!ALLOWED[ex.reason].includes(a.action)) throw new AppError('RESOLUTION_NOT_ALLOWED');
+    if (a.action === 'assign' && ex.credit_id) {
+      // Whoever assigns (holding staff too): the money can pay only bills of the discom whose account it is in.
+      const mismatch = await trx
+        .selectFrom('bank_credits as c')
+        .innerJoin('payment_batch_items as i', (j) => j.on('i.batch_id', '=', a.batchId).onRef('i.discom_id', '<>', 'c.discom_id'))
+        .select('c.id')
+        .where('c.id', '=', ex.credit_id)
+        .executeTakeFirst();
+      if (mismatch) {
+        throw new AppError('VALIDATION_FAILED', [{ path: 'body.batchId', problem: 'other_discom', message: { en: 'holds connections of another discom than the one whose account this money came into: that discom must be paid from its own account (refund this money instead)', hi: 'इसमें उस डिस्कॉम से अलग डिस्कॉम के कनेक्शन हैं जिसके खाते में यह पैसा आया: उस डिस्कॉम का भुगतान उसके अपने खाते से होना चाहिए (इसके बजाय यह पैसा लौटाएँ)' } }]);
+      }
+    }
     const resolution = ({ part_payment: 'part_payment', advance: 'advance', extend: 'extended', assign: 'assigned', refund: 'refund', settled: 'settled' } as const)[a.action];
     await trx.updateTable('recon_exceptions').set({ status: 'resolved', resolution, resolved_by: p.userId, resolved_at: now, note }).where('id', '=', exceptionId).execute();
     let result: ResolveResult = { exceptionId, outcome: 'settled', newExceptionId: null };

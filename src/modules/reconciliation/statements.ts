@@ -210,7 +210,9 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
     INSERT INTO recon_candidates (credit_id, challan_id, rule)
     SELECT c.id, ch.id, 'virtual_account'
       FROM bank_credits c JOIN statement_lines l ON l.id = c.statement_line_id
-      LEFT JOIN challans ch ON ch.va_number = c.va_number
+      -- Only a challan of the discom whose account the money came into: money in one discom's
+      -- account never pays the other's bills, whatever the remitter wrote.
+      LEFT JOIN challans ch ON ch.va_number = c.va_number AND (c.discom_id IS NULL OR ch.discom_id = c.discom_id)
      WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NOT NULL`.execute(trx);
   await sql`
     INSERT INTO recon_candidates (credit_id, challan_id, rule)
@@ -220,7 +222,7 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
       -- against every batch would be quadratic: credits × batches).
       CROSS JOIN LATERAL regexp_matches(upper(c.narrative), 'PB[0-9]{8}', 'g') AS m(ref)
       JOIN payment_batches b ON b.reference = m.ref[1]
-      JOIN challans ch ON ch.batch_id = b.id AND ch.status IN ('active', 'expired')
+      JOIN challans ch ON ch.batch_id = b.id AND ch.status IN ('active', 'expired') AND (c.discom_id IS NULL OR ch.discom_id = c.discom_id)
      WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NULL AND c.narrative ~* 'PB[0-9]{8}'`.execute(trx);
   await sql`
     INSERT INTO recon_candidates (credit_id, challan_id, rule)
@@ -229,6 +231,7 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
       JOIN (SELECT DISTINCT k.payer_account, ch0.org_id FROM bank_credits k JOIN challans ch0 ON ch0.id = k.challan_id
              WHERE k.status = 'applied' AND k.payer_account IS NOT NULL) known ON known.payer_account = c.payer_account
       JOIN challans ch ON ch.org_id = known.org_id AND ch.status IN ('active', 'expired') AND ch.amount_paise = c.amount_paise
+                      AND (c.discom_id IS NULL OR ch.discom_id = c.discom_id)
      WHERE l.statement_id = ${statementId} AND c.status = 'received' AND c.va_number IS NULL
        AND NOT EXISTS (SELECT 1 FROM recon_candidates r WHERE r.credit_id = c.id)`.execute(trx);
 
@@ -252,7 +255,9 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
       INSERT INTO recon_exceptions (reason, credit_id, amount_paise, detail, discom_id)
       SELECT CASE WHEN h.va_number IS NOT NULL AND h.n = 0 THEN 'unknown_va' WHEN h.n = 0 THEN 'no_candidate' ELSE 'several_candidates' END,
              h.id, h.amount_paise,
-             CASE WHEN h.va_number IS NOT NULL AND h.n = 0 THEN 'no challan has virtual account ' || h.va_number
+             CASE WHEN h.va_number IS NOT NULL AND h.n = 0 AND EXISTS (SELECT 1 FROM challans x WHERE x.va_number = h.va_number)
+                    THEN 'virtual account ' || h.va_number || ' is a challan of another discom, but the money came into this discom''s account'
+                  WHEN h.va_number IS NOT NULL AND h.n = 0 THEN 'no challan has virtual account ' || h.va_number
                   WHEN h.n = 0 THEN 'no virtual account, batch reference or known payer with this amount'
                   ELSE h.n || ' open challans fit' END,
              h.discom_id
