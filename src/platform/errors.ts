@@ -15,7 +15,7 @@ export const errorCatalog = {
   UNAUTHENTICATED: { status: 401, en: 'Please log in.', hi: 'कृपया लॉग इन करें।' },
   FORBIDDEN: { status: 403, en: 'You are not allowed to do this.', hi: 'आपको यह करने की अनुमति नहीं है।' },
   NOT_FOUND: { status: 404, en: 'Not found.', hi: 'नहीं मिला।' },
-  INVALID_CREDENTIALS: { status: 401, en: 'The login ID or password is wrong.', hi: 'लॉगिन आईडी या पासवर्ड गलत है।' },
+  INVALID_CREDENTIALS: { status: 401, en: 'The login ID or password is wrong, or the organisation’s registration still waits for the discom’s approval.', hi: 'लॉगिन आईडी या पासवर्ड गलत है, या संस्था का पंजीकरण अभी डिस्कॉम की स्वीकृति की प्रतीक्षा में है।' },
   SESSION_EXPIRED: { status: 401, en: 'Your session has ended. Please log in again.', hi: 'आपका सत्र समाप्त हो गया है। कृपया फिर से लॉग इन करें।' },
   SECOND_FACTOR_REQUIRED: { status: 403, en: 'Enter the code from your authenticator app first.', hi: 'पहले अपने ऑथेंटिकेटर ऐप का कोड दर्ज करें।' },
   ACCOUNT_DISABLED: { status: 403, en: 'This account is disabled. Ask your organisation’s administrator.', hi: 'यह खाता निष्क्रिय है। अपनी संस्था के व्यवस्थापक से संपर्क करें।' },

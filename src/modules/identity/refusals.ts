@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
+import { addressKey } from '../../platform/http/origin.ts';
 import { recordAuditAlone } from '../audit/index.ts';
 import { claimAttempt, type ThrottleRule } from './throttle.ts';
 
@@ -18,7 +19,7 @@ export const REFUSAL_RULE: ThrottleRule = { max: 20, windowMs: 15 * 60_000, lock
 export async function auditRefusal(db: Kysely<DB>, req: FastifyRequest, code: string): Promise<void> {
   try {
     const p = req.principal ?? null;
-    const actor = p ? (p.kind === 'user' ? `user:${p.userId}` : `key:${p.apiKeyId}`) : `ip:${req.ip}`;
+    const actor = p ? (p.kind === 'user' ? `user:${p.userId}` : `key:${p.apiKeyId}`) : `ip:${addressKey(req.ip)}`;
     const r = await claimAttempt(db, `refusal:${actor}`, REFUSAL_RULE);
     if (r.lockedUntil && !r.justLocked) return;
     const path = req.url.split('?')[0]!.slice(0, 200);

@@ -6,6 +6,7 @@ import type { DB } from '../../platform/db/schema.ts';
 import { AppError, type Text } from '../../platform/errors.ts';
 import { TOTP_REQUIRED, type RequestMeta, type UserPrincipal } from '../../platform/principal.ts';
 import { numericCode, sha256Hex } from '../../platform/tokens.ts';
+import { addressKey } from '../../platform/http/origin.ts';
 import { recordAudit, recordAuditAlone, type AuditEntry } from '../audit/index.ts';
 import { hashPassword, passwordProblems, verifyPassword } from './passwords.ts';
 import { createSession, revokeSession, revokeUserSessions, type NewSession } from './sessions.ts';
@@ -121,7 +122,7 @@ export class AuthService {
       .where('u.login_id', '=', loginId)
       .executeTakeFirst();
     const userBucket = `login-user:${loginId}`;
-    const ipBucket = `login-ip:${meta.ip}`;
+    const ipBucket = `login-ip:${addressKey(meta.ip)}`;
     const who = { actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, discomId: user?.discom_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, meta };
     await this.attempt([[ipBucket, this.ipRule], [userBucket, this.accountRule]], who);
     const ok = await verifyPassword(user?.password_hash ?? null, password);
@@ -134,7 +135,12 @@ export class AuthService {
       return new AppError(code);
     };
     if (user.status !== 'active') throw await refuse('ACCOUNT_DISABLED', user.status);
-    if (user.org_id !== null && user.org_status === 'pending') throw await refuse('ORGANISATION_PENDING', 'organisation_pending');
+    // Answered like a wrong password: otherwise registering a login ID and logging in with the
+    // password just chosen would tell whether the ID was free (pending) or someone else's (wrong).
+    if (user.org_id !== null && user.org_status === 'pending') {
+      await refuse('ORGANISATION_PENDING', 'organisation_pending');
+      throw new AppError('INVALID_CREDENTIALS');
+    }
     if (user.org_id !== null && user.org_status === 'rejected') throw await refuse('ORGANISATION_REJECTED', 'organisation_rejected');
 
     const stage: UserPrincipal['stage'] = user.totp_enabled_at ? 'totp' : TOTP_REQUIRED.includes(user.role) ? 'totp_enrol' : 'full';
@@ -152,21 +158,26 @@ export class AuthService {
     return { session, stage };
   }
 
-  private codeBuckets(userKey: string, meta: RequestMeta): [string, ThrottleRule][] {
-    return [[`code-ip:${meta.ip}`, this.ipRule], [`code-user:${userKey}`, this.accountRule]];
+  /**
+   * Code attempts per address and per account: `id:<user id>` for a logged-in user's TOTP,
+   * `login:<login ID>` for a reset code (two namespaces: a login ID made of digits must not be
+   * another user's id, or anyone could lock that user's second factor).
+   */
+  private codeBuckets(userKey: `id:${string}` | `login:${string}`, meta: RequestMeta): [string, ThrottleRule][] {
+    return [[`code-ip:${addressKey(meta.ip)}`, this.ipRule], [`code-user:${userKey}`, this.accountRule]];
   }
 
   /** Second step of a login: the TOTP code. Rotates the session. */
   async completeTotp(p: UserPrincipal, code: string, meta: RequestMeta): Promise<NewSession> {
     const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
-    await this.attempt(this.codeBuckets(String(p.userId), meta), who);
+    await this.attempt(this.codeBuckets(`id:${p.userId}`, meta), who);
     const user = await this.db.selectFrom('users').select(['totp_secret', 'totp_last_step', 'org_id']).where('id', '=', p.userId).executeTakeFirstOrThrow();
     const step = user.totp_secret ? verifyTotp(openSecret(user.totp_secret), code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
     if (step === null) {
       await recordAuditAlone(this.db, { ...who, action: 'auth.login', outcome: 'failure', details: { reason: 'bad_totp' } });
       throw new AppError('INVALID_CODE');
     }
-    await this.succeeded(`code-user:${p.userId}`, `code-ip:${meta.ip}`);
+    await this.succeeded(`code-user:id:${p.userId}`, `code-ip:${addressKey(meta.ip)}`);
     return this.db.transaction().execute(async (trx) => {
       // Only once per step: a code seen on the wire cannot be replayed.
       const claimed = await trx
@@ -189,7 +200,7 @@ export class AuthService {
    */
   async confirmTotp(p: UserPrincipal, code: string, meta: RequestMeta, action: string): Promise<void> {
     const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
-    await this.attempt(this.codeBuckets(String(p.userId), meta), who);
+    await this.attempt(this.codeBuckets(`id:${p.userId}`, meta), who);
     const user = await this.db.selectFrom('users').select(['totp_secret', 'totp_last_step']).where('id', '=', p.userId).executeTakeFirstOrThrow();
     const step = user.totp_secret ? verifyTotp(openSecret(user.totp_secret), code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
     const claimed =
@@ -206,7 +217,7 @@ export class AuthService {
       await recordAuditAlone(this.db, { ...who, action, outcome: 'failure', details: { reason: 'bad_totp' } });
       throw new AppError('INVALID_CODE');
     }
-    await this.succeeded(`code-user:${p.userId}`, `code-ip:${meta.ip}`);
+    await this.succeeded(`code-user:id:${p.userId}`, `code-ip:${addressKey(meta.ip)}`);
   }
 
   /**
@@ -223,7 +234,7 @@ export class AuthService {
         ]);
       }
       await this.checkPassword(p, proof.password, meta, 'body.password');
-      await this.attempt(this.codeBuckets(String(p.userId), meta), { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta });
+      await this.attempt(this.codeBuckets(`id:${p.userId}`, meta), { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta });
       if (verifyTotp(openSecret(u.totp_secret!), proof.code.trim(), this.clock(), null) === null) {
         await recordAuditAlone(this.db, { action: 'auth.totp_replace', outcome: 'failure', actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, details: { reason: 'bad_totp' }, meta });
         throw new AppError('INVALID_CODE');
@@ -239,14 +250,14 @@ export class AuthService {
   /** Confirms the enrolment with a first code. A session that was waiting for it becomes full (rotated). */
   async confirmTotpEnrolment(p: UserPrincipal, code: string, meta: RequestMeta): Promise<NewSession | null> {
     const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
-    await this.attempt(this.codeBuckets(String(p.userId), meta), who);
+    await this.attempt(this.codeBuckets(`id:${p.userId}`, meta), who);
     const user = await this.db.selectFrom('users').select(['totp_pending_secret']).where('id', '=', p.userId).executeTakeFirstOrThrow();
     const step = user.totp_pending_secret ? verifyTotp(openSecret(user.totp_pending_secret), code.trim(), this.clock(), null) : null;
     if (step === null) {
       await recordAuditAlone(this.db, { ...who, action: 'auth.totp_enabled', outcome: 'failure', details: { reason: user.totp_pending_secret ? 'bad_totp' : 'no_enrolment' } });
       throw new AppError('INVALID_CODE');
     }
-    await this.succeeded(`code-user:${p.userId}`, `code-ip:${meta.ip}`);
+    await this.succeeded(`code-user:id:${p.userId}`, `code-ip:${addressKey(meta.ip)}`);
     return this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')
@@ -289,13 +300,13 @@ export class AuthService {
 
   private async checkPassword(p: UserPrincipal, password: string, meta: RequestMeta, path: string): Promise<void> {
     const who = { actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, meta };
-    await this.attempt([[`login-ip:${meta.ip}`, this.ipRule], [`login-user:${p.loginId}`, this.accountRule]], who);
+    await this.attempt([[`login-ip:${addressKey(meta.ip)}`, this.ipRule], [`login-user:${p.loginId}`, this.accountRule]], who);
     const u = await this.db.selectFrom('users').select('password_hash').where('id', '=', p.userId).executeTakeFirstOrThrow();
     if (!(await verifyPassword(u.password_hash, password))) {
       await recordAuditAlone(this.db, { ...who, action: 'auth.password_check', outcome: 'failure' });
       throw new AppError('VALIDATION_FAILED', [{ path, problem: 'wrong_password', message: { en: 'is not your current password', hi: 'आपका वर्तमान पासवर्ड नहीं है' } }]);
     }
-    await this.succeeded(`login-user:${p.loginId}`, `login-ip:${meta.ip}`);
+    await this.succeeded(`login-user:${p.loginId}`, `login-ip:${addressKey(meta.ip)}`);
   }
 
   /** Changes the password; every other session ends, and this one gets a new id. */
@@ -322,7 +333,7 @@ export class AuthService {
     const loginId = loginIdRaw.trim().toLowerCase();
     const windowMs = this.config.lockoutMinutes * 60_000;
     const who = { actor: null, actorLabel: `login:${loginId}`, orgId: null, meta };
-    await this.attempt([[`reset-ip:${meta.ip}`, { max: RESETS_PER_IP, windowMs, lockMs: windowMs }]], who);
+    await this.attempt([[`reset-ip:${addressKey(meta.ip)}`, { max: RESETS_PER_IP, windowMs, lockMs: windowMs }]], who);
     const perAccount = await claimAttempt(this.db, `reset-user:${loginId}`, { max: RESETS_PER_ACCOUNT, windowMs, lockMs: windowMs });
     const user = await this.db.selectFrom('users').select(['id', 'org_id', 'discom_id', 'status', 'mobile', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst();
     const refused = !user ? 'unknown_login' : user.status === 'disabled' || (!user.mobile && !user.email) ? 'no_channel_or_disabled' : perAccount.lockedUntil ? 'throttled' : null;
@@ -348,7 +359,7 @@ export class AuthService {
     const h = await hashPassword(next);
     const user = await this.db.selectFrom('users').select(['id', 'org_id', 'discom_id', 'status']).where('login_id', '=', loginId).executeTakeFirst();
     const who = { actor: null, actorLabel: `login:${loginId}`, orgId: user?.org_id ?? null, discomId: user?.discom_id ?? null, target: user ? { type: 'user', id: user.id } : undefined, meta };
-    await this.attempt(this.codeBuckets(loginId, meta), who);
+    await this.attempt(this.codeBuckets(`login:${loginId}`, meta), who);
     const done =
       !!user &&
       user.status !== 'disabled' &&
@@ -378,7 +389,7 @@ export class AuthService {
         return true;
       }));
     if (!done) throw new AppError('INVALID_CODE');
-    await this.succeeded(`code-user:${loginId}`, `code-ip:${meta.ip}`);
+    await this.succeeded(`code-user:login:${loginId}`, `code-ip:${addressKey(meta.ip)}`);
   }
 }
 

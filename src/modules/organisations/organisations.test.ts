@@ -75,29 +75,34 @@ describe(`organisations, users, offices and API keys on ${engineName}`, () => {
     expect(mismatch.json().error.details).toEqual([expect.objectContaining({ path: 'body.gstin', problem: 'pan_mismatch' })]);
   });
 
-  it('refuses an identifier already registered', async () => {
-    const r = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AABCB1234M', gstin: undefined, admin: { loginId: 'new.cold.admin', name: 'X', password: 'Cold storage keys 2026' } }));
-    expect(r.json().error.details.map((d: { path: string; problem: string }) => `${d.path}:${d.problem}`)).toEqual(['body.pan:taken']);
-  });
-
-  it('answers a registration whose login ID is taken like any other, and says so by e-mail only', async () => {
+  it('answers a registration whose login ID or identifier is taken like any other, says so by e-mail only, and a pending registration’s login tells nothing either', async () => {
     const free = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AAFCM5678Q', gstin: undefined, email: 'office@mango.example.in', admin: { loginId: 'mango.admin', name: 'M', password: 'Cold storage keys 2026' } }));
-    const taken = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AAFCL8765R', gstin: undefined, email: 'office@litchi.example.in', admin: { loginId: 'edu.admin', name: 'L', password: 'Cold storage keys 2026' } }));
-    // The same status, headers that matter and body: nothing tells the two apart.
-    expect([free.statusCode, taken.statusCode]).toEqual([202, 202]);
-    expect(taken.body).toBe(free.body);
+    const loginTaken = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AAFCL8765R', gstin: undefined, email: 'office@litchi.example.in', admin: { loginId: 'edu.admin', name: 'L', password: 'Cold storage keys 2026' } }));
+    const panTaken = await new Client(app).post('/api/v1/organisations/register', registration({ pan: 'AABCB1234M', gstin: undefined, email: 'office@jamun.example.in', admin: { loginId: 'jamun.admin', name: 'J', password: 'Cold storage keys 2026' } }));
+    // The same status and body: nothing tells them apart.
+    expect([free.statusCode, loginTaken.statusCode, panTaken.statusCode]).toEqual([202, 202, 202]);
+    expect(loginTaken.body).toBe(free.body);
+    expect(panTaken.body).toBe(free.body);
     expect(free.json()).toEqual({ status: 'received' });
     const { db } = database;
     expect(await db.selectFrom('organisations').select('id').where('pan', '=', 'AAFCM5678Q').execute()).toHaveLength(1);
     expect(await db.selectFrom('organisations').select('id').where('pan', '=', 'AAFCL8765R').execute()).toEqual([]);
-    const mail = async (to: string) => (await db.selectFrom('notifications').select(['body', 'purpose']).where('recipient', '=', to).orderBy('id', 'desc').executeTakeFirstOrThrow());
-    expect(await mail('office@mango.example.in')).toMatchObject({ purpose: 'registration_received', body: expect.stringContaining('with the login ID mango.admin, was received') });
-    expect(await mail('office@litchi.example.in')).toMatchObject({ purpose: 'registration_login_taken', body: expect.stringContaining('the login ID edu.admin is not available') });
-    // The login ID's holder hears that it was named; their account is as it was.
-    expect(await mail('it.cell@edu.bihar.example.in')).toMatchObject({ purpose: 'registration_login_taken', body: expect.stringContaining('chose your login ID edu.admin') });
+    expect(await db.selectFrom('users').select('id').where('login_id', '=', 'jamun.admin').execute()).toEqual([]);
+    const mail = async (to: string) => await db.selectFrom('notifications').select(['body', 'purpose']).where('recipient', '=', to).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(await mail('office@mango.example.in')).toMatchObject({ purpose: 'registration_received', body: expect.stringContaining('(PAN AAFCM5678Q, login ID mango.admin) was received') });
+    expect(await mail('office@litchi.example.in')).toMatchObject({ purpose: 'registration_refused', body: expect.stringContaining('the login ID edu.admin is not available') });
+    expect(await mail('office@jamun.example.in')).toMatchObject({ purpose: 'registration_refused', body: expect.stringContaining('an organisation with PAN AABCB1234M is already registered') });
+    // The login ID's holder hears that it was named, in the portal's words only; their account is as it was.
+    const holder = await mail('it.cell@edu.bihar.example.in');
+    expect(holder).toMatchObject({ purpose: 'registration_refused', body: expect.stringContaining('named your login ID edu.admin') });
+    expect(holder.body).not.toContain('Ganga');
     expect((await new Client(app).post('/api/v1/auth/login', { loginId: 'edu.admin', password: DEMO_PASSWORD })).statusCode).toBe(200);
-    const audit = await db.selectFrom('audit_log').select(['outcome', 'details']).where('action', '=', 'organisation.registration_refused').execute();
-    expect(audit).toEqual([{ outcome: 'failure', details: expect.objectContaining({ reason: 'login_id_taken' }) }]);
+    // Logging in with the password just registered: a free ID (pending) and a taken one answer alike.
+    const asFree = await new Client(app).post('/api/v1/auth/login', { loginId: 'mango.admin', password: 'Cold storage keys 2026' });
+    const asTaken = await new Client(app).post('/api/v1/auth/login', { loginId: 'edu.admin', password: 'Cold storage keys 2026' });
+    expect([asFree.statusCode, asFree.json().error.code]).toEqual([asTaken.statusCode, asTaken.json().error.code]);
+    const audit = await db.selectFrom('audit_log').select(['outcome', 'details']).where('action', '=', 'organisation.registration_refused').orderBy('id').execute();
+    expect(audit.map((a) => [a.outcome, (a.details as { reasons: string[] }).reasons])).toEqual([['failure', ['login_id_taken']], ['failure', ['PAN taken']]]);
   });
 
   it('registers an organisation as pending; its admin cannot log in until a discom officer approves it', async () => {
@@ -107,8 +112,9 @@ describe(`organisations, users, offices and API keys on ${engineName}`, () => {
     expect(r.statusCode).toBe(202);
     const orgId = (await database.db.selectFrom('organisations').select('id').where('gstin', '=', g + gstinCheckChar(g)).executeTakeFirstOrThrow()).id.toString();
     const early = await new Client(app).post('/api/v1/auth/login', { loginId: 'ganga.admin', password: 'Cold storage keys 2026' });
-    expect(early.statusCode).toBe(403);
-    expect(early.json().error.code).toBe('ORGANISATION_PENDING');
+    // Like a wrong password: a pending registration's login tells nobody whether its ID was free.
+    expect(early.statusCode).toBe(401);
+    expect(early.json().error.code).toBe('INVALID_CREDENTIALS');
 
     const queue = (await officer.get('/api/v1/discom/organisations?status=pending')).json().organisations;
     expect(queue.map((o: { name: string }) => o.name)).toEqual(expect.arrayContaining(['Ganga Cold Storage Private Limited', PENDING_REGISTRATION.name]));

@@ -4,6 +4,7 @@ import type { DB, OrganisationType } from '../../platform/db/schema.ts';
 import { AppError, type ErrorDetail, type Text } from '../../platform/errors.ts';
 import { DEPARTMENT_CODE, EMAIL, LOGIN_ID, MOBILE, PAN, TAN, clean, validGstin } from '../../platform/identifiers.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
+import { addressKey } from '../../platform/http/origin.ts';
 import { recordAudit } from '../audit/index.ts';
 import { discomIdOf, orgSeenBy } from '../discoms/scope.ts';
 import { claimAttempt, hashPassword, lockedError, passwordProblems } from '../identity/index.ts';
@@ -23,6 +24,11 @@ import { claimAttempt, hashPassword, lockedError, passwordProblems } from '../id
  * - Every field problem is reported at once, per field, in English and Hindi.
  * - Registration attempts are limited per IP address (20 an hour), valid or not.
  */
+
+interface Conflict {
+  field: 'PAN' | 'GSTIN' | 'department code';
+  value: string;
+}
 
 export const ORGANISATION_TYPES: readonly OrganisationType[] = ['state_department', 'central_psu', 'state_psu', 'private', 'large_consumer'];
 
@@ -52,7 +58,6 @@ const msg = {
   email: { en: 'must be an e-mail address', hi: 'ई-मेल पता होना चाहिए' },
   required: { en: 'is required', hi: 'आवश्यक है' },
   requiredForType: { en: 'is required for this type of organisation', hi: 'इस प्रकार की संस्था के लिए आवश्यक है' },
-  taken: { en: 'is already registered', hi: 'पहले से पंजीकृत है' },
   loginId: { en: 'must be 3 to 40 characters: small letters, digits, dot, dash or underscore, starting with a letter or digit', hi: '3 से 40 अक्षर: छोटे अक्षर, अंक, बिंदु, डैश या अंडरस्कोर; शुरुआत अक्षर या अंक से' },
   discom: { en: 'must be one of the discoms (NBPDCL or SBPDCL)', hi: 'किसी एक डिस्कॉम का कोड होना चाहिए (NBPDCL या SBPDCL)' },
 } satisfies Record<string, Text>;
@@ -62,38 +67,45 @@ export class RegistrationService {
   constructor(private readonly db: Kysely<DB>) {}
 
   /**
-   * A registration naming a login ID already in use is answered like any other (so that login IDs
-   * cannot be mined through this form): nothing is created, the registration's e-mail address is
-   * told to choose another login ID, and the login ID's holder is told that it was named.
+   * A registration that names a login ID or identifier already registered is answered like any
+   * other (so that neither can be mined through this form): nothing is created, the
+   * registration's e-mail address is told what to change, and a login ID's holder is told that it
+   * was named. The messages carry only checked fields (login ID, PAN, GSTIN, department code),
+   * never free text of the form's, so that the portal cannot be made to mail someone's words.
    */
-  private async loginTaken(input: RegistrationInput, loginId: string, meta: RequestMeta): Promise<void> {
-    const name = input.name.trim();
+  private async refuseQuietly(input: RegistrationInput, loginId: string, conflicts: Conflict[], loginTaken: boolean, meta: RequestMeta): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const holder = await trx.selectFrom('users').select(['id', 'org_id', 'discom_id', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst();
+      const holder = loginTaken ? await trx.selectFrom('users').select(['id', 'org_id', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst() : undefined;
+      const what = [...conflicts.map((c) => ({ en: `an organisation with ${c.field} ${c.value} is already registered`, hi: `${c.field} ${c.value} वाली संस्था पहले से पंजीकृत है` })),
+        ...(loginTaken ? [{ en: `the login ID ${loginId} is not available`, hi: `लॉगिन आईडी ${loginId} उपलब्ध नहीं है` }] : [])];
       await queueMessages(trx, [
         {
-          channel: 'email', recipient: input.email.trim(), subject: 'Sangrahan registration / संग्रहण पंजीकरण', purpose: 'registration_login_taken', orgId: null,
-          body: `The registration of ${name} on Sangrahan could not go ahead: the login ID ${loginId} is not available. Please register again with another login ID.\n` +
-            `संग्रहण पर ${name} का पंजीकरण आगे नहीं बढ़ सका: लॉगिन आईडी ${loginId} उपलब्ध नहीं है। कृपया किसी अन्य लॉगिन आईडी के साथ फिर से पंजीकरण करें।`,
+          channel: 'email', recipient: input.email.trim(), subject: 'Sangrahan registration / संग्रहण पंजीकरण', purpose: 'registration_refused', orgId: null,
+          body: `A registration on Sangrahan with this e-mail address could not go ahead: ${what.map((w) => w.en).join('; ')}. ` +
+            `${loginTaken ? 'Register again with another login ID.' : 'If your organisation is registered already, ask its administrator for a login.'}\n` +
+            `इस ई-मेल पते के साथ संग्रहण पर किया गया पंजीकरण आगे नहीं बढ़ सका: ${what.map((w) => w.hi).join('; ')}। ` +
+            `${loginTaken ? 'किसी अन्य लॉगिन आईडी के साथ फिर से पंजीकरण करें।' : 'यदि आपकी संस्था पहले से पंजीकृत है, तो उसके व्यवस्थापक से लॉगिन माँगें।'}`,
         },
         ...(holder?.email
           ? [{
-              channel: 'email' as const, recipient: holder.email, subject: 'Sangrahan: your login ID / संग्रहण: आपकी लॉगिन आईडी', purpose: 'registration_login_taken', orgId: holder.org_id, userId: holder.id,
-              body: `Dear ${holder.name},\n\nSomeone registering ${name} on Sangrahan chose your login ID ${loginId}. Nothing of your account was changed; the registration was not made. If this was you, use another login ID.\n` +
-                `किसी ने संग्रहण पर ${name} का पंजीकरण करते समय आपकी लॉगिन आईडी ${loginId} चुनी। आपके खाते में कुछ नहीं बदला; पंजीकरण नहीं हुआ। यदि यह आप थे, तो कोई अन्य लॉगिन आईडी चुनें।\n`,
+              channel: 'email' as const, recipient: holder.email, subject: 'Sangrahan: your login ID / संग्रहण: आपकी लॉगिन आईडी', purpose: 'registration_refused', orgId: holder.org_id, userId: holder.id,
+              body: `Dear ${holder.name},\n\nA registration on Sangrahan named your login ID ${loginId}. Nothing of your account was changed, and the registration was not made.\n` +
+                `संग्रहण पर किसी पंजीकरण में आपकी लॉगिन आईडी ${loginId} दी गई। आपके खाते में कुछ नहीं बदला, और पंजीकरण नहीं हुआ।\n`,
             }]
           : []),
       ]);
       await recordAudit(trx, {
         action: 'organisation.registration_refused', outcome: 'failure', actor: null, actorLabel: `registrant:${loginId}`, orgId: null, discomId: null,
-        target: holder ? { type: 'user', id: holder.id } : undefined, details: { reason: 'login_id_taken', name, email: input.email.trim() }, meta,
+        target: holder ? { type: 'user', id: holder.id } : undefined,
+        details: { reasons: [...conflicts.map((c) => `${c.field} taken`), ...(loginTaken ? ['login_id_taken'] : [])], name: input.name.trim().slice(0, 200), email: input.email.trim() },
+        meta,
       });
     });
   }
 
   async register(input: RegistrationInput, meta: RequestMeta): Promise<{ organisationId: bigint | null }> {
     // Every attempt counts, valid or not: answers such as "login ID taken" cannot be mined.
-    const limited = await claimAttempt(this.db, `register-ip:${meta.ip}`, { max: 20, windowMs: 3_600_000, lockMs: 3_600_000 });
+    const limited = await claimAttempt(this.db, `register-ip:${addressKey(meta.ip)}`, { max: 20, windowMs: 3_600_000, lockMs: 3_600_000 });
     if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
 
     const d: ErrorDetail[] = [];
@@ -140,15 +152,19 @@ export class RegistrationService {
         ]),
       )
       .execute();
-    if (pan && taken.some((t) => t.pan === pan)) add('pan', 'taken', msg.taken);
-    if (gstin && taken.some((t) => t.gstin === gstin)) add('gstin', 'taken', msg.taken);
-    if (dept && taken.some((t) => t.department_code === dept)) add('departmentCode', 'taken', msg.taken);
     if (d.length) throw new AppError('VALIDATION_FAILED', d);
-
-    // Hashed whether or not the login ID is free: both answers take as long.
+    // What is already registered is told only by e-mail (the answer is the same either way), so
+    // that neither login IDs nor identifiers can be mined through this form.
+    const conflicts: Conflict[] = [
+      ...(pan && taken.some((t) => t.pan === pan) ? [{ field: 'PAN' as const, value: pan }] : []),
+      ...(gstin && taken.some((t) => t.gstin === gstin) ? [{ field: 'GSTIN' as const, value: gstin }] : []),
+      ...(dept && taken.some((t) => t.department_code === dept) ? [{ field: 'department code' as const, value: dept }] : []),
+    ];
+    // Hashed whether or not anything is taken: every answer takes as long.
     const passwordHash = await hashPassword(input.admin.password);
-    if (await this.db.selectFrom('users').select('id').where('login_id', '=', loginId).executeTakeFirst()) {
-      await this.loginTaken(input, loginId, meta);
+    const loginTaken = !!(await this.db.selectFrom('users').select('id').where('login_id', '=', loginId).executeTakeFirst());
+    if (conflicts.length || loginTaken) {
+      await this.refuseQuietly(input, loginId, conflicts, loginTaken, meta);
       return { organisationId: null };
     }
     try {
@@ -196,24 +212,21 @@ export class RegistrationService {
           action: 'organisation.registered', actor: null, actorLabel: `registrant:${loginId}`, orgId: org.id,
           discomId, target: { type: 'organisation', id: org.id }, details: { type: input.type, name: input.name.trim(), admin_user_id: admin.id.toString(), discom: input.discomCode.trim().toUpperCase() }, meta,
         });
-        const name = input.name.trim();
+        const id = pan ? `PAN ${pan}` : `department code ${dept}`;
         await queueMessages(trx, [{
           channel: 'email', recipient: input.email.trim(), subject: 'Sangrahan registration / संग्रहण पंजीकरण', purpose: 'registration_received', orgId: org.id,
-          body: `The registration of ${name} on Sangrahan, with the login ID ${loginId}, was received. It waits for the discom's approval; you will be told when it is decided.\n` +
-            `संग्रहण पर ${name} का पंजीकरण, लॉगिन आईडी ${loginId} के साथ, प्राप्त हुआ। यह डिस्कॉम की स्वीकृति की प्रतीक्षा में है; निर्णय होने पर आपको बताया जाएगा।`,
+          body: `A registration on Sangrahan with this e-mail address (${id}, login ID ${loginId}) was received. It waits for the discom's approval; you will be told when it is decided.\n` +
+            `इस ई-मेल पते के साथ संग्रहण पर पंजीकरण (${id}, लॉगिन आईडी ${loginId}) प्राप्त हुआ। यह डिस्कॉम की स्वीकृति की प्रतीक्षा में है; निर्णय होने पर आपको बताया जाएगा।`,
         }]);
         return { organisationId: org.id };
       });
     } catch (e) {
       const c = e as { code?: string; constraint?: string };
-      // Two registrations racing for one login ID: the same answer as when it was taken before.
-      if (c.code === '23505' && /login_id/.test(c.constraint ?? (e as Error).message)) {
-        await this.loginTaken(input, loginId, meta);
-        return { organisationId: null };
-      }
-      // … or for one identifier: the database decides.
+      // Two registrations racing for one login ID or identifier: the same answer as when it was taken before.
       if (c.code === '23505') {
-        throw new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'taken', message: { en: 'An identifier or the login ID was registered a moment ago.', hi: 'कोई पहचानकर्ता या लॉगिन आईडी अभी-अभी पंजीकृत हुई है।' } }]);
+        const login = /login_id/.test(c.constraint ?? (e as Error).message);
+        await this.refuseQuietly(input, loginId, login ? [] : [{ field: pan ? 'PAN' : 'department code', value: pan ?? dept ?? '' }], login, meta);
+        return { organisationId: null };
       }
       throw e;
     }

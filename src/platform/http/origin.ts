@@ -32,3 +32,18 @@ export async function directLoopbackOnly(req: FastifyRequest): Promise<void> {
     });
   }
 }
+
+/**
+ * The key an address is counted under by the per-address limits: an IPv4 address as it is, an
+ * IPv6 address by its /64 (one subscriber's whole block: anyone can pick another of its 2^64
+ * addresses for each try).
+ */
+export function addressKey(ip: string): string {
+  const a = ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+  if (!net.isIPv6(a)) return a;
+  const [head, tail = ''] = a.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = a.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
