@@ -16,3 +16,8 @@ INSERT INTO installation (id) VALUES (true);
 -- would report as changed. NULL on chains written before this migration: the first start
 -- checks the chain's head against its key and records it.
 ALTER TABLE audit_chains ADD COLUMN key_id text;
+
+-- A database that got demo data before this migration (the seed wrote no flag then) is known by
+-- the demo's published logins: at least three of its discom and Education Department logins.
+UPDATE installation SET demo_data = true, demo_seeded_at = now()
+ WHERE (SELECT count(*) FROM users WHERE login_id IN ('admin.discom', 'co.nbpdcl', 'accounts.sbpdcl', 'edu.admin', 'edu.approver')) >= 3;

@@ -11,6 +11,7 @@ import { holdsDemoData } from './platform/installation.ts';
 import { createFirstAdmin, initTotpKey, InitRefused, purgeExpired, resealSecrets, sealClearSecrets, totpKeyId, TotpKeyMismatch } from './modules/identity/index.ts';
 import { importBillingCsv, syncFromBillingSystem } from './modules/connections/index.ts';
 import { runDailyAlerts } from './modules/dues/index.ts';
+import { usersWithPublishedPassword } from './modules/demo/people.ts';
 import { ONLINE_COLLECTIONS, SeedRefused, seedDemo, seedReferenceData, tagDemoConnections } from './modules/demo/seed.ts';
 import { ConfigError, isLoopbackHost, loadConfig, type Config } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
@@ -366,6 +367,10 @@ async function cmdServe(config: Config): Promise<void> {
     if (ran.length) log(`Applied ${ran.length} migration(s): ${ran.join(', ')}`);
     if (config.nodeEnv === 'production' && (await holdsDemoData(database.db))) {
       throw new Refused(`NODE_ENV=production: ${where(config)} holds demo data (published passwords and authenticator secrets). Point DATABASE_URL at the production database; demo data is never served in production.`);
+    }
+    if (config.nodeEnv === 'production') {
+      const open = await usersWithPublishedPassword(database.db);
+      if (open.length) throw new Refused(`NODE_ENV=production: ${open.join(', ')} still ${open.length > 1 ? 'have' : 'has'} the demo password published in README. Disable ${open.length > 1 ? 'them' : 'it'} or set a new password first.`);
     }
     if (!config.databaseUrl && config.demoSeed) await firstStartDemo(database, config);
     await checkKeys(database);

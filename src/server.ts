@@ -35,6 +35,8 @@ import { holdsDemoData } from './platform/installation.ts';
  */
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** No request body of ours nests deeper than a few levels; 32 leaves room and bounds the walk. */
+const MAX_JSON_DEPTH = 32;
 
 const statusCodes: Partial<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
@@ -101,7 +103,7 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     frameworkErrors: (err, req, res) => {
       const reply = res as unknown as FastifyReply;
       const code = statusCodes[err.statusCode ?? 400] ?? 'BAD_REQUEST';
-      void reply.header('x-request-id', req.id).status(errorCatalog[code].status).send(errorBody(new AppError(code), req.id));
+      void reply.header('x-request-id', req.id).header('cache-control', 'no-store').status(errorCatalog[code].status).send(errorBody(new AppError(code), req.id));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('install', install);
@@ -117,19 +119,26 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
   });
 
   // PostgreSQL cannot store a NUL character in text: refuse it as bad input, naming the field.
+  // Walked without recursion, and no deeper than MAX_JSON_DEPTH (a body nested deeper is refused
+  // whole): a hostile body nested thousands deep must not overflow the stack.
   app.addHook('preValidation', async (req) => {
     const bad: string[] = [];
-    const scan = (v: unknown, path: string) => {
+    let tooDeep = false;
+    const stack: [unknown, string, number][] = [[req.body, 'body', 0], [req.query, 'query', 0], [req.params, 'params', 0]];
+    while (stack.length && !tooDeep) {
+      const [v, path, depth] = stack.pop()!;
       if (typeof v === 'string') {
         if (v.includes('\u0000')) bad.push(path);
-      } else if (Array.isArray(v)) v.forEach((x, i) => scan(x, `${path}.${i}`));
-      else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) for (const [k, x] of Object.entries(v)) scan(x, `${path}.${k}`);
-    };
-    scan(req.body, 'body');
-    scan(req.query, 'query');
-    scan(req.params, 'params');
+      } else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+        if (depth >= MAX_JSON_DEPTH) tooDeep = true;
+        else for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) stack.push([x, `${path}.${k}`, depth + 1]);
+      }
+    }
+    if (tooDeep) {
+      throw new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'too_deep', message: { en: `is nested more than ${MAX_JSON_DEPTH} levels deep`, hi: `${MAX_JSON_DEPTH} स्तरों से अधिक गहराई तक नेस्टेड है` } }]);
+    }
     if (bad.length) {
-      throw new AppError('VALIDATION_FAILED', bad.map((path) => ({ path, problem: 'nul_character', message: { en: 'contains a NUL character', hi: 'इसमें NUL अक्षर है' } })));
+      throw new AppError('VALIDATION_FAILED', bad.sort().map((path) => ({ path, problem: 'nul_character', message: { en: 'contains a NUL character', hi: 'इसमें NUL अक्षर है' } })));
     }
   });
 
@@ -152,11 +161,6 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     if (appErr.status >= 500 && err instanceof AppError) req.log.warn({ code: appErr.code }, appErr.message);
     if (appErr.status === 403) await auditRefusal(ctx.database.db, req, appErr.code);
     return reply.status(appErr.status).send(errorBody(appErr, req.id));
-  });
-
-  // Browsers post forms (the gateway's checkout callback) as application/x-www-form-urlencoded.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
   registerMetrics(app, ctx.database.db, ctx.config.metricsToken);

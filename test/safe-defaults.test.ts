@@ -10,6 +10,9 @@ import { openSecret, stepAt, totpCode } from '../src/modules/identity/index.ts';
 import { loadConfig, type Config } from '../src/platform/config.ts';
 import type { App } from '../src/platform/context.ts';
 import type { Database } from '../src/platform/db/database.ts';
+import { migrate } from '../src/platform/db/migrate.ts';
+import { holdsDemoData } from '../src/platform/installation.ts';
+import { sql } from 'kysely';
 import { buildApp } from '../src/server.ts';
 import { testConfig } from './helpers/config.ts';
 import { engineName, freshDatabase } from './helpers/db.ts';
@@ -62,7 +65,7 @@ describe(`safe defaults on ${engineName}`, () => {
       expect((await app.inject({ url, remoteAddress: '::1' })).statusCode, url).toBe(200);
       // From elsewhere, or relayed by a reverse proxy on this machine (which connects from 127.0.0.1).
       expect((await app.inject({ url, remoteAddress: '10.0.0.7' })).statusCode, url).toBe(403);
-      for (const h of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
+      for (const h of ['x-forwarded-for', 'forwarded', 'x-real-ip', 'via', 'x-original-forwarded-for', 'x-cluster-client-ip', 'x-forwarded-proto']) {
         const r = await app.inject({ url, remoteAddress: '127.0.0.1', headers: { [h]: h === 'forwarded' ? 'for=203.0.113.9' : '203.0.113.9' } });
         expect(r.statusCode, `${url} with ${h}`).toBe(403);
         expect(r.json().error.message.en).toContain('only requests made on this machine directly');
@@ -149,6 +152,19 @@ describe(`safe defaults on ${engineName}`, () => {
     expect(row.ip).toBe('192.0.2.44');
   });
 
+  it('takes no form posts on the API (no login CSRF), only where the gateway returns the payer', async () => {
+    const app = await build(demo, testConfig());
+    const form = (url: string, body: string) => app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' } });
+    const login = await form('/api/v1/auth/login', `loginId=edu.viewer&password=${encodeURIComponent(DEMO_PASSWORD)}`);
+    expect(login.statusCode).toBe(415);
+    expect(login.cookies.find((c) => c.name === 'sg_session')).toBeUndefined();
+    expect((await form('/api/v1/auth/password-reset', 'loginId=edu.viewer')).statusCode).toBe(415);
+    expect((await form('/api/v1/organisations/register', 'name=x')).statusCode).toBe(415);
+    // The gateway's return still arrives as a form (an unknown attempt: back to the payments page).
+    const back = await form('/api/v1/payments/callback/999999', 'razorpay_payment_id=pay_x&razorpay_order_id=order_x&razorpay_signature=00');
+    expect(back.statusCode).toBe(303);
+  });
+
   it('answers /metrics to a scraper on this machine or with METRICS_TOKEN only', async () => {
     const token = 'metrics-token-0123456789abcdefghijklmnop';
     const app = await build(demo, devConfig({ METRICS_TOKEN: token }));
@@ -205,6 +221,10 @@ describe(`safe defaults on ${engineName}`, () => {
     for (let i = 0; i < 10; i++) expect((await ask(`someone${i}`, '10.30.0.1')).statusCode).toBe(202);
     const refused = await ask('someone.else', '10.30.0.1');
     expect(refused.statusCode).toBe(429);
+    expect(refused.json().error.message.en).toMatch(/^Password resets from your address are limited to 10 in 15 minutes\. Try again after /);
+    // An IPv6 subscriber counts as one address for its whole /64.
+    for (let i = 0; i < 10; i++) expect((await ask(`v6user${i}`, `2001:db8:7:8::${i + 1}`)).statusCode).toBe(202);
+    expect((await ask('v6user.more', '2001:db8:7:8:ffff::9')).statusCode).toBe(429);
   });
 
   it('says how many lookups are allowed, not "failed attempts", when a maker has looked up many connections', async () => {
@@ -287,6 +307,35 @@ describe(`safe defaults on ${engineName}`, () => {
     } finally {
       sms.close();
     }
+  });
+
+  it('knows a database seeded before the demo flag existed as a demo, by its published logins', async () => {
+    const old = await freshDatabase();
+    try {
+      await seedDemo(old, { seed: 5, connections: 100, asOf: new Date('2026-11-26T12:00:00Z') });
+      // As it was before migration 0014.
+      await sql`DROP TABLE installation`.execute(old.db);
+      await sql`ALTER TABLE audit_chains DROP COLUMN key_id`.execute(old.db);
+      await sql`DELETE FROM schema_migrations WHERE version = '0014'`.execute(old.db);
+      expect(await migrate(old)).toEqual(['0014_safe_defaults']);
+      expect(await holdsDemoData(old.db)).toBe(true);
+      expect(await holdsDemoData(empty.db)).toBe(false);
+    } finally {
+      await old.close();
+    }
+  });
+
+  it('answers a body nested thousands deep with 400, not 500, on public and logged-in routes', async () => {
+    const app = await build(demo, testConfig());
+    const deep = (n: number) => `{"loginId":${'['.repeat(n)}${']'.repeat(n)}}`;
+    for (const n of [40, 3000, 20000]) {
+      const r = await app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: deep(n), headers: { 'content-type': 'application/json' } });
+      expect(r.statusCode, `depth ${n}`).toBe(400);
+      expect(r.json().error.code).toBe('VALIDATION_FAILED');
+    }
+    const edu = await new Client(app).login('edu.admin', DEMO_PASSWORD);
+    const r = await edu.req('POST', '/api/v1/org/payments/quote', JSON.parse(`{"items":${'['.repeat(100)}${']'.repeat(100)}}`));
+    expect(r.statusCode).toBe(400);
   });
 
   it('refuses to write an audit entry on a chain kept with another key', async () => {

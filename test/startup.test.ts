@@ -193,6 +193,12 @@ describe('start-up refusals', { timeout: 180_000 }, () => {
     const r2 = await serve({ ...PRODUCTION, DATABASE_URL: demoUrl });
     expect(r2.code, r2.out).toBe(3);
     expect(r2.out).toMatch(/NODE_ENV=production: PostgreSQL .* holds demo data \(published passwords and authenticator secrets\)/);
+    // Without the flag, the published password itself is refused, naming whose it is.
+    await sql`UPDATE installation SET demo_data = false`.execute(demo.db);
+    await sql`UPDATE users SET status = 'disabled' WHERE login_id NOT IN ('edu.admin', 'co.nbpdcl')`.execute(demo.db);
+    const r3 = await serve({ ...PRODUCTION, DATABASE_URL: demoUrl });
+    expect(r3.code, r3.out).toBe(3);
+    expect(r3.out).toContain('NODE_ENV=production: co.nbpdcl, edu.admin still have the demo password published in README');
     await demo.close();
 
     const real = await freshDatabase();

@@ -65,6 +65,8 @@ describe('configuration', () => {
     }
     expect(() => loadConfig({ TRUST_PROXY: 'nginx.local' })).toThrow(/TRUST_PROXY="nginx.local" is not valid/);
     expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
+    // Ranges that mean "everyone" are `true` in disguise.
+    for (const wide of ['0.0.0.0/0', '0.0.0.0/1,128.0.0.0/1', '::/0', '2000::/3']) expect(() => loadConfig({ TRUST_PROXY: wide }), wide).toThrow(/no wider than \/8 for IPv4/);
   });
 
   it('accepts a PostgreSQL URL and an empty DATABASE_URL as unset', () => {

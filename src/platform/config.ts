@@ -169,7 +169,7 @@ const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 /** false, a hop count, or proxy addresses/CIDRs. `true` trusts whatever the client writes: refused. */
 const trustProxy: Parser<false | number | string[]> = (raw) => {
   const v = raw.trim().toLowerCase();
-  const want = 'false, the number of proxies in front of the portal (e.g. 1), or their addresses or CIDRs (e.g. 127.0.0.1 or 10.0.0.0/8,192.168.1.10)';
+  const want = 'false, the number of proxies in front of the portal (e.g. 1), or their addresses or CIDRs no wider than /8 for IPv4 or /32 for IPv6 (e.g. 127.0.0.1 or 10.0.0.0/8,192.168.1.10)';
   if (['', '0', 'false', 'no', 'off'].includes(v)) return { ok: true, value: false };
   if (['true', 'yes', 'on'].includes(v)) {
     return { ok: false, want: `${want}. TRUST_PROXY=${v} would believe the left-most X-Forwarded-For address, which any client can write: it would let anyone forge their address past the login limits and into the audit log` };
@@ -179,7 +179,10 @@ const trustProxy: Parser<false | number | string[]> = (raw) => {
   const valid = (x: string) => {
     if (PROXY_NAMES.includes(x) || net.isIP(x)) return true;
     const m = CIDR.exec(x);
-    return !!m && net.isIP(m[1]!) !== 0 && Number(m[2]) <= (net.isIP(m[1]!) === 4 ? 32 : 128);
+    // A range wider than /8 (IPv4) or /32 (IPv6) is not "my proxies": it is most of the
+    // internet, and would believe what clients write as surely as `true` does.
+    const v4 = !!m && net.isIP(m[1]!) === 4;
+    return !!m && net.isIP(m[1]!) !== 0 && Number(m[2]) <= (v4 ? 32 : 128) && Number(m[2]) >= (v4 ? 8 : 32);
   };
   return items.length && items.every(valid) ? { ok: true, value: items } : { ok: false, want };
 };

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../platform/context.ts';
+import { acceptForms } from '../../platform/http/forms.ts';
 import { directLoopbackOnly } from '../../platform/http/origin.ts';
 import { safeEqual } from '../../platform/tokens.ts';
 import { SandboxError, type SandboxControl, type SandboxGateway } from './sandbox.ts';
@@ -36,6 +37,7 @@ function rupees(paise: bigint): string {
 
 export async function sandboxRoutes(app: App, opts: { sandbox: SandboxGateway; devTools: boolean }): Promise<void> {
   const { sandbox } = opts;
+  acceptForms(app);
 
   const fail = (reply: FastifyReply, e: unknown) => {
     if (e instanceof SandboxError) return reply.status(e.status).send({ error: { code: e.code, description: e.message, source: 'business', step: 'payment_initiation', reason: 'input_validation_failed', metadata: {}, field: null } });

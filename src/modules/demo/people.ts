@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../platform/db/schema.ts';
-import { hashPassword, sealSecret } from '../identity/index.ts';
+import { hashPassword, sealSecret, verifyPassword } from '../identity/index.ts';
 import { ORGANISATIONS } from './organisations.ts';
 
 /**
@@ -144,4 +144,16 @@ export async function seedDemoPeople(db: Kysely<DB>): Promise<number> {
       .execute();
     return DEMO_LOGINS.length + 1;
   });
+}
+
+/**
+ * Users who still have a demo login ID and the published demo password: whatever the database's
+ * flag says, such an account is open to anyone who has read README. Production refuses to start
+ * while there is one.
+ */
+export async function usersWithPublishedPassword(db: Kysely<DB>): Promise<string[]> {
+  const rows = await db.selectFrom('users').select(['login_id', 'password_hash']).where('login_id', 'in', [...DEMO_LOGINS.map((l) => l.loginId), PENDING_REGISTRATION.admin]).where('status', '<>', 'disabled').execute();
+  const out: string[] = [];
+  for (const r of rows) if (r.password_hash && (await verifyPassword(r.password_hash, DEMO_PASSWORD))) out.push(r.login_id);
+  return out.sort();
 }

@@ -91,7 +91,7 @@ export class AuthService {
    * cannot slip past the limit. A locked bucket refuses the attempt unchecked; the lock itself
    * is audited once, when it starts (not every refused attempt after it).
    */
-  private async attempt(buckets: [string, ThrottleRule][], lockAudit: Omit<AuditEntry, 'action' | 'outcome'>): Promise<void> {
+  private async attempt(buckets: [string, ThrottleRule][], lockAudit: Omit<AuditEntry, 'action' | 'outcome'>, limit?: Text): Promise<void> {
     // In order, address first: an attempt refused for its address does not count on the account.
     let until: Date | null = null;
     let started = false;
@@ -105,7 +105,8 @@ export class AuthService {
     }
     if (!until) return;
     if (started) await recordAuditAlone(this.db, { ...lockAudit, action: 'auth.lockout', outcome: 'failure', details: { ...lockAudit.details, until: until.toISOString(), buckets: buckets.map(([b]) => b.split(':')[0]) } });
-    throw lockedError(until);
+    // A limit on how often (not on failures) says so: nobody failed anything.
+    throw limit ? rateLimitedError(until, limit) : lockedError(until);
   }
 
   private async succeeded(accountBucket: string, ipBucket: string): Promise<void> {
@@ -333,7 +334,10 @@ export class AuthService {
     const loginId = loginIdRaw.trim().toLowerCase();
     const windowMs = this.config.lockoutMinutes * 60_000;
     const who = { actor: null, actorLabel: `login:${loginId}`, orgId: null, meta };
-    await this.attempt([[`reset-ip:${addressKey(meta.ip)}`, { max: RESETS_PER_IP, windowMs, lockMs: windowMs }]], who);
+    await this.attempt([[`reset-ip:${addressKey(meta.ip)}`, { max: RESETS_PER_IP, windowMs, lockMs: windowMs }]], who, {
+      en: `Password resets from your address are limited to ${RESETS_PER_IP} in ${this.config.lockoutMinutes} minutes.`,
+      hi: `आपके पते से पासवर्ड रीसेट ${this.config.lockoutMinutes} मिनट में ${RESETS_PER_IP} तक सीमित हैं।`,
+    });
     const perAccount = await claimAttempt(this.db, `reset-user:${loginId}`, { max: RESETS_PER_ACCOUNT, windowMs, lockMs: windowMs });
     const user = await this.db.selectFrom('users').select(['id', 'org_id', 'discom_id', 'status', 'mobile', 'email', 'name']).where('login_id', '=', loginId).executeTakeFirst();
     const refused = !user ? 'unknown_login' : user.status === 'disabled' || (!user.mobile && !user.email) ? 'no_channel_or_disabled' : perAccount.lockedUntil ? 'throttled' : null;

@@ -7,7 +7,7 @@ import { discomScope, type Principal, type RequestMeta } from '../../platform/pr
 import { addressKey } from '../../platform/http/origin.ts';
 import { recordAudit } from '../audit/index.ts';
 import { discomIdOf, orgSeenBy } from '../discoms/scope.ts';
-import { claimAttempt, hashPassword, lockedError, passwordProblems } from '../identity/index.ts';
+import { claimAttempt, hashPassword, passwordProblems, rateLimitedError } from '../identity/index.ts';
 
 /**
  * Registration of an organisation and the discom's decision on it.
@@ -24,6 +24,9 @@ import { claimAttempt, hashPassword, lockedError, passwordProblems } from '../id
  * - Every field problem is reported at once, per field, in English and Hindi.
  * - Registration attempts are limited per IP address (20 an hour), valid or not.
  */
+
+/** Registration attempts per address (valid or not). */
+const REGISTRATIONS_PER_HOUR = 20;
 
 interface Conflict {
   field: 'PAN' | 'GSTIN' | 'department code';
@@ -105,8 +108,10 @@ export class RegistrationService {
 
   async register(input: RegistrationInput, meta: RequestMeta): Promise<{ organisationId: bigint | null }> {
     // Every attempt counts, valid or not: answers such as "login ID taken" cannot be mined.
-    const limited = await claimAttempt(this.db, `register-ip:${addressKey(meta.ip)}`, { max: 20, windowMs: 3_600_000, lockMs: 3_600_000 });
-    if (limited.lockedUntil) throw lockedError(limited.lockedUntil);
+    const limited = await claimAttempt(this.db, `register-ip:${addressKey(meta.ip)}`, { max: REGISTRATIONS_PER_HOUR, windowMs: 3_600_000, lockMs: 3_600_000 });
+    if (limited.lockedUntil) {
+      throw rateLimitedError(limited.lockedUntil, { en: `Registrations from your address are limited to ${REGISTRATIONS_PER_HOUR} an hour.`, hi: `आपके पते से पंजीकरण एक घंटे में ${REGISTRATIONS_PER_HOUR} तक सीमित हैं।` });
+    }
 
     const d: ErrorDetail[] = [];
     const add = (path: string, problem: string, message: Text) => d.push({ path: `body.${path}`, problem, message });

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { Type, type Static } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
+import { acceptForms } from '../../platform/http/forms.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
 import { scopeOf, type Scope } from '../../platform/office-scope.ts';
 import { discomScope } from '../../platform/principal.ts';
@@ -398,22 +399,26 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     );
   });
 
-  app.post(
-    '/api/v1/payments/callback/:attemptId',
-    {
-      config: { access: { public: true } },
-      schema: { tags, summary: 'Where the hosted checkout sends the payer back (form post with razorpay_payment_id, razorpay_order_id, razorpay_signature, or error[…]); redirects to the batch’s page', params: Type.Object({ attemptId: IdStr }), hide: false },
-    },
-    async (req, reply) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const fields: CallbackFields = {};
-      for (const k of ['razorpay_payment_id', 'razorpay_order_id', 'razorpay_signature', 'pending', 'error[code]', 'error[description]', 'error[metadata]'] as const) {
-        if (typeof body[k] === 'string') fields[k] = (body[k]).slice(0, 500);
-      }
-      const r = await handleCallback(deps, BigInt(req.params.attemptId), fields);
-      return reply.redirect(r.batchId ? `/payments/${r.batchId}?result=${r.result}` : '/payments?result=invalid', 303);
-    },
-  );
+  // The gateway returns the payer with a form post: this route alone reads forms.
+  await app.register(async (scoped) => {
+    acceptForms(scoped);
+    scoped.post(
+      '/api/v1/payments/callback/:attemptId',
+      {
+        config: { access: { public: true } },
+        schema: { tags, summary: 'Where the hosted checkout sends the payer back (form post with razorpay_payment_id, razorpay_order_id, razorpay_signature, or error[…]); redirects to the batch’s page', params: Type.Object({ attemptId: IdStr }), hide: false },
+      },
+      async (req, reply) => {
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const fields: CallbackFields = {};
+        for (const k of ['razorpay_payment_id', 'razorpay_order_id', 'razorpay_signature', 'pending', 'error[code]', 'error[description]', 'error[metadata]'] as const) {
+          if (typeof body[k] === 'string') fields[k] = (body[k]).slice(0, 500);
+        }
+        const r = await handleCallback(deps, BigInt((req.params as { attemptId: string }).attemptId), fields);
+        return reply.redirect(r.batchId ? `/payments/${r.batchId}?result=${r.result}` : '/payments?result=invalid', 303);
+      },
+    );
+  });
 
   // ---- the discom: postings that need attention ---------------------------------------------
 

@@ -9,7 +9,11 @@ import { AppError } from '../errors.ts';
  * forwarding header is someone else's, relayed, and is refused.
  */
 
-const FORWARDING = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip'];
+/** Headers a proxy adds (any one of them means the request was relayed). */
+const FORWARDING = [
+  'x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-server', 'x-client-ip', 'true-client-ip',
+  'cf-connecting-ip', 'x-original-forwarded-for', 'x-cluster-client-ip', 'fastly-client-ip', 'via',
+];
 
 export function isLoopbackAddress(addr: string | undefined): boolean {
   if (!addr) return false;
