@@ -21,3 +21,10 @@ ALTER TABLE audit_chains ADD COLUMN key_id text;
 -- the demo's published logins: at least three of its discom and Education Department logins.
 UPDATE installation SET demo_data = true, demo_seeded_at = now()
  WHERE (SELECT count(*) FROM users WHERE login_id IN ('admin.discom', 'co.nbpdcl', 'accounts.sbpdcl', 'edu.admin', 'edu.approver')) >= 3;
+
+-- A message the transport refused is tried again (at most 5 times, waiting longer each time)
+-- instead of staying failed, with its one-time code readable, for good.
+ALTER TABLE notifications
+  ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+  ADD COLUMN next_attempt_at timestamptz;
+CREATE INDEX notifications_waiting ON notifications (id) WHERE status IN ('outbox', 'failed');

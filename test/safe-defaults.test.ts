@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NotificationSender } from '../src/adapters/notifier/notifier.ts';
+import { NotificationSender, blankExpiredCodes } from '../src/adapters/notifier/notifier.ts';
 import { BillingSimulator } from '../src/adapters/billing-system/simulator.ts';
 import { AuditKeyMismatch, recordAudit, setAuditKey } from '../src/modules/audit/audit.ts';
 import { DEMO_LOGINS, DEMO_PASSWORD } from '../src/modules/demo/people.ts';
@@ -336,6 +336,45 @@ describe(`safe defaults on ${engineName}`, () => {
     const edu = await new Client(app).login('edu.admin', DEMO_PASSWORD);
     const r = await edu.req('POST', '/api/v1/org/payments/quote', JSON.parse(`{"items":${'['.repeat(100)}${']'.repeat(100)}}`));
     expect(r.statusCode).toBe(400);
+  });
+
+  it('tries a refused message again, and blanks any code once it has expired, sent or not', async () => {
+    let up = false;
+    const received: string[] = [];
+    const sms = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        if (up) received.push(body);
+        res.statusCode = up ? 200 : 503;
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => sms.listen(0, '127.0.0.1', r));
+    try {
+      const app = await build(demo, testConfig());
+      await demo.db.updateTable('notifications').set({ status: 'sent' }).where('status', '<>', 'sent').execute();
+      expect((await app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', remoteAddress: '10.44.0.1', payload: { loginId: 'edu.approver' } })).statusCode).toBe(202);
+      const sender = new NotificationSender(demo.db, { smtpUrl: undefined, smtpFrom: 'x@example.in', smsWebhookUrl: `http://127.0.0.1:${(sms.address() as AddressInfo).port}/send` });
+      const row = () => demo.db.selectFrom('notifications').selectAll().where('purpose', '=', 'password_reset').where('channel', '=', 'sms').orderBy('id', 'desc').executeTakeFirstOrThrow();
+      expect(await sender.flush()).toBe(0);
+      expect(await row()).toMatchObject({ status: 'failed', attempts: 1 });
+      // Not again before its time; then, the gateway back, it goes.
+      expect(await sender.flush()).toBe(0);
+      up = true;
+      await demo.db.updateTable('notifications').set({ next_attempt_at: new Date(Date.now() - 1000) }).where('status', '=', 'failed').execute();
+      expect(await sender.flush()).toBe(1);
+      expect((await row()).status).toBe('sent');
+      expect(received.join('')).toMatch(/code for edu\.approver is \d{6}/);
+      // The e-mail copy (no SMTP here) keeps its code until the code expires, then loses it too.
+      const email = () => demo.db.selectFrom('notifications').select(['body', 'status']).where('purpose', '=', 'password_reset').where('channel', '=', 'email').orderBy('id', 'desc').executeTakeFirstOrThrow();
+      expect((await email()).body).toMatch(/code for edu\.approver is \d{6}/);
+      await demo.db.updateTable('notifications').set({ created_at: new Date(Date.now() - 16 * 60_000) }).where('purpose', '=', 'password_reset').execute();
+      expect(await blankExpiredCodes(demo.db)).toBeGreaterThan(0);
+      expect(await email()).toMatchObject({ status: 'outbox', body: expect.stringContaining('code for edu.approver is ••••••') });
+    } finally {
+      sms.close();
+    }
   });
 
   it('refuses to write an audit entry on a chain kept with another key', async () => {

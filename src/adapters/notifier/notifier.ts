@@ -1,9 +1,30 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
 import type { DB } from '../../platform/db/schema.ts';
 
-/** Messages carrying a one-time code: the code is blanked in the stored copy once it is sent. */
-const CODE_PURPOSES = new Set(['password_reset', 'invitation', 'tag_otp']);
+/** Messages carrying a one-time code, and how long the code lives: it is blanked in the stored copy once sent, or once it has expired. */
+const CODE_VALIDITY_MINUTES: Record<string, number> = { password_reset: 15, tag_otp: 10, invitation: 7 * 24 * 60 };
+const CODE_PURPOSES = new Set(Object.keys(CODE_VALIDITY_MINUTES));
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Blanks the one-time code in stored messages whose code has expired, sent or not (an unsent SMS
+ * of an install with e-mail only, a message its transport kept refusing). Run hourly.
+ */
+export async function blankExpiredCodes(db: Kysely<DB>): Promise<number> {
+  let n = 0;
+  for (const [purpose, minutes] of Object.entries(CODE_VALIDITY_MINUTES)) {
+    const r = await db
+      .updateTable('notifications')
+      .set({ body: sql<string>`regexp_replace(body, '\\m[0-9]{6}\\M', '••••••', 'g')` })
+      .where('purpose', '=', purpose)
+      .where('created_at', '<', sql<Date>`now() - make_interval(mins => ${minutes})`)
+      .where(sql<boolean>`body ~ '\\m[0-9]{6}\\M'`)
+      .executeTakeFirst();
+    n += Number(r.numUpdatedRows);
+  }
+  return n;
+}
 
 /**
  * E-mail and SMS. Every message is first written to the notifications table inside the
@@ -74,7 +95,7 @@ export class NotificationSender {
     const waiting = await this.db
       .selectFrom('notifications')
       .selectAll()
-      .where('status', '=', 'outbox')
+      .where((eb) => eb.or([eb('status', '=', 'outbox'), eb.and([eb('status', '=', 'failed'), eb('attempts', '<', MAX_ATTEMPTS), eb('next_attempt_at', '<=', sql<Date>`now()`)])]))
       .where('channel', 'in', channels)
       .orderBy('id')
       .limit(100)
@@ -98,7 +119,12 @@ export class NotificationSender {
         await this.db.updateTable('notifications').set({ status: 'sent', sent_at: new Date(), error: null, body }).where('id', '=', m.id).execute();
         sent++;
       } catch (e) {
-        await this.db.updateTable('notifications').set({ status: 'failed', error: (e as Error).message.slice(0, 500) }).where('id', '=', m.id).execute();
+        // Tried again after 1, 2, 4, 8 minutes; then it stays failed (and its code is blanked once expired).
+        await this.db
+          .updateTable('notifications')
+          .set({ status: 'failed', error: (e as Error).message.slice(0, 500), attempts: m.attempts + 1, next_attempt_at: new Date(Date.now() + 2 ** m.attempts * 60_000) })
+          .where('id', '=', m.id)
+          .execute();
       }
     }
     return sent;

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { blankExpiredCodes } from '../../adapters/notifier/notifier.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { UserPrincipal } from '../../platform/principal.ts';
 import { randomToken, sha256Hex } from '../../platform/tokens.ts';
@@ -89,7 +90,7 @@ export async function revokeUserSessions(db: Kysely<DB>, userId: bigint, exceptI
 }
 
 /** Housekeeping: sessions ended more than a day ago, and throttle buckets long quiet. */
-export async function purgeExpired(db: Kysely<DB>): Promise<{ sessions: number; throttles: number; selections: number }> {
+export async function purgeExpired(db: Kysely<DB>): Promise<{ sessions: number; throttles: number; selections: number; codesBlanked: number }> {
   const s = await db
     .deleteFrom('sessions')
     .where((eb) => eb.or([eb('expires_at', '<', sql<Date>`now() - interval '1 day'`), eb('revoked_at', '<', sql<Date>`now() - interval '1 day'`)]))
@@ -101,5 +102,5 @@ export async function purgeExpired(db: Kysely<DB>): Promise<{ sessions: number; 
     .executeTakeFirst();
   // "Select all N matching" selections live a day (their items go with them).
   const sel = await db.deleteFrom('dues_selections').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).executeTakeFirst();
-  return { sessions: Number(s.numDeletedRows), throttles: Number(t.numDeletedRows), selections: Number(sel.numDeletedRows) };
+  return { sessions: Number(s.numDeletedRows), throttles: Number(t.numDeletedRows), selections: Number(sel.numDeletedRows), codesBlanked: await blankExpiredCodes(db) };
 }

@@ -239,6 +239,8 @@ export interface NotificationsTable {
   error: string | null;
   created_at: Generated<Date>;
   sent_at: Date | null;
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
 }
 
 export interface ApiKeysTable {
