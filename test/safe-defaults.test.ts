@@ -316,6 +316,8 @@ describe(`safe defaults on ${engineName}`, () => {
       // As it was before migration 0014.
       await sql`DROP TABLE installation`.execute(old.db);
       await sql`ALTER TABLE audit_chains DROP COLUMN key_id`.execute(old.db);
+      await sql`DROP INDEX notifications_waiting`.execute(old.db);
+      await sql`ALTER TABLE notifications DROP COLUMN attempts, DROP COLUMN next_attempt_at`.execute(old.db);
       await sql`DELETE FROM schema_migrations WHERE version = '0014'`.execute(old.db);
       expect(await migrate(old)).toEqual(['0014_safe_defaults']);
       expect(await holdsDemoData(old.db)).toBe(true);
