@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import {
@@ -22,7 +22,7 @@ import { isDay, istToday } from '../collections';
 import { batchIdOf, exceptionDetail, formatAge, lineReason } from '../recon';
 import { useDiscoms } from '../discoms';
 import { hasRole, isHolding, useSession } from '../session';
-import { useLiveApi } from '../useApi';
+import { useApi, useLiveApi } from '../useApi';
 
 const REASONS = ['amount_short', 'amount_excess', 'challan_expired', 'unknown_va', 'duplicate_credit', 'several_candidates', 'no_candidate', 'not_settled'] as const;
 /** Actions whose audit entry must say why (the server refuses them without a note). */
@@ -604,19 +604,10 @@ function Lines({ statement }: { statement: BankStatement }) {
   );
 }
 
-/** Whether this portal runs the sandbox gateway: its settlement report answers (a real deployment has no such route). */
+/** Whether this portal runs the sandbox gateway and bank (the install says so at /api/v1/meta). */
 function useSandboxGateway(): boolean {
-  const [yes, setYes] = useState(false);
-  useEffect(() => {
-    const ctl = new AbortController();
-    const now = new Date().toISOString();
-    fetch(`/sandbox/razorpay/settlements/report?${new URLSearchParams({ from: now, to: now }).toString()}`, { signal: ctl.signal, credentials: 'same-origin' }).then(
-      (r) => setYes(r.ok && (r.headers.get('content-type') ?? '').startsWith('text/csv')),
-      () => undefined,
-    );
-    return () => ctl.abort();
-  }, []);
-  return yes;
+  const [meta] = useApi<{ sandboxGateway: boolean; sandboxBank: boolean }>('/api/v1/meta');
+  return meta.state === 'ready' && meta.data.sandboxGateway && meta.data.sandboxBank;
 }
 
 /** A discom's staff: gateway settlements are the holding company's (one payout pays both discoms). */
