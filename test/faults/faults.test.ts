@@ -327,9 +327,11 @@ describe.runIf(PG && PrivateCluster.available())('PostgreSQL restarted under loa
     const queue = await payable(database, org, 600);
     const statuses = new Map<number, number>();
     const timeline: [number, number][] = [];
-    const count = (s: number) => {
+    // Each answer is placed at the time its request was sent: a request sent while the database
+    // was down may be answered (503) a moment after it is back.
+    const count = (s: number, sentAt: number) => {
       statuses.set(s, (statuses.get(s) ?? 0) + 1);
-      timeline.push([Date.now(), s]);
+      timeline.push([sentAt, s]);
     };
     const acknowledged: { batchId: bigint; at: number }[] = [];
     const ordersPaid: { batchId: bigint }[] = [];
@@ -340,14 +342,16 @@ describe.runIf(PG && PrivateCluster.available())('PostgreSQL restarted under loa
       const s = new HttpSession(() => server.url);
       await s.login('edu.admin', DEMO_PASSWORD);
       for (let i = 0; !stop; i++) {
+        let t0 = Date.now();
         try {
           const read = await s.send('GET', '/api/v1/org/dues?limit=20');
-          count(read.status);
+          count(read.status, t0);
           const id = queue.shift();
           if (id === undefined) break;
           // One key per connection: a retry after an answer lost on the way finds the batch made.
+          t0 = Date.now();
           const b = await s.send('POST', '/api/v1/org/payments/batches', { items: [{ connectionId: id.toString() }] }, { 'idempotency-key': `restart-connection-${id}` });
-          count(b.status);
+          count(b.status, t0);
           if (b.status !== 201) {
             // Not made (503: nothing committed): the connection is free for another try, after a pause.
             queue.push(id);
@@ -356,20 +360,37 @@ describe.runIf(PG && PrivateCluster.available())('PostgreSQL restarted under loa
           }
           const batchId = BigInt(b.json<{ id: string }>().id);
           acknowledged.push({ batchId, at: Date.now() });
+          t0 = Date.now();
           const co = await s.send('POST', `/api/v1/org/payments/batches/${batchId}/checkout`);
-          count(co.status);
+          count(co.status, t0);
           if (co.status !== 200) continue;
           const f = co.json<{ fields: Record<string, string> }>().fields;
           // The payer pays at the gateway (the sandbox keeps its state in the same database: retried while it is down).
           await waitFor('the sandbox payment', async () => (await payments.sandbox!.pay(f.key_id!, f.order_id!, 'success', 'upi'), true), 30_000, 300);
           ordersPaid.push({ batchId });
         } catch (e) {
-          count(-1); // the request failed without an answer (connection reset): counted, not acknowledged
+          count(-1, t0); // the request failed without an answer (connection reset): counted, not acknowledged
           if (!/fetch failed|ECONNRESET|socket/i.test((e as Error).message)) throw e;
         }
       }
     };
-    const load = Promise.all([worker(), worker(), worker()]);
+    // A reader that never waits on the gateway: it asks all through the outage (the payers may all
+    // be waiting on the sandbox's payment then).
+    const reader = async () => {
+      const s = new HttpSession(() => server.url);
+      await s.login('edu.admin', DEMO_PASSWORD);
+      while (!stop) {
+        const t0 = Date.now();
+        try {
+          count((await s.send('GET', '/api/v1/org/dues?limit=20')).status, t0);
+        } catch (e) {
+          count(-1, t0);
+          if (!/fetch failed|ECONNRESET|socket/i.test((e as Error).message)) throw e;
+        }
+        await sleep(100);
+      }
+    };
+    const load = Promise.all([worker(), worker(), worker(), reader()]);
     await sleep(4000);
     const downAt = Date.now();
     await cluster.restart(3000); // down for 3 s
