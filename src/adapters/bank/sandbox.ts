@@ -21,7 +21,8 @@ export type Channel = 'notification' | 'ecollect' | 'statement';
 export interface TransferIn {
   vaNumber: string;
   amountPaise: bigint;
-  mode?: 'NEFT' | 'RTGS' | 'IMPS';
+  /** UPI: paid to the virtual account's UPI address (a Smart Collect VPA receiver). */
+  mode?: 'NEFT' | 'RTGS' | 'IMPS' | 'UPI';
   payerName?: string | null;
   payerAccount?: string | null;
   payerIfsc?: string | null;
@@ -46,7 +47,8 @@ export interface BankLinks {
 
 export class BankError extends Error {}
 
-const utrOf = (mode: string, at: Date) => `SBXB${mode === 'RTGS' ? 'R' : mode === 'IMPS' ? 'H' : 'N'}${at.toISOString().slice(0, 10).replaceAll('-', '')}${String(randomInt(1e9)).padStart(9, '0')}`;
+// A UPI credit's reference is the NPCI's 12-digit RRN.
+const utrOf = (mode: string, at: Date) => mode === 'UPI' ? `${at.toISOString().slice(2, 4)}${String(randomInt(1e10)).padStart(10, '0')}` : `SBXB${mode === 'RTGS' ? 'R' : mode === 'IMPS' ? 'H' : 'N'}${at.toISOString().slice(0, 10).replaceAll('-', '')}${String(randomInt(1e9)).padStart(9, '0')}`;
 
 export class SandboxBank {
   constructor(private readonly db: Db) {}

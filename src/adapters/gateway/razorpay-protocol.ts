@@ -46,12 +46,18 @@ export function verifyCheckout(storedOrderId: string, paymentId: string, signatu
 export type WebhookEvent = 'payment.captured' | 'payment.failed' | 'payment.authorized' | 'order.paid' | 'virtual_account.credited';
 const EVENTS: readonly string[] = ['payment.captured', 'payment.failed', 'payment.authorized', 'order.paid', 'virtual_account.credited'];
 
-/** A credit to a virtual account (Smart Collect): what the bank transfer says, as sent. */
+/**
+ * A credit to a virtual account (Smart Collect): what the transfer says, as sent. Razorpay
+ * tells it by the receiver paid: a bank account (`bank_transfer`, TPV accounts included: their
+ * allowed payers change nothing here), a UPI address (`upi_transfer`), or another receiver
+ * (a QR code: only the payment entity).
+ */
 export interface BankTransfer {
+  kind: 'bank_transfer' | 'upi_transfer' | 'payment';
   id: string;
   /** NEFT, RTGS, IMPS, UPI … as the gateway reports it. */
   mode: string | null;
-  /** The bank's reference of the transfer: the UTR. */
+  /** The bank's reference of the transfer: the UTR (for UPI, the NPCI reference, the RRN). */
   utr: string;
   amountPaise: bigint;
   /** The account credited: the virtual account's receiver account number. */
@@ -127,23 +133,48 @@ export function parseWebhook(rawBody: Buffer | string): ParsedWebhook {
 
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : null);
 
+const positivePaise = (v: unknown, what: string): bigint => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new WebhookShapeError(`${what} amount is not a positive whole number of paise`);
+  return BigInt(v);
+};
+
 function readBankTransfer(payload: Record<string, unknown>): BankTransfer {
-  const bt = isObj(payload.bank_transfer) ? payload.bank_transfer.entity : undefined;
-  if (!isObj(bt)) throw new WebhookShapeError('payload.bank_transfer.entity is missing');
-  const utr = str(bt.bank_reference);
-  if (!utr) throw new WebhookShapeError('bank_transfer.bank_reference (the UTR) is missing');
-  if (typeof bt.amount !== 'number' || !Number.isSafeInteger(bt.amount) || bt.amount <= 0) throw new WebhookShapeError('bank_transfer amount is not a positive whole number of paise');
   const va = isObj(payload.virtual_account) ? payload.virtual_account.entity : undefined;
-  const receivers = isObj(va) && Array.isArray(va.receivers) ? (va.receivers as unknown[]) : [];
-  const account = receivers.find((r) => isObj(r) && r.entity === 'bank_account') as Record<string, unknown> | undefined;
-  const payer = isObj(bt.payer_bank_account) ? bt.payer_bank_account : {};
+  const receivers = isObj(va) && Array.isArray(va.receivers) ? (va.receivers as unknown[]).filter(isObj) : [];
+  // The account credited is known by its bank account number (what a challan prints), which a
+  // virtual account with a UPI address or QR code has too; else by the address it was paid to.
+  const account = receivers.find((r) => r.entity === 'bank_account');
+  const other = receivers.find((r) => r.entity === 'vpa' || r.entity === 'qr_code');
+  const vaNumber = account ? str(account.account_number) : other ? (str(other.address) ?? str(other.id)) : null;
+  const vaId = isObj(va) ? str(va.id) : null;
+  const bt = isObj(payload.bank_transfer) ? payload.bank_transfer.entity : undefined;
+  if (isObj(bt)) {
+    const utr = str(bt.bank_reference);
+    if (!utr) throw new WebhookShapeError('bank_transfer.bank_reference (the UTR) is missing');
+    const payer = isObj(bt.payer_bank_account) ? bt.payer_bank_account : {};
+    return {
+      kind: 'bank_transfer', id: str(bt.id) ?? '', mode: str(bt.mode), utr: utr.toUpperCase(), amountPaise: positivePaise(bt.amount, 'bank_transfer'), vaNumber,
+      vaId: vaId ?? str(bt.virtual_account_id), payer: { name: str(payer.name), account: str(payer.account_number), ifsc: str(payer.ifsc) },
+    };
+  }
+  const ut = isObj(payload.upi_transfer) ? payload.upi_transfer.entity : undefined;
+  if (isObj(ut)) {
+    const utr = str(ut.npci_reference_id);
+    if (!utr) throw new WebhookShapeError('upi_transfer.npci_reference_id (the UPI reference) is missing');
+    return {
+      kind: 'upi_transfer', id: str(ut.id) ?? '', mode: 'UPI', utr: utr.toUpperCase(), amountPaise: positivePaise(ut.amount, 'upi_transfer'), vaNumber,
+      vaId: vaId ?? str(ut.virtual_account_id), payer: { name: str(ut.payer_vpa), account: str(ut.payer_account), ifsc: str(ut.payer_ifsc) },
+    };
+  }
+  // Another receiver (a QR code): the payment entity is all there is. Its bank reference (the
+  // acquirer's RRN) if it has one, else the payment id, keys the credit.
+  const payment = isObj(payload.payment) ? payload.payment.entity : undefined;
+  if (!isObj(payment)) throw new WebhookShapeError('payload.payment.entity is missing');
+  const acquirer = isObj(payment.acquirer_data) ? payment.acquirer_data : {};
+  const utr = str(acquirer.rrn) ?? str(acquirer.bank_transaction_id) ?? str(payment.id);
+  if (!utr) throw new WebhookShapeError('the credit has no reference');
   return {
-    id: str(bt.id) ?? '',
-    mode: str(bt.mode),
-    utr: utr.toUpperCase(),
-    amountPaise: BigInt(bt.amount),
-    vaNumber: account ? str(account.account_number) : null,
-    vaId: isObj(va) ? str(va.id) : str(bt.virtual_account_id),
-    payer: { name: str(payer.name), account: str(payer.account_number), ifsc: str(payer.ifsc) },
+    kind: 'payment', id: str(payment.id) ?? '', mode: str(payment.method)?.toUpperCase() ?? null, utr: utr.toUpperCase().replace(/[^A-Z0-9]/g, ''),
+    amountPaise: positivePaise(payment.amount, 'payment'), vaNumber, vaId, payer: { name: str(payment.vpa) ?? str(payment.email), account: null, ifsc: null },
   };
 }

@@ -338,12 +338,21 @@ export class SandboxGateway {
     const fee = Math.round(amount * 0.0118);
     const tax = Math.round(fee * 0.18);
     const vaId = `va_${t.vaNumber}`;
+    const upi = t.mode === 'UPI';
+    // The virtual account has a bank account and a UPI address (rzr.payto…@icic in Razorpay's samples).
+    const receivers = [
+      { id: `ba_${t.vaNumber}`, entity: 'bank_account', ifsc: t.ifsc, bank_name: 'Sangrahan Sandbox Bank', name: t.holder, account_number: t.vaNumber },
+      { id: `vpa_${t.vaNumber}`, entity: 'vpa', username: `sgr.payto${t.vaNumber.toLowerCase()}`, handle: 'sbxb', address: `sgr.payto${t.vaNumber.toLowerCase()}@sbxb` },
+    ];
+    const transfer = upi
+      ? { upi_transfer: { entity: { id: razorpayId('pay').replace('pay_', 'ut_'), entity: 'upi_transfer', amount, payer_vpa: `${(t.payerName ?? 'payer').toLowerCase().replace(/[^a-z0-9]/g, '')}@oksbi`, payer_bank: null, payer_account: t.payerAccount, payer_ifsc: t.payerIfsc, payment_id: paymentId, npci_reference_id: t.utr, virtual_account_id: vaId } } }
+      : { bank_transfer: { entity: { id: razorpayId('pay').replace('pay_', 'bt_'), entity: 'bank_transfer', payment_id: paymentId, mode: t.mode, bank_reference: t.utr, amount, payer_bank_account: { id: 'ba_payer', entity: 'bank_account', ifsc: t.payerIfsc, bank_name: null, name: t.payerName, account_number: t.payerAccount }, virtual_account_id: vaId } } };
     const doc = {
-      entity: 'event', account_id: 'acc_SangrahanSbx01', event: 'virtual_account.credited', contains: ['payment', 'virtual_account', 'bank_transfer'],
+      entity: 'event', account_id: 'acc_SangrahanSbx01', event: 'virtual_account.credited', contains: ['payment', 'virtual_account', upi ? 'upi_transfer' : 'bank_transfer'],
       payload: {
-        payment: { entity: { id: paymentId, entity: 'payment', amount, currency: 'INR', status: 'captured', order_id: null, invoice_id: null, international: false, method: 'bank_transfer', amount_refunded: 0, amount_transferred: 0, refund_status: null, captured: true, description: 'NA', card_id: null, bank: null, wallet: null, vpa: null, email: null, contact: null, customer_id: null, notes: [], fee, tax, error_code: null, error_description: null, created_at: created } },
-        virtual_account: { entity: { id: vaId, name: t.holder, entity: 'virtual_account', status: 'active', description: 'Sangrahan challan', amount_expected: null, notes: {}, amount_paid: amount, customer_id: null, close_by: null, closed_at: null, created_at: created, receivers: [{ id: `ba_${t.vaNumber}`, entity: 'bank_account', ifsc: t.ifsc, bank_name: 'Sangrahan Sandbox Bank', name: t.holder, account_number: t.vaNumber }] } },
-        bank_transfer: { entity: { id: razorpayId('pay').replace('pay_', 'bt_'), entity: 'bank_transfer', payment_id: paymentId, mode: t.mode, bank_reference: t.utr, amount, payer_bank_account: { id: 'ba_payer', entity: 'bank_account', ifsc: t.payerIfsc, bank_name: null, name: t.payerName, account_number: t.payerAccount }, virtual_account_id: vaId } },
+        payment: { entity: { id: paymentId, entity: 'payment', amount, currency: 'INR', status: 'captured', order_id: null, invoice_id: null, international: false, method: upi ? 'upi' : 'bank_transfer', amount_refunded: 0, amount_transferred: 0, refund_status: null, captured: true, description: 'NA', card_id: null, bank: null, wallet: null, vpa: null, email: null, contact: null, customer_id: null, notes: [], fee, tax, error_code: null, error_description: null, created_at: created } },
+        virtual_account: { entity: { id: vaId, name: t.holder, entity: 'virtual_account', status: 'active', description: 'Sangrahan challan', amount_expected: null, notes: {}, amount_paid: amount, customer_id: null, close_by: null, closed_at: null, created_at: created, receivers } },
+        ...transfer,
       },
       created_at: created,
     };

@@ -174,10 +174,16 @@ describe(`identity and access on ${engineName}`, () => {
     expect(ok.statusCode).toBe(200);
     expect(c.cookie).not.toBe(halfway);
     expect((await c.get('/api/v1/org')).statusCode).toBe(200);
-    // the same code cannot log in a second time
+    // the same code cannot log in a second time, and the refusal says why (not "wrong or expired")
     const again = new Client(app);
     await again.post('/api/v1/auth/login', { loginId: 'edu.approver', password: DEMO_PASSWORD });
-    expect((await again.post('/api/v1/auth/totp', { code })).statusCode).toBe(400);
+    const replay = await again.post('/api/v1/auth/totp', { code });
+    expect(replay.statusCode).toBe(400);
+    expect(replay.json().error.code).toBe('CODE_ALREADY_USED');
+    expect(replay.json().error.message.en).toMatch(/already used.*next one/);
+    expect(replay.json().error.message.hi).toMatch(/पहले ही इस्तेमाल/);
+    // a wrong code is still "wrong or expired"
+    expect((await again.post('/api/v1/auth/totp', { code: code === '123456' ? '654321' : '123456' })).json().error.code).toBe('INVALID_CODE');
   });
 
   it('makes discom staff without a second factor enrol one before anything else', async () => {

@@ -12,7 +12,7 @@ import { hashPassword, passwordProblems, verifyPassword } from './passwords.ts';
 import { createSession, revokeSession, revokeUserSessions, type NewSession } from './sessions.ts';
 import { claimAttempt, clearBucket, releaseAttempt, type ThrottleRule } from './throttle.ts';
 import { openSecret, sealSecret } from './secrets.ts';
-import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
+import { newTotpSecret, otpauthUri, totpAlreadyUsed, verifyTotp } from './totp.ts';
 
 /**
  * Logging in and out, second factor, passwords.
@@ -175,8 +175,9 @@ export class AuthService {
     const user = await this.db.selectFrom('users').select(['totp_secret', 'totp_last_step', 'org_id']).where('id', '=', p.userId).executeTakeFirstOrThrow();
     const step = user.totp_secret ? verifyTotp(openSecret(user.totp_secret), code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)) : null;
     if (step === null) {
-      await recordAuditAlone(this.db, { ...who, action: 'auth.login', outcome: 'failure', details: { reason: 'bad_totp' } });
-      throw new AppError('INVALID_CODE');
+      const used = !!user.totp_secret && totpAlreadyUsed(openSecret(user.totp_secret), code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step));
+      await recordAuditAlone(this.db, { ...who, action: 'auth.login', outcome: 'failure', details: { reason: used ? 'totp_already_used' : 'bad_totp' } });
+      throw new AppError(used ? 'CODE_ALREADY_USED' : 'INVALID_CODE');
     }
     await this.succeeded(`code-user:id:${p.userId}`, `code-ip:${addressKey(meta.ip)}`);
     return this.db.transaction().execute(async (trx) => {
@@ -187,7 +188,8 @@ export class AuthService {
         .where('id', '=', p.userId)
         .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', BigInt(step))]))
         .executeTakeFirst();
-      if (claimed.numUpdatedRows === 0n) throw new AppError('INVALID_CODE');
+      // Claimed by a request a moment earlier with the same code.
+      if (claimed.numUpdatedRows === 0n) throw new AppError('CODE_ALREADY_USED');
       await revokeSession(trx, p.sessionId);
       const s = await createSession(trx, { userId: p.userId, stage: 'full', ip: meta.ip, userAgent: meta.userAgent, absoluteHours: this.config.sessionAbsoluteHours });
       await recordAudit(trx, { action: 'auth.login', actor: p, orgId: p.orgId, target: { type: 'user', id: p.userId }, details: { second_factor: 'totp' }, meta });
@@ -215,8 +217,10 @@ export class AuthService {
           .executeTakeFirst()
       ).numUpdatedRows > 0n;
     if (!claimed) {
-      await recordAuditAlone(this.db, { ...who, action, outcome: 'failure', details: { reason: 'bad_totp' } });
-      throw new AppError('INVALID_CODE');
+      // Right but used (at login a moment ago, or by a request that won the race for its step).
+      const used = step !== null || (!!user.totp_secret && totpAlreadyUsed(openSecret(user.totp_secret), code.trim(), this.clock(), user.totp_last_step === null ? null : Number(user.totp_last_step)));
+      await recordAuditAlone(this.db, { ...who, action, outcome: 'failure', details: { reason: used ? 'totp_already_used' : 'bad_totp' } });
+      throw new AppError(used ? 'CODE_ALREADY_USED' : 'INVALID_CODE');
     }
     await this.succeeded(`code-user:id:${p.userId}`, `code-ip:${addressKey(meta.ip)}`);
   }

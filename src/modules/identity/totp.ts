@@ -72,6 +72,17 @@ export function verifyTotp(secret: string, code: string, now: Date, lastStep: nu
   return null;
 }
 
+/**
+ * Whether a code that verifyTotp refused is a right code already used: it belongs to a step of
+ * the window at or before `lastStep` (at login a moment ago, say). Said as such, so the user
+ * waits for the next code instead of doubting the authenticator.
+ */
+export function totpAlreadyUsed(secret: string, code: string, now: Date, lastStep: number | null): boolean {
+  if (lastStep === null || !/^\d{6}$/.test(code)) return false;
+  const current = stepAt(now);
+  return [current - 1, current, current + 1].some((step) => step <= lastStep && timingSafeEqual(Buffer.from(totpCode(secret, step)), Buffer.from(code)));
+}
+
 export function otpauthUri(secret: string, account: string, issuer = 'Sangrahan'): string {
   const label = encodeURIComponent(`${issuer}:${account}`);
   return `otpauth://totp/${label}?secret=${secret}&issuer=${encodeURIComponent(issuer)}&algorithm=SHA1&digits=6&period=${STEP_SECONDS}`;

@@ -207,7 +207,8 @@ export async function quoteBatch(trx: Db, scope: Scope, req: BatchRequest, today
       add('nothing_due', `connection ${c.consumer_no} has nothing due: enter an amount to pay in advance`, `कनेक्शन ${c.consumer_no} पर कुछ बकाया नहीं है: अग्रिम भुगतान के लिए राशि दर्ज करें`);
       continue;
     }
-    if (amount < c.min_paise!) {
+    // The minimum is for part payments: an amount that clears a small balance is always taken.
+    if (amount < c.min_paise! && amount < netNow) {
       add('below_minimum', `the amount for ${c.consumer_no} is below the discom's minimum of ${c.min_paise!} paise`, `${c.consumer_no} की राशि डिस्कॉम की न्यूनतम ${c.min_paise!} पैसे से कम है`);
       continue;
     }

@@ -9,6 +9,7 @@ import type { Principal, RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 import { batchInScope, moveBatch } from './batches.ts';
 import { settlePayment, type SettleOutcome } from './settle.ts';
+import { recordUnmatchedCapture } from './unmatched.ts';
 
 /**
  * Learning that money arrived. Money is confirmed only by the gateway: a verified webhook, or a
@@ -299,14 +300,19 @@ export async function processEvent(deps: ConfirmDeps, eventId: bigint): Promise<
       if (!deps.onBankTransfer) return done('ignored', 'bank transfers are not handled here');
       return done('processed', await deps.onBankTransfer(trx, w));
     }
-    if (!w.orderId) return done('ignored', 'payment without an order');
-    const a = await lockAttempt(trx, { orderId: w.orderId, gateway: ev.provider });
-    if (!a) return done('ignored', 'order unknown to the portal');
+    const a = w.orderId ? await lockAttempt(trx, { orderId: w.orderId, gateway: ev.provider }) : null;
+    if (!a) {
+      // Money the portal did not ask for is still money: held, in the exception queue.
+      const captured = w.status === 'captured' && w.event !== 'payment.failed' && w.event !== 'payment.authorized';
+      if (!captured) return done('ignored', w.orderId ? 'order unknown to the portal' : 'payment without an order');
+      const capture = { gateway: ev.provider, paymentId: w.paymentId, orderId: w.orderId, amountPaise: w.amountPaise, currency: w.currency, method: w.method, capturedAt: w.eventCreatedAt };
+      return done('processed', await recordUnmatchedCapture(trx, capture, 'webhook'));
+    }
     const status = w.event === 'payment.failed' ? 'failed' : w.event === 'payment.authorized' ? 'authorized' : (w.status as GatewayPayment['status']);
     const r = await recordGatewayPayment(
       trx,
       a,
-      { id: w.paymentId, orderId: w.orderId, amountPaise: w.amountPaise, currency: w.currency, status, method: w.method, createdAt: w.paymentCreatedAt, errorCode: w.error?.code ?? null, errorDescription: w.error?.description ?? null },
+      { id: w.paymentId, orderId: a.order_id, amountPaise: w.amountPaise, currency: w.currency, status, method: w.method, createdAt: w.paymentCreatedAt, errorCode: w.error?.code ?? null, errorDescription: w.error?.description ?? null },
       'webhook',
       // A capture event is raised when the money is captured: its time is the capture time.
       w.eventCreatedAt,

@@ -96,9 +96,9 @@ const CHECKS: { name: string; query: string }[] = [
   {
     name: 'a held credit has exactly one open exception, and an open exception of a credit holds it',
     query: `SELECT c.id FROM bank_credits c
-             WHERE (c.status = 'held') <> EXISTS (SELECT 1 FROM recon_exceptions e WHERE e.credit_id = c.id AND e.status = 'open')
+             WHERE (c.status = 'held') <> EXISTS (SELECT 1 FROM recon_exceptions e WHERE e.credit_id = c.id AND e.status = 'open' AND e.reason <> 'utr_amount_mismatch')
             UNION ALL
-            SELECT e.credit_id FROM recon_exceptions e WHERE e.status = 'open' AND e.credit_id IS NOT NULL GROUP BY e.credit_id HAVING count(*) > 1 LIMIT 5`,
+            SELECT e.credit_id FROM recon_exceptions e WHERE e.status = 'open' AND e.credit_id IS NOT NULL AND e.reason <> 'utr_amount_mismatch' GROUP BY e.credit_id HAVING count(*) > 1 LIMIT 5`,
   },
   {
     name: 'a credit’s money is in suspense exactly while it is held, and owed back once marked for refund',

@@ -54,11 +54,13 @@ describe('allocation of a payment over connections', () => {
 
 describe('the on-time rebate', () => {
   const policy = { onlineBp: 100, maxBp: 300 };
-  it('adds the online rebate to the bill’s own, up to the ceiling and the balance', () => {
+  it('adds the digital rebate to the bill’s own, up to the ceiling, and only with money left to pay', () => {
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 200_000n, alreadyRebated: false }, policy, true)).toBe(2_500n);
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 200_000n, alreadyRebated: false }, policy, false)).toBe(1_500n);
     expect(onTimeRebate({ billRebate: 2_800n, currentDemand: 100_000n, balance: 200_000n, alreadyRebated: false }, policy, true)).toBe(3_000n);
-    expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 2_000n, alreadyRebated: false }, policy, true)).toBe(2_000n);
+    // A rebate that would cover the whole balance is none: the balance stays payable (it was the whole balance before, leaving nothing to pay).
+    expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 2_000n, alreadyRebated: false }, policy, true)).toBe(0n);
+    expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 2_501n, alreadyRebated: false }, policy, true)).toBe(2_500n);
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 200_000n, alreadyRebated: true }, policy, true)).toBe(0n);
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: -5n, alreadyRebated: false }, policy, true)).toBe(0n);
     // Rounded down to the paisa.

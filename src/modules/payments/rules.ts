@@ -7,7 +7,11 @@ import type { BatchStatus, PostingStatus } from '../../platform/db/schema.ts';
  */
 
 export interface RebatePolicy {
-  /** Extra rebate for paying online, in basis points of the current demand. */
+  /**
+   * Extra rebate for paying digitally, in basis points of the current demand. Every rail the
+   * portal takes is digital: the gateway (UPI, net banking, cards) and RTGS/NEFT to a challan's
+   * virtual account alike (docs/payments.md, "Rebate").
+   */
   onlineBp: number;
   /** Ceiling of all rebates together, in basis points of the current demand. */
   maxBp: number;
@@ -24,16 +28,18 @@ export interface RebateBasis {
 
 /**
  * The rebate a connection earns when its balance is cleared by the due date: the bill's own
- * rebate, plus the online rebate (rounded down to the paisa), never more than the discom's
- * ceiling beyond the bill's own figure, and never more than the balance.
+ * rebate, plus the digital rebate (rounded down to the paisa), never more than the discom's
+ * ceiling beyond the bill's own figure. A rebate comes with money, never instead of it: when it
+ * would cover the whole balance (an advance credit already paid most of the bill), there is no
+ * rebate and the balance is what is due, so that every balance shown as due can be paid.
  */
-export function onTimeRebate(b: RebateBasis, p: RebatePolicy, online: boolean): bigint {
+export function onTimeRebate(b: RebateBasis, p: RebatePolicy, digital: boolean): bigint {
   if (b.alreadyRebated || b.balance <= 0n) return 0n;
   const cap = (b.currentDemand * BigInt(p.maxBp)) / 10_000n;
   const room = cap > b.billRebate ? cap - b.billRebate : 0n;
-  const online_ = online ? (b.currentDemand * BigInt(p.onlineBp)) / 10_000n : 0n;
-  const total = b.billRebate + (online_ < room ? online_ : room);
-  return total < b.balance ? total : b.balance;
+  const extra = digital ? (b.currentDemand * BigInt(p.onlineBp)) / 10_000n : 0n;
+  const total = b.billRebate + (extra < room ? extra : room);
+  return total < b.balance ? total : 0n;
 }
 
 export interface AllocationRow {

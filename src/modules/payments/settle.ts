@@ -32,6 +32,7 @@ interface PaymentRow {
   batch_status: string;
   batch_ref: string;
   batch_mode: string;
+  batch_total: bigint;
   created_by: bigint | null;
 }
 
@@ -41,6 +42,8 @@ interface ItemRow {
   discom_code: string;
   consumer_no: string;
   planned: bigint;
+  /** The rebate the quote counted on (0 for a row meant as a part payment). */
+  quoted_rebate: bigint;
   balance: bigint;
   bill_id: bigint | null;
   due_date: string | null;
@@ -64,7 +67,7 @@ export interface SettleOptions {
 export async function settlePayment(trx: Db, paymentId: bigint, opts: SettleOptions = {}): Promise<SettleOutcome> {
   const { rows } = await sql<PaymentRow>`
     SELECT p.id, p.org_id, p.batch_id, p.attempt_id, p.challan_id, p.amount_paise, p.gateway_payment_id, p.captured_at, p.settled_at,
-           b.status AS batch_status, b.reference AS batch_ref, b.mode AS batch_mode, b.created_by
+           b.status AS batch_status, b.reference AS batch_ref, b.mode AS batch_mode, b.total_paise AS batch_total, b.created_by
       FROM payments p JOIN payment_batches b ON b.id = p.batch_id
      WHERE p.id = ${paymentId} AND p.status = 'captured'
        FOR UPDATE OF p, b`.execute(trx);
@@ -79,7 +82,7 @@ export async function settlePayment(trx: Db, paymentId: bigint, opts: SettleOpti
 
   // Connections locked in id order (the order every other writer of balances uses).
   const { rows: items } = await sql<ItemRow>`
-    SELECT bi.connection_id, bi.discom_id, dc.code AS discom_code, bi.consumer_no, bi.amount_paise AS planned,
+    SELECT bi.connection_id, bi.discom_id, dc.code AS discom_code, bi.consumer_no, bi.amount_paise AS planned, bi.rebate_paise AS quoted_rebate,
            c.balance_paise AS balance, d.bill_id, d.due_date, d.rebate_paise AS bill_rebate, d.current_demand_paise AS current_demand,
            EXISTS (SELECT 1 FROM receipts r WHERE r.bill_id = d.bill_id AND r.rebate_paise > 0) AS already_rebated,
            dc.rebate_online_bp AS online_bp, dc.rebate_max_bp AS max_bp
@@ -91,8 +94,9 @@ export async function settlePayment(trx: Db, paymentId: bigint, opts: SettleOpti
      ORDER BY bi.connection_id
        FOR UPDATE OF c`.execute(trx);
 
+  // On time is judged by when the money arrived (capture, or the bank's credit), whatever the
+  // rail; every rail the portal takes earns the digital rebate (docs/payments.md, "Rebate").
   const paidDay = istDay(p.captured_at);
-  const online = p.batch_mode === 'online';
   // Money goes first to the bills due soonest.
   const ordered = [...items].sort((a, b) => (a.due_date ?? '9999').localeCompare(b.due_date ?? '9999') || (a.connection_id < b.connection_id ? -1 : 1));
   const byId = new Map(items.map((i) => [i.connection_id, i]));
@@ -103,7 +107,7 @@ export async function settlePayment(trx: Db, paymentId: bigint, opts: SettleOpti
       planned: i.planned,
       balance: i.balance,
       dueDate: i.due_date,
-      rebate: onTimeRebate({ billRebate: i.bill_rebate, currentDemand: i.current_demand, balance: i.balance, alreadyRebated: i.already_rebated }, { onlineBp: i.online_bp, maxBp: i.max_bp }, online),
+      rebate: onTimeRebate({ billRebate: i.bill_rebate, currentDemand: i.current_demand, balance: i.balance, alreadyRebated: i.already_rebated }, { onlineBp: i.online_bp, maxBp: i.max_bp }, true),
     })),
     paidDay,
   );
@@ -128,6 +132,7 @@ export async function settlePayment(trx: Db, paymentId: bigint, opts: SettleOpti
       ]))}::json) AS x(connection_id bigint, kind text, amount bigint)`.execute(trx);
 
   const rebateTotal = parts.reduce((s, x) => s + x.rebate, 0n);
+  const stillDue = stillDueAfter(items, parts);
   const txn = await trx
     .insertInto('ledger_transactions')
     .values({ kind: 'payment_settled', org_id: p.org_id, payment_id: p.id, batch_id: p.batch_id, memo: `${p.batch_ref} ${p.gateway_payment_id}` })
@@ -159,11 +164,22 @@ export async function settlePayment(trx: Db, paymentId: bigint, opts: SettleOpti
   else await trx.updateTable('challans').set({ status: 'cancelled' }).where('batch_id', '=', p.batch_id).where('status', '=', 'active').execute();
   await trx
     .updateTable('payment_batches')
-    .set({ status: 'paid', paid_paise: p.amount_paise, settled_at: sql<Date>`now()`, status_changed_at: sql<Date>`now()` })
+    .set({ status: 'paid', paid_paise: p.amount_paise, rebate_credited_paise: rebateTotal, still_due_paise: stillDue, settled_at: sql<Date>`now()`, status_changed_at: sql<Date>`now()` })
     .where('id', '=', p.batch_id)
     .execute();
+  // A gateway capture below its order's amount: applied as a part payment, and told to the
+  // accounts team (a bank credit short of its challan is held before it gets here).
+  if (p.attempt_id && p.amount_paise < p.batch_total) {
+    await trx
+      .insertInto('recon_exceptions')
+      .values({
+        reason: 'short_capture', payment_id: p.id, batch_id: p.batch_id, org_id: p.org_id, amount_paise: p.batch_total - p.amount_paise,
+        detail: `captured ${p.amount_paise} paise of the order's ${p.batch_total}; applied as a part payment`,
+      })
+      .execute();
+  }
 
-  await notifyMaker(trx, p, parts.length);
+  await notifyMaker(trx, p, parts.length, stillDue, rebateTotal);
 
   // The receipt series (one row per discom and year, shared by every settlement) is locked as
   // late as it can be, so that concurrent settlements wait on it only for these statements.
@@ -206,6 +222,22 @@ export async function settlePayment(trx: Db, paymentId: bigint, opts: SettleOpti
     meta: null,
   });
   return 'settled';
+}
+
+/**
+ * What the batch's connections still owe of what it meant to clear: per connection, the planned
+ * money and the rebate the quote counted on (never more than the balance now), less what was
+ * credited. A row meant as a part payment counts only its planned money.
+ */
+export function stillDueAfter(items: readonly { connection_id: bigint; planned: bigint; quoted_rebate: bigint; balance: bigint }[], parts: readonly AllocationPart[]): bigint {
+  const credited = new Map(parts.map((x) => [x.connectionId, x.dues + x.advance + x.rebate]));
+  let due = 0n;
+  for (const i of items) {
+    const meant = i.planned + i.quoted_rebate < i.balance ? i.planned + i.quoted_rebate : i.balance;
+    const left = meant - (credited.get(i.connection_id) ?? 0n);
+    if (left > 0n) due += left;
+  }
+  return due;
 }
 
 /** Receipt numbers for the parts: each discom's series row locked (in discom order) and advanced once. */
@@ -279,16 +311,25 @@ async function holdInSuspense(trx: Db, p: PaymentRow, reason: 'batch_closed' | '
   await trx.insertInto('payment_exceptions').values({ payment_id: p.id, org_id: p.org_id, reason, amount_paise: amount }).execute();
 }
 
-async function notifyMaker(trx: Db, p: PaymentRow, receipts: number): Promise<void> {
+async function notifyMaker(trx: Db, p: PaymentRow, receipts: number, stillDue: bigint, rebate: bigint): Promise<void> {
   if (!p.created_by) return;
   const u = await trx.selectFrom('users').select(['id', 'email', 'mobile']).where('id', '=', p.created_by).executeTakeFirst();
   if (!u) return;
   const amount = formatPaise(p.amount_paise, 'en');
-  const text =
-    `Payment received: ${amount} for batch ${p.batch_ref} (${p.gateway_payment_id}); ${receipts} receipt(s) issued. ` +
-    `भुगतान प्राप्त: बैच ${p.batch_ref} के लिए ${formatPaise(p.amount_paise, 'hi')}; ${receipts} रसीदें जारी।`;
+  const part = p.amount_paise < p.batch_total;
+  const en = [
+    `${part ? 'Part payment' : 'Payment'} received: ${amount}${part ? ` of ${formatPaise(p.batch_total, 'en')}` : ''} for batch ${p.batch_ref} (${p.gateway_payment_id}); ${receipts} receipt(s) issued.`,
+    rebate > 0n ? `Rebate credited: ${formatPaise(rebate, 'en')}.` : '',
+    stillDue > 0n ? `Still due on these connections: ${formatPaise(stillDue, 'en')}.` : '',
+  ];
+  const hi = [
+    `${part ? 'आंशिक भुगतान' : 'भुगतान'} प्राप्त: बैच ${p.batch_ref} के लिए ${formatPaise(p.amount_paise, 'hi')}${part ? ` (${formatPaise(p.batch_total, 'hi')} में से)` : ''}; ${receipts} रसीदें जारी।`,
+    rebate > 0n ? `छूट जमा: ${formatPaise(rebate, 'hi')}।` : '',
+    stillDue > 0n ? `इन कनेक्शनों पर अभी भी बकाया: ${formatPaise(stillDue, 'hi')}।` : '',
+  ];
+  const text = [...en, ...hi].filter(Boolean).join(' ');
   const messages: Message[] = [];
-  if (u.email) messages.push({ channel: 'email', recipient: u.email, subject: `Payment received for ${p.batch_ref}`, body: text, purpose: 'payment_settled', orgId: p.org_id, userId: u.id });
+  if (u.email) messages.push({ channel: 'email', recipient: u.email, subject: `${part ? 'Part payment' : 'Payment'} received for ${p.batch_ref}`, body: text, purpose: 'payment_settled', orgId: p.org_id, userId: u.id });
   if (u.mobile) messages.push({ channel: 'sms', recipient: u.mobile, body: text, purpose: 'payment_settled', orgId: p.org_id, userId: u.id });
   await queueMessages(trx, messages);
 }

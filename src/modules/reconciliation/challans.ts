@@ -101,7 +101,28 @@ export async function createChallan(trx: Db, p: Principal, orgId: bigint, batchI
   if (!acct) throw new AppError('COLLECTION_ACCOUNT_MISSING');
   const { rows } = await sql<{ n: string }>`SELECT nextval('challan_va_seq')::text AS n`.execute(trx);
   const va = vaNumber(acct.va_prefix, BigInt(rows[0]!.n));
-  const validUntil = new Date(now.getTime() + acct.challan_validity_hours * 3_600_000);
+  // The amount counts on rebates for paying by the due date: the challan is valid only until
+  // the end (IST) of the earliest such due date, so that an amount it names always clears the
+  // bills (docs/payments.md, "Rebate"). One amount per challan keeps matching exact.
+  const rebated = await trx
+    .selectFrom('payment_batch_items')
+    .select((eb) => eb.fn.min('due_date').as('due'))
+    .where('batch_id', '=', batchId)
+    .where('rebate_paise', '>', 0n)
+    .executeTakeFirst();
+  let validUntil = new Date(now.getTime() + acct.challan_validity_hours * 3_600_000);
+  if (rebated?.due) {
+    const due = String(rebated.due).slice(0, 10);
+    const endOfDue = rebateDeadline(due);
+    if (endOfDue <= now) {
+      const shown = due.split('-').reverse().join('-');
+      throw new AppError('CHALLAN_REBATE_LAPSED', [], {
+        en: `This payment's amounts include rebates for paying by ${shown}, which has passed. Cancel it and create the payment again for today's amounts.`,
+        hi: `इस भुगतान की राशियों में ${shown} तक भुगतान की छूट शामिल है, जो बीत चुकी है। इसे रद्द करें और आज की राशियों के लिए भुगतान फिर से बनाएँ।`,
+      });
+    }
+    if (endOfDue < validUntil) validUntil = endOfDue;
+  }
   const c = await trx
     .insertInto('challans')
     .values({
@@ -120,6 +141,11 @@ export async function createChallan(trx: Db, p: Principal, orgId: bigint, batchI
     meta,
   });
   return c.id;
+}
+
+/** The last moment a payment earns a bill's on-time rebate: the end of its due date in IST. */
+export function rebateDeadline(dueDate: string): Date {
+  return new Date(Date.parse(`${dueDate}T23:59:59.999+05:30`));
 }
 
 /** Challans past their deadline and unpaid: expired, with their batches (which frees the bills). */

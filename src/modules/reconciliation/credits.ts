@@ -4,7 +4,7 @@ import type { CreditSource, DB, ExceptionReason, PaymentSource } from '../../pla
 import { AppError } from '../../platform/errors.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
-import { settlePayment } from '../payments/index.ts';
+import { resolveUnmatchedCapture, settlePayment } from '../payments/index.ts';
 import { createChallan, extendChallan } from './challans.ts';
 
 /**
@@ -78,11 +78,37 @@ export async function intakeCreditIn(trx: Db, c: CreditIn): Promise<IntakeOutcom
   const row = ins.rows[0]!;
   if (!row.inserted) {
     if (row.amount_paise !== c.amountPaise) {
-      return { outcome: 'conflict', creditId: row.id, detail: `UTR ${utr} was reported before for ${row.amount_paise} paise, now for ${c.amountPaise}` };
+      const detail = `UTR ${utr} was reported before for ${row.amount_paise} paise, now for ${c.amountPaise} (${c.source})`;
+      await reportMismatch(trx, row.id, c.amountPaise, detail);
+      return { outcome: 'conflict', creditId: row.id, detail };
     }
     return { outcome: 'duplicate', creditId: row.id, status: row.status };
   }
   return matchCredit(trx, row.id, SOURCE_TO_PAYMENT[c.source]);
+}
+
+/**
+ * A UTR reported again with another amount: the first report stands (its money is already
+ * applied or held), and the contradiction waits in the exception queue for the accounts team to
+ * check with the bank. Once per credit and amount, however often it is reported.
+ */
+export async function reportMismatch(trx: Db, creditId: bigint, amountPaise: bigint, detail: string): Promise<void> {
+  const cr = await trx.selectFrom('bank_credits as c').leftJoin('challans as ch', 'ch.id', 'c.challan_id').select(['c.discom_id', 'c.challan_id', 'ch.batch_id', 'ch.org_id']).where('c.id', '=', creditId).executeTakeFirstOrThrow();
+  const ins = await sql`
+    INSERT INTO recon_exceptions (reason, credit_id, challan_id, batch_id, org_id, discom_id, amount_paise, detail)
+    VALUES ('utr_amount_mismatch', ${creditId}, ${cr.challan_id}, ${cr.batch_id}, ${cr.org_id}, ${cr.discom_id}, ${amountPaise}, ${detail})
+    ON CONFLICT DO NOTHING`.execute(trx);
+  if (Number(ins.numAffectedRows ?? 0n) === 0) return;
+  await recordAudit(trx, {
+    action: 'credit.amount_contradicted',
+    actor: null,
+    actorLabel: 'system:matching',
+    orgId: cr.org_id,
+    discomId: cr.discom_id,
+    target: { type: 'bank_credit', id: creditId },
+    details: { amount_paise: amountPaise.toString(), detail },
+    meta: null,
+  });
 }
 
 interface CreditRow {
@@ -226,7 +252,8 @@ export type ResolveAction =
   | { action: 'extend' }
   | { action: 'assign'; batchId: bigint }
   | { action: 'refund' }
-  | { action: 'settled' };
+  | { action: 'settled' }
+  | { action: 'acknowledge' };
 
 const ALLOWED: Record<ExceptionReason, readonly ResolveAction['action'][]> = {
   amount_short: ['part_payment', 'assign', 'refund'],
@@ -237,6 +264,11 @@ const ALLOWED: Record<ExceptionReason, readonly ResolveAction['action'][]> = {
   several_candidates: ['assign', 'refund'],
   duplicate_credit: ['assign', 'refund'],
   not_settled: ['settled'],
+  // Applied already as a part payment: the accounts team takes note (and tells the payer).
+  short_capture: ['acknowledge'],
+  unknown_order: ['assign', 'refund'],
+  // Two reports of one UTR disagree: checked with the bank, the first stands or is corrected by hand.
+  utr_amount_mismatch: ['acknowledge'],
 };
 
 export const resolutionsFor = (reason: ExceptionReason) => ALLOWED[reason];
@@ -244,7 +276,7 @@ export const resolutionsFor = (reason: ExceptionReason) => ALLOWED[reason];
 export interface ResolveResult {
   exceptionId: bigint;
   /** What the credit became: applied to a batch, held again (a new exception), or marked for refund. */
-  outcome: 'applied' | 'held' | 'refund' | 'settled';
+  outcome: 'applied' | 'held' | 'refund' | 'settled' | 'acknowledged';
   newExceptionId: bigint | null;
 }
 
@@ -268,7 +300,7 @@ export async function resolveException(db: Db, p: Principal & { kind: 'user' }, 
     }
     if (ex.status !== 'open') throw new AppError('EXCEPTION_NOT_OPEN');
     if (!ALLOWED[ex.reason].includes(a.action)) throw new AppError('RESOLUTION_NOT_ALLOWED');
-    if (a.action === 'assign' && ex.credit_id) {
+    if (a.action === 'assign' && ex.credit_id && ex.reason !== 'utr_amount_mismatch') {
       // Whoever assigns (holding staff too): the money can pay only bills of the discom whose account it is in.
       const mismatch = await trx
         .selectFrom('bank_credits as c')
@@ -280,10 +312,18 @@ export async function resolveException(db: Db, p: Principal & { kind: 'user' }, 
         throw new AppError('VALIDATION_FAILED', [{ path: 'body.batchId', problem: 'other_discom', message: { en: 'holds connections of another discom than the one whose account this money came into: that discom must be paid from its own account (refund this money instead)', hi: 'इसमें उस डिस्कॉम से अलग डिस्कॉम के कनेक्शन हैं जिसके खाते में यह पैसा आया: उस डिस्कॉम का भुगतान उसके अपने खाते से होना चाहिए (इसके बजाय यह पैसा लौटाएँ)' } }]);
       }
     }
-    const resolution = ({ part_payment: 'part_payment', advance: 'advance', extend: 'extended', assign: 'assigned', refund: 'refund', settled: 'settled' } as const)[a.action];
+    const resolution = ({ part_payment: 'part_payment', advance: 'advance', extend: 'extended', assign: 'assigned', refund: 'refund', settled: 'settled', acknowledge: 'acknowledged' } as const)[a.action];
     await trx.updateTable('recon_exceptions').set({ status: 'resolved', resolution, resolved_by: p.userId, resolved_at: now, note }).where('id', '=', exceptionId).execute();
-    let result: ResolveResult = { exceptionId, outcome: 'settled', newExceptionId: null };
-    if (ex.credit_id) {
+    let result: ResolveResult = { exceptionId, outcome: a.action === 'acknowledge' ? 'acknowledged' : 'settled', newExceptionId: null };
+    if (ex.capture_id && (a.action === 'assign' || a.action === 'refund')) {
+      const outcome = await resolveUnmatchedCapture(trx, ex.capture_id, a.action === 'assign' ? { action: 'assign', batchId: a.batchId } : { action: 'refund' });
+      if (a.action === 'assign') {
+        // The batch's organisation and discom, for the queue and the audit log.
+        const b = await trx.selectFrom('payment_batches').select(['org_id']).where('id', '=', a.batchId).executeTakeFirstOrThrow();
+        await trx.updateTable('recon_exceptions').set({ batch_id: a.batchId, org_id: b.org_id }).where('id', '=', exceptionId).execute();
+      }
+      result = { exceptionId, outcome, newExceptionId: null };
+    } else if (ex.credit_id && a.action !== 'acknowledge') {
       const cr = await trx.selectFrom('bank_credits').select(['id', 'discom_id', 'utr', 'va_number', 'amount_paise', 'credited_at', 'mode', 'status']).where('id', '=', ex.credit_id).forUpdate().executeTakeFirstOrThrow();
       if (a.action === 'refund') {
         await trx.updateTable('bank_credits').set({ status: 'refund' }).where('id', '=', cr.id).execute();
@@ -346,6 +386,7 @@ async function reapply(trx: Db, p: Principal & { kind: 'user' }, ex: { id: bigin
     }
     case 'refund':
     case 'settled':
+    case 'acknowledge':
       throw new AppError('RESOLUTION_NOT_ALLOWED');
   }
 }
@@ -364,7 +405,7 @@ export async function bankTransferFromWebhook(trx: Db, w: ParsedWebhook): Promis
   if (w.currency !== 'INR') return 'not INR: not applicable';
   const r = await intakeCreditIn(trx, {
     utr: t.utr, vaNumber: t.vaNumber, amountPaise: t.amountPaise, creditedAt: w.paymentCreatedAt, mode: t.mode, payerName: t.payer.name, payerAccount: t.payer.account,
-    payerIfsc: t.payer.ifsc, narrative: `Smart Collect ${t.vaId ?? ''} ${w.paymentId}`.trim(), externalId: w.paymentId, source: 'va_notification',
+    payerIfsc: t.payer.ifsc, narrative: `Smart Collect ${t.kind === 'upi_transfer' ? 'UPI ' : ''}${t.vaId ?? ''} ${w.paymentId}`.replace(/ +/g, ' ').trim(), externalId: w.paymentId, source: 'va_notification',
   });
   return describe(r);
 }

@@ -40,7 +40,7 @@ const Challan = Type.Object({
 
 const ResolveBody = Type.Object(
   {
-    action: Type.Union(['part_payment', 'advance', 'extend', 'assign', 'refund', 'settled'].map((x) => Type.Literal(x))),
+    action: Type.Union(['part_payment', 'advance', 'extend', 'assign', 'refund', 'settled', 'acknowledge'].map((x) => Type.Literal(x))),
     batchId: Type.Optional(IdStr),
     connectionId: Type.Optional(IdStr),
     note: Type.Optional(Type.String({ maxLength: 500 })),
@@ -199,12 +199,13 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         .selectFrom('recon_exceptions as e')
         .leftJoin('bank_credits as c', 'c.id', 'e.credit_id')
         .leftJoin('payments as p', 'p.id', 'e.payment_id')
+        .leftJoin('unmatched_captures as uc', 'uc.id', 'e.capture_id')
         .leftJoin('payment_batches as b', 'b.id', 'e.batch_id')
         .leftJoin('organisations as o', 'o.id', 'e.org_id')
         .leftJoin('users as u', 'u.id', 'e.resolved_by')
         .select([
           'e.id', 'e.reason', 'e.status', 'e.amount_paise', 'e.detail', 'e.created_at', 'c.utr', 'c.va_number', 'c.credited_at', 'c.payer_name', 'c.sources',
-          'e.batch_id', 'b.reference', 'o.name as org_name', 'p.gateway_payment_id', 'e.resolution', 'u.name as resolver', 'e.resolved_at', 'e.note',
+          'e.batch_id', 'b.reference', 'o.name as org_name', sql<string | null>`coalesce(p.gateway_payment_id, uc.gateway_payment_id)`.as('gateway_payment_id'), 'uc.captured_at', 'e.resolution', 'u.name as resolver', 'e.resolved_at', 'e.note',
         ])
         .where('e.status', '=', status)
         .$if(discom !== null, (q) => q.where('e.discom_id', '=', discom!))
@@ -217,7 +218,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         counts: Object.fromEntries(counts.map((c) => [c.reason, Number(c.n)])),
         items: page.map((r) => ({
           id: r.id.toString(), reason: r.reason, status: r.status, amountPaise: r.amount_paise.toString(), detail: r.detail, createdAt: r.created_at.toISOString(),
-          utr: r.utr, vaNumber: r.va_number, creditedAt: r.credited_at?.toISOString() ?? null, payerName: r.payer_name, sources: r.sources ?? [],
+          utr: r.utr, vaNumber: r.va_number, creditedAt: (r.credited_at ?? r.captured_at)?.toISOString() ?? null, payerName: r.payer_name, sources: r.sources ?? [],
           batchId: r.batch_id?.toString() ?? null, batchReference: r.reference, organisation: r.org_name, gatewayPaymentId: r.gateway_payment_id,
           actions: r.status === 'open' ? [...resolutionsFor(r.reason)] : [], resolution: r.resolution, resolvedBy: r.resolver, resolvedAt: r.resolved_at?.toISOString() ?? null, note: r.note,
         })),
@@ -232,7 +233,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       config: accounts,
       schema: {
         tags,
-        summary: 'Resolves an exception with an audited action: part_payment (a short credit allocated by rule), advance (an excess as advance credit), extend (an expired challan), assign (to a batch by hand), refund (marked for refund), settled (a late gateway settlement)',
+        summary: 'Resolves an exception with an audited action: part_payment (a short credit allocated by rule), advance (an excess as advance credit), extend (an expired challan), assign (to a batch by hand), refund (marked for refund), settled (a late gateway settlement), acknowledge (a capture short of its order, already applied as a part payment; a UTR reported again with another amount, checked with the bank)',
         params: Type.Object({ exceptionId: IdStr }),
         body: ResolveBody,
         response: { 200: Type.Object({ exceptionId: Type.String(), outcome: Type.String(), newExceptionId: Nullable(Type.String()) }), ...errors },
@@ -249,9 +250,9 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       } else if (b.action === 'advance') {
         action = b.connectionId ? { action: 'advance', connectionId: BigInt(b.connectionId) } : { action: 'advance' };
       } else {
-        action = { action: b.action as 'part_payment' | 'extend' | 'refund' | 'settled' };
+        action = { action: b.action as 'part_payment' | 'extend' | 'refund' | 'settled' | 'acknowledge' };
       }
-      if ((b.action === 'refund' || b.action === 'assign' || b.action === 'settled') && !b.note?.trim()) throw bad('body.note', 'say why, for the audit log', 'कारण लिखें, ऑडिट लॉग के लिए');
+      if ((b.action === 'refund' || b.action === 'assign' || b.action === 'settled' || b.action === 'acknowledge') && !b.note?.trim()) throw bad('body.note', 'say why, for the audit log', 'कारण लिखें, ऑडिट लॉग के लिए');
       const r = await resolveException(db, u, BigInt(req.params.exceptionId), action, b.note?.trim() || null, ctx.clock(), req.meta);
       return { exceptionId: r.exceptionId.toString(), outcome: r.outcome, newExceptionId: r.newExceptionId?.toString() ?? null };
     },
@@ -559,7 +560,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
           tags: ['sandbox'],
           summary: 'Sandbox bank: a payer’s NEFT/RTGS/IMPS transfer to a virtual account, told to the portal by Smart Collect webhook, by e-collect, or only in the statement',
           body: Type.Object({
-            vaNumber: Type.String({ minLength: 4, maxLength: 35 }), amountPaise: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }), mode: Type.Optional(Type.Union([Type.Literal('NEFT'), Type.Literal('RTGS'), Type.Literal('IMPS')])),
+            vaNumber: Type.String({ minLength: 4, maxLength: 35 }), amountPaise: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }), mode: Type.Optional(Type.Union([Type.Literal('NEFT'), Type.Literal('RTGS'), Type.Literal('IMPS'), Type.Literal('UPI')])),
             channel: Type.Union([Type.Literal('notification'), Type.Literal('ecollect'), Type.Literal('statement')]), utr: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{6,35}$' })),
             payerName: Type.Optional(Type.String({ maxLength: 100 })), payerAccount: Type.Optional(Type.String({ maxLength: 35 })), payerIfsc: Type.Optional(Type.String({ maxLength: 11 })),
             at: Type.Optional(Type.String({ format: 'date-time' })),

@@ -99,7 +99,12 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
     const known = new Map(
       (ids.length ? await trx.selectFrom('payments').select(['id', 'gateway_payment_id', 'settlement_id', 'amount_paise']).where('gateway_payment_id', 'in', ids).where('gateway', '<>', 'bank').execute() : []).map((x) => [x.gateway_payment_id, x]),
     );
-    const unknown = ids.filter((i) => !known.has(i));
+    // Captures for orders the portal did not make are in gateway clearing too (held in suspense
+    // since their capture): their settlement clears them like any other.
+    const orphans = new Map(
+      (ids.length ? await trx.selectFrom('unmatched_captures').select(['id', 'gateway_payment_id', 'settlement_id']).where('gateway_payment_id', 'in', ids).where('status', '<>', 'assigned').execute() : []).map((x) => [x.gateway_payment_id, x]),
+    );
+    const unknown = ids.filter((i) => !known.has(i) && !orphans.has(i));
     const groups = new Map<string, Row[]>();
     for (const r of rows) groups.set(r.settlement_id, [...(groups.get(r.settlement_id) ?? []), r]);
     const out: SettlementImport['settlements'] = [];
@@ -109,7 +114,7 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
       const fees = rs.reduce((s, r) => s + BigInt(r.fee), 0n);
       const tax = rs.reduce((s, r) => s + BigInt(r.tax), 0n);
       const net = gross - fees - tax;
-      const grossKnown = rs.filter((r) => known.has(r.entity_id)).reduce((s, r) => s + BigInt(r.credit), 0n);
+      const grossKnown = rs.filter((r) => known.has(r.entity_id) || orphans.has(r.entity_id)).reduce((s, r) => s + BigInt(r.credit), 0n);
       const utr = rs[0]!.settlement_utr ? rs[0]!.settlement_utr.toUpperCase() : null;
       const ins = await trx
         .insertInto('gateway_settlements')
@@ -127,6 +132,8 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
       }
       // Each known payment: its fee, tax and settlement, once.
       for (const r of rs) {
+        const o = orphans.get(r.entity_id);
+        if (o && !o.settlement_id) await trx.updateTable('unmatched_captures').set({ settlement_id: sid }).where('id', '=', o.id).where('settlement_id', 'is', null).execute();
         const k = known.get(r.entity_id);
         if (!k || k.settlement_id) continue;
         await trx.updateTable('payments').set({ fee_paise: BigInt(r.fee), tax_paise: BigInt(r.tax), settlement_id: sid }).where('id', '=', k.id).where('settlement_id', 'is', null).execute();

@@ -553,6 +553,9 @@ export interface PaymentBatchesTable {
   decided_at: NullableTime;
   decision_reason: NullableText;
   paid_paise: Generated<bigint>;
+  /** Written by settlement: the rebate credited, and what the batch's connections still owe of what it meant to clear. */
+  rebate_credited_paise: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  still_due_paise: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
   settled_at: NullableTime;
   status_changed_at: Generated<Date>;
   created_at: Generated<Date>;
@@ -594,6 +597,8 @@ export interface PaymentsTable {
   batch_id: Big;
   attempt_id: NullableId;
   challan_id: NullableId;
+  /** An unmatched capture the accounts team assigned to the batch. */
+  capture_id: NullableId;
   gateway: string;
   gateway_payment_id: string;
   amount_paise: Paise;
@@ -657,6 +662,7 @@ export interface LedgerTransactionsTable {
   batch_id: NullableId;
   memo: NullableText;
   credit_id: NullableId;
+  capture_id: NullableId;
   at: Generated<Date>;
 }
 
@@ -845,14 +851,41 @@ export interface GatewaySettlementsTable {
   imported_at: Generated<Date>;
 }
 
-export type ExceptionReason = 'amount_short' | 'amount_excess' | 'challan_expired' | 'unknown_va' | 'duplicate_credit' | 'several_candidates' | 'no_candidate' | 'not_settled';
-export type Resolution = 'part_payment' | 'advance' | 'extended' | 'assigned' | 'refund' | 'settled';
+export type ExceptionReason =
+  | 'amount_short'
+  | 'amount_excess'
+  | 'challan_expired'
+  | 'unknown_va'
+  | 'duplicate_credit'
+  | 'several_candidates'
+  | 'no_candidate'
+  | 'not_settled'
+  | 'short_capture'
+  | 'unknown_order'
+  | 'utr_amount_mismatch';
+export type Resolution = 'part_payment' | 'advance' | 'extended' | 'assigned' | 'refund' | 'settled' | 'acknowledged';
+
+export interface UnmatchedCapturesTable {
+  id: Id;
+  gateway: string;
+  gateway_payment_id: string;
+  order_id: NullableText;
+  amount_paise: Paise;
+  currency: string;
+  method: NullableText;
+  captured_at: Date;
+  status: Generated<'held' | 'assigned' | 'refund'>;
+  payment_id: NullableId;
+  settlement_id: NullableText;
+  created_at: Generated<Date>;
+}
 
 export interface ReconExceptionsTable {
   id: Id;
   reason: ExceptionReason;
   credit_id: NullableId;
   payment_id: NullableId;
+  capture_id: NullableId;
   challan_id: NullableId;
   batch_id: NullableId;
   org_id: NullableId;
@@ -933,4 +966,5 @@ export interface DB {
   statement_lines: StatementLinesTable;
   gateway_settlements: GatewaySettlementsTable;
   recon_exceptions: ReconExceptionsTable;
+  unmatched_captures: UnmatchedCapturesTable;
 }

@@ -11,7 +11,7 @@ const DEMO_ACCOUNTS = [
   { discom: 'NBPDCL', account: '50200011112221' },
   { discom: 'SBPDCL', account: '50200011113331' },
 ] as const;
-const MODES = ['NEFT', 'RTGS', 'IMPS'] as const;
+const MODES = ['NEFT', 'RTGS', 'IMPS', 'UPI'] as const;
 const CHANNELS = ['notification', 'ecollect', 'statement'] as const;
 const FORMATS = ['mt940', 'camt053', 'csv'] as const;
 
