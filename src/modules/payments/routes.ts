@@ -51,6 +51,9 @@ const Batch = Type.Object({
   office: Nullable(Type.Object({ id: Type.String(), code: Type.String(), name: Type.String() }, { description: 'the nearest common office of the batch’s connections: its users and those above see the batch' })),
   decidedBy: Nullable(Type.String()), decidedAt: Nullable(Type.String()), decisionReason: Nullable(Type.String()),
   paidPaise: Money, settledAt: Nullable(Type.String()),
+  paidState: Nullable(Type.Union([Type.Literal('paid'), Type.Literal('part_paid')], { description: 'once paid: part_paid when the money received was less than the batch’s total (a short capture, or a short credit accepted as part payment)' })),
+  rebateCreditedPaise: Nullable(Money),
+  stillDuePaise: Nullable(Type.String({ pattern: '^[0-9]+$', description: 'once paid: what the batch’s connections still owe of what it meant to clear (a shortfall, or a rebate not earned by paying late)' })),
 });
 const BatchDetail = Type.Intersect([
   Batch,
@@ -103,6 +106,8 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       createdAt: b.created_at.toISOString(), statusChangedAt: b.status_changed_at.toISOString(),
       office: office ? { id: office.id.toString(), code: office.code, name: office.name } : null,
       decidedBy: decider?.name ?? null, decidedAt: iso(b.decided_at), decisionReason: b.decision_reason, paidPaise: b.paid_paise.toString(), settledAt: iso(b.settled_at),
+      paidState: b.status === 'paid' ? (b.paid_paise < b.total_paise ? ('part_paid' as const) : ('paid' as const)) : null,
+      rebateCreditedPaise: b.rebate_credited_paise?.toString() ?? null, stillDuePaise: b.still_due_paise?.toString() ?? null,
     };
   };
 
