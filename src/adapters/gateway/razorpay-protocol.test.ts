@@ -49,12 +49,46 @@ describe('Razorpay protocol', () => {
     const w = parseWebhook(read('virtual_account.credited.bank_transfer.json'));
     expect(w).toMatchObject({ event: 'virtual_account.credited', paymentId: 'pay_DETA2KrOlhqQzF', orderId: null, amountPaise: 61900n, currency: 'INR', method: 'bank_transfer' });
     expect(w.bankTransfer).toEqual({
+      kind: 'bank_transfer',
       id: 'bt_DETA2KSUJ3uCM9', mode: 'NEFT', utr: '156767598340', amountPaise: 61900n, vaNumber: '1112220006712324', vaId: 'va_DET8z3wBxfPB5L',
       payer: { name: 'Saurav Kumar', account: '765432123456789', ifsc: 'KKBK0000007' },
     });
     const doc = JSON.parse(read('virtual_account.credited.bank_transfer.json').toString('utf8'));
     delete doc.payload.bank_transfer.entity.bank_reference;
     expect(() => parseWebhook(JSON.stringify(doc))).toThrow(/bank_reference \(the UTR\) is missing/);
+  });
+
+  it('reads every receiver Razorpay documents for virtual_account.credited: a UPI address, an account with TPV, a QR code', () => {
+    const base = JSON.parse(read('virtual_account.credited.bank_transfer.json').toString('utf8'));
+    const va = base.payload.virtual_account.entity;
+    // UPI to the virtual account's VPA (Razorpay's upi_transfer entity; the account also has a bank account receiver).
+    const upi = structuredClone(base);
+    delete upi.payload.bank_transfer;
+    upi.contains = ['payment', 'virtual_account', 'upi_transfer'];
+    upi.payload.payment.entity.method = 'upi';
+    upi.payload.virtual_account.entity.receivers.push({ id: 'vpa_IUVRKM3WejBvhc', entity: 'vpa', username: 'rzr.payto000007005195066', handle: 'icic', address: 'rzr.payto000007005195066@icic' });
+    upi.payload.upi_transfer = { entity: { id: 'ut_E5YEUKb9yA0YvX', entity: 'upi_transfer', amount: 61900, payer_vpa: 'gauravkumar@exampleupi', payer_bank: 'HDFC BANK LTD', payer_account: '50100000000001', payer_ifsc: 'HDFC0000004', payment_id: 'pay_DETA2KrOlhqQzF', npci_reference_id: '001718859181', virtual_account_id: va.id } };
+    expect(parseWebhook(JSON.stringify(upi)).bankTransfer).toEqual({
+      kind: 'upi_transfer', id: 'ut_E5YEUKb9yA0YvX', mode: 'UPI', utr: '001718859181', amountPaise: 61900n, vaNumber: '1112220006712324', vaId: 'va_DET8z3wBxfPB5L',
+      payer: { name: 'gauravkumar@exampleupi', account: '50100000000001', ifsc: 'HDFC0000004' },
+    });
+    // A virtual account with only a UPI address is known by that address.
+    upi.payload.virtual_account.entity.receivers = upi.payload.virtual_account.entity.receivers.filter((r: { entity: string }) => r.entity === 'vpa');
+    expect(parseWebhook(JSON.stringify(upi)).bankTransfer?.vaNumber).toBe('rzr.payto000007005195066@icic');
+    delete upi.payload.upi_transfer.entity.npci_reference_id;
+    expect(() => parseWebhook(JSON.stringify(upi))).toThrow(/npci_reference_id/);
+    // TPV: the account lists its allowed payers; the credit reads as any bank transfer.
+    const tpv = structuredClone(base);
+    tpv.payload.virtual_account.entity.allowed_payers = [{ type: 'bank_account', id: 'ba_JRSigCQ3MUCBYn', bank_account: { ifsc: 'UTIB0000013', account_number: '914010012345679' } }];
+    expect(parseWebhook(JSON.stringify(tpv)).bankTransfer).toMatchObject({ kind: 'bank_transfer', utr: '156767598340', vaNumber: '1112220006712324' });
+    // A QR code receiver: only the payment entity; its RRN keys the credit.
+    const qr = structuredClone(base);
+    delete qr.payload.bank_transfer;
+    qr.payload.payment.entity.method = 'upi';
+    qr.payload.payment.entity.vpa = 'someone@okaxis';
+    qr.payload.payment.entity.acquirer_data = { rrn: '412345678901' };
+    qr.payload.virtual_account.entity.receivers = [{ id: 'qr_EsWT9LM5LNXtG6', entity: 'qr_code' }];
+    expect(parseWebhook(JSON.stringify(qr)).bankTransfer).toMatchObject({ kind: 'payment', utr: '412345678901', mode: 'UPI', vaNumber: 'qr_EsWT9LM5LNXtG6', amountPaise: 61900n, payer: { name: 'someone@okaxis' } });
   });
 
   it('refuses events it does not handle and payloads of the wrong shape, naming the problem', () => {

@@ -125,6 +125,52 @@ const CHECKS: { name: string; query: string }[] = [
                 OR (ch.status = 'active' AND b.status <> 'payment_pending')
                 OR (ch.status = 'expired' AND b.status <> 'expired') LIMIT 5`,
   },
+  {
+    name: 'every credit the bank reported ends as a payment or an exception (a notified credit is matched when told; a statement’s waits only for the matching job)',
+    query: `SELECT c.id FROM bank_credits c
+             WHERE (c.status = 'received' AND c.source <> 'statement')
+                OR (c.status = 'refund' AND NOT EXISTS (SELECT 1 FROM recon_exceptions e WHERE e.credit_id = c.id AND e.resolution = 'refund'))
+                OR (c.status = 'settlement' AND NOT EXISTS (SELECT 1 FROM gateway_settlements s WHERE regexp_replace(upper(s.utr), '[^A-Z0-9]', '', 'g') = c.utr)) LIMIT 5`,
+  },
+  {
+    name: 'every captured gateway payment is a batch’s payment or an unmatched capture, and an unmatched capture is held exactly while its exception is open',
+    query: `SELECT e.id FROM webhook_events e
+             WHERE e.verified AND e.event_type IN ('payment.captured', 'order.paid') AND e.status IN ('processed', 'ignored') AND e.gateway_payment_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.gateway = e.provider AND p.gateway_payment_id = e.gateway_payment_id)
+               AND NOT EXISTS (SELECT 1 FROM unmatched_captures u WHERE u.gateway = e.provider AND u.gateway_payment_id = e.gateway_payment_id)
+            UNION ALL
+            SELECT u.id FROM unmatched_captures u
+             WHERE (u.status = 'held') <> EXISTS (SELECT 1 FROM recon_exceptions x WHERE x.capture_id = u.id AND x.status = 'open')
+                OR (u.status = 'assigned') <> EXISTS (SELECT 1 FROM payments p WHERE p.capture_id = u.id AND p.id = u.payment_id AND p.amount_paise = u.amount_paise AND p.settled_at IS NOT NULL) LIMIT 5`,
+  },
+  {
+    name: 'an unmatched capture’s money is in suspense exactly while it is held, and owed back once marked for refund',
+    query: `WITH l AS (
+              SELECT t.capture_id, sum(e.amount_paise) FILTER (WHERE e.account = 'suspense') AS suspense,
+                     sum(e.amount_paise) FILTER (WHERE e.account = 'refunds_payable') AS refund
+                FROM ledger_transactions t JOIN ledger_entries e ON e.txn_id = t.id WHERE t.capture_id IS NOT NULL GROUP BY 1)
+            SELECT u.id FROM unmatched_captures u LEFT JOIN l ON l.capture_id = u.id
+             WHERE coalesce(l.suspense, 0) <> CASE WHEN u.status = 'held' THEN -u.amount_paise ELSE 0 END
+                OR coalesce(l.refund, 0) <> CASE WHEN u.status = 'refund' THEN -u.amount_paise ELSE 0 END LIMIT 5`,
+  },
+  {
+    name: 'a settled batch leaves no connection owing what it paid for (its planned amount, paid on time with the balance unchanged, clears the balance)',
+    query: `SELECT r.id FROM receipts r
+              JOIN payment_batch_items i ON i.batch_id = r.batch_id AND i.connection_id = r.connection_id
+              JOIN payments p ON p.id = r.payment_id
+             WHERE r.amount_paise >= i.amount_paise AND r.balance_before_paise = i.outstanding_paise
+               AND i.amount_paise + i.rebate_paise >= i.outstanding_paise
+               AND (i.rebate_paise = 0 OR (p.captured_at AT TIME ZONE 'Asia/Kolkata')::date <= i.due_date)
+               AND r.balance_after_paise > 0 LIMIT 5`,
+  },
+  {
+    name: 'a paid batch records the rebate its receipts credited, and part paid is what its payment says',
+    query: `SELECT b.id FROM payment_batches b
+             WHERE b.status = 'paid'
+               AND (b.rebate_credited_paise IS DISTINCT FROM (SELECT coalesce(sum(r.rebate_paise), 0) FROM receipts r WHERE r.batch_id = b.id)
+                 OR b.still_due_paise IS NULL
+                 OR b.paid_paise <> (SELECT p.amount_paise FROM payments p JOIN ledger_transactions t ON t.payment_id = p.id AND t.kind = 'payment_settled' WHERE p.batch_id = b.id)) LIMIT 5`,
+  },
 ];
 
 export class InvariantBroken extends Error {}
