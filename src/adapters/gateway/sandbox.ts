@@ -256,7 +256,7 @@ export class SandboxGateway {
    * merchant's callback (success: payment id, order id and signature; failure: the error).
    * A pending payment is authorised now and captured `pendingSeconds` later by `pump`.
    */
-  async pay(keyId: string, orderId: string, outcome: 'success' | 'failure' | 'pending', method: string): Promise<Record<string, string>> {
+  async pay(keyId: string, orderId: string, outcome: 'success' | 'failure' | 'pending', method: string, opts: { amountPaise?: bigint } = {}): Promise<Record<string, string>> {
     const merchant = await this.findMerchant(keyId);
     if (!merchant) throw new SandboxError(400, 'BAD_REQUEST_ERROR', 'The api key provided is invalid');
     const control = await this.control();
@@ -270,7 +270,8 @@ export class SandboxGateway {
       if (order.status === 'paid') throw new SandboxError(400, 'BAD_REQUEST_ERROR', 'Order has already been paid');
       const status = outcome === 'success' ? 'captured' : outcome === 'failure' ? 'failed' : 'authorized';
       const p: PaymentRow = {
-        id, order_id: orderId, amount: order.amount, currency: order.currency, status, method,
+        // Less than the order only for an order that accepts part payments (Razorpay's partial_payment): the order stays open.
+        id, order_id: orderId, amount: opts.amountPaise !== undefined && opts.amountPaise < order.amount ? opts.amountPaise : order.amount, currency: order.currency, status, method,
         error_code: outcome === 'failure' ? 'BAD_REQUEST_ERROR' : null,
         error_description: outcome === 'failure' ? 'Payment was unsuccessful as the payer cancelled it at the bank.' : null,
         created_at: BigInt(unix(now)), captured_at: outcome === 'success' ? BigInt(unix(now)) : null,
@@ -278,10 +279,11 @@ export class SandboxGateway {
       await sql`INSERT INTO gateway_sim.payments (id, order_id, amount, currency, status, method, error_code, error_description, capture_at, created_at, captured_at)
                 VALUES (${p.id}, ${orderId}, ${p.amount}, ${p.currency}, ${status}, ${method}, ${p.error_code}, ${p.error_description},
                         ${outcome === 'pending' ? new Date(now.getTime() + control.pendingSeconds * 1000) : null}, ${p.created_at}, ${p.captured_at})`.execute(trx);
-      await sql`UPDATE gateway_sim.orders SET attempts = attempts + 1, status = ${outcome === 'success' ? 'paid' : 'attempted'} WHERE id = ${orderId}`.execute(trx);
+      const full = p.amount >= order.amount;
+      await sql`UPDATE gateway_sim.orders SET attempts = attempts + 1, status = ${outcome === 'success' && full ? 'paid' : 'attempted'} WHERE id = ${orderId}`.execute(trx);
       order.attempts += 1;
       if (outcome === 'success') {
-        order.status = 'paid';
+        order.status = full ? 'paid' : 'attempted';
         await this.queueEvents(trx, merchant, control, p, order, now);
         return { razorpay_payment_id: id, razorpay_order_id: orderId, razorpay_signature: signCheckout(orderId, id, merchant.keySecret) };
       }
