@@ -331,6 +331,11 @@ export interface Batch {
   decisionReason: string | null;
   paidPaise: string;
   settledAt: string | null;
+  /** Once paid: part_paid when less money came than the batch's total. */
+  paidState: 'paid' | 'part_paid' | null;
+  /** Once paid: the rebate actually credited, and what the batch's connections still owe of what it meant to clear. */
+  rebateCreditedPaise: string | null;
+  stillDuePaise: string | null;
 }
 
 export interface BatchDetail extends Batch {
@@ -413,7 +418,7 @@ export interface Challan {
   credits: ChallanCredit[];
 }
 
-export type ReconAction = 'part_payment' | 'advance' | 'extend' | 'assign' | 'refund' | 'settled';
+export type ReconAction = 'part_payment' | 'advance' | 'extend' | 'assign' | 'refund' | 'settled' | 'acknowledge';
 
 export interface ReconException {
   id: string;

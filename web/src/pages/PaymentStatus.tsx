@@ -26,6 +26,9 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge pstatus pstatus-${status}`}>{t(`paymentStatus.${status}`)}</span>;
 }
 
+/** A batch's status, where a batch paid short says "Part paid". */
+export const batchStatus = (b: Pick<Batch, 'status' | 'paidState'>) => (b.paidState === 'part_paid' ? 'part_paid' : b.status);
+
 /** The result the gateway's return reported (?result=), as a banner. */
 export function ResultBanner({ result }: { result: string | null }) {
   const { t } = useTranslation();
@@ -186,8 +189,14 @@ export function PaymentStatus() {
       <ResultBanner result={params.get('result')} />
       <div className={`status-panel pstatus-panel-${b.status}`}>
         <p className="status-line">
-          <span className="label">{t('payment.status')}</span> <StatusBadge status={b.status} />
+          <span className="label">{t('payment.status')}</span> <StatusBadge status={batchStatus(b)} />
         </p>
+        {b.status === 'paid' && b.stillDuePaise !== null && BigInt(b.stillDuePaise) > 0n && (
+          <p className="still-due">
+            <strong>{t(b.paidState === 'part_paid' ? 'payment.partPaidLine' : 'payment.stillDueLine', { amount: formatPaise(b.stillDuePaise, lang) })}</strong>{' '}
+            {t(b.paidState === 'part_paid' ? 'payment.partPaidWhy' : 'payment.stillDueWhy')}
+          </p>
+        )}
         <p>{t(rtgs && (b.status === 'payment_pending' || b.status === 'paid') ? `paymentStatusText.${b.status}_rtgs` : `paymentStatusText.${b.status}`)}</p>
         {b.status === 'pending_approval' && (mine ? <p>{t('payment.ownBatch')}</p> : !canDecide && <p>{t('payment.waitApprover')}</p>)}
       </div>
@@ -224,6 +233,18 @@ export function PaymentStatus() {
           <>
             <dt>{t('payment.paidAmount')}</dt>
             <dd>{formatPaise(b.paidPaise, lang)}</dd>
+            {b.rebateCreditedPaise !== null && (
+              <>
+                <dt>{t('payment.rebateCredited')}</dt>
+                <dd>{formatPaise(b.rebateCreditedPaise, lang)}</dd>
+              </>
+            )}
+            {b.stillDuePaise !== null && (
+              <>
+                <dt>{t('payment.stillDue')}</dt>
+                <dd>{formatPaise(b.stillDuePaise, lang)}</dd>
+              </>
+            )}
           </>
         )}
         {b.settledAt && (

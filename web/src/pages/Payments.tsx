@@ -7,7 +7,7 @@ import { FormError, SelectField, formValues } from '../forms';
 import { formatDateTime, formatNumber, formatPaise } from '../format';
 import { hasRole, useSession } from '../session';
 import { useApi } from '../useApi';
-import { ResultBanner, StatusBadge, actorName } from './PaymentStatus';
+import { ResultBanner, StatusBadge, actorName, batchStatus } from './PaymentStatus';
 
 interface Page {
   items: Batch[];
@@ -44,7 +44,7 @@ function BatchTable({ label, items }: { label: string; items: Batch[] }) {
               <td className="num">{formatNumber(b.itemCount, lang)}</td>
               <td className="num nowrap">{formatPaise(b.totalPaise, lang)}</td>
               <td>
-                <StatusBadge status={b.status} />
+                <StatusBadge status={batchStatus(b)} />
               </td>
               <td className="num nowrap">{b.status === 'paid' ? formatPaise(b.paidPaise, lang) : '—'}</td>
             </tr>

@@ -24,9 +24,12 @@ import { useDiscoms } from '../discoms';
 import { hasRole, isHolding, useSession } from '../session';
 import { useApi, useLiveApi } from '../useApi';
 
-const REASONS = ['amount_short', 'amount_excess', 'challan_expired', 'unknown_va', 'duplicate_credit', 'several_candidates', 'no_candidate', 'not_settled'] as const;
+const REASONS = [
+  'amount_short', 'amount_excess', 'challan_expired', 'unknown_va', 'duplicate_credit', 'several_candidates', 'no_candidate', 'not_settled',
+  'short_capture', 'unknown_order', 'utr_amount_mismatch',
+] as const;
 /** Actions whose audit entry must say why (the server refuses them without a note). */
-const NOTE_REQUIRED: readonly ReconAction[] = ['refund', 'assign', 'settled'];
+const NOTE_REQUIRED: readonly ReconAction[] = ['refund', 'assign', 'settled', 'acknowledge'];
 const PAGE = 50;
 const LINE_STATUSES = ['matched', 'exception', 'new', 'not_applicable'] as const;
 const COUNT_KEYS = ['confirmed', 'settlements', 'newCredits', 'waiting', 'exceptions', 'notApplicable', 'contradictions'] as const;
