@@ -46,6 +46,15 @@ export function exceptionDetail(x: Pick<ReconException, 'reason' | 'detail'>, la
   if (m && !Number.isNaN(Date.parse(m[1]!)) && !Number.isNaN(Date.parse(m[2]!))) return t('recon.detailLate', { at: formatDateTime(m[1]!, lang), until: formatDateTime(m[2]!, lang) });
   m = /^no challan has virtual account (\S+)$/.exec(d);
   if (m) return t('recon.detailUnknownVa', { va: m[1]! });
+  m = /^captured (\d+) paise of the order's (\d+); applied as a part payment$/.exec(d);
+  if (m) return t('recon.detailShortCapture', { paid: money(m[1]!), due: money(m[2]!), diff: diff(m[2]!, m[1]!) });
+  m = /^(pay_\w+) captured ([A-Z]{3}) (\d+) paise for (?:order (\S+)|no order), which the portal did not create$/.exec(d);
+  if (m) {
+    const amount = m[2] === 'INR' ? money(m[3]!) : `${m[2]} ${(Number(m[3]) / 100).toFixed(2)}`;
+    return m[4] ? t('recon.detailUnknownOrder', { payment: m[1]!, amount, order: m[4] }) : t('recon.detailNoOrder', { payment: m[1]!, amount });
+  }
+  m = /^UTR (\S+) was reported before for (\d+) paise, now for (\d+) \((\w+)\)$/.exec(d);
+  if (m) return t('recon.detailUtrMismatch', { utr: m[1]!, before: money(m[2]!), now: money(m[3]!), source: t(`threeWay.confirmedBy.${m[4]!}`, { defaultValue: m[4]! }) });
   return d || '—';
 }
 
