@@ -41,6 +41,8 @@ export function detectFormat(data: Buffer): StatementFormat | null {
   };
   if (firstChar() === '<') return has('BkToCstmrStmt') ? 'camt053' : null;
   if (has(':20:') && (has(':60F:') || has(':60M:'))) return 'mt940';
+  // An MT942 interim report: read as MT940, whose parser refuses it by name.
+  if (has(':20:') && (has(':34F:') || has(':13D:') || has('{2:O942') || has('{2:I942'))) return 'mt940';
   return null;
 }
 
