@@ -93,6 +93,31 @@ describe(`statement identity on ${engineName}`, () => {
     await checkInvariants(database.db);
   });
 
+  it('flags a line dated on a day that does not exist for review, with the date as sent, and imports the rest of the day (decimals padded with zeros read exactly)', async () => {
+    const odd = await importCsv('in_bank_odd_forms.csv');
+    expect(odd).toMatchObject({ duplicate: false, lines: 3 });
+    expect(odd.counts).toMatchObject({ review: 1, newCredits: 2 });
+    const listed = (await accounts.get('/api/v1/discom/recon/statements')).json<{ items: { id: string; review: number; currency: string; creditsPaise: string }[] }>().items.find((x) => x.id === odd.id);
+    expect(listed).toMatchObject({ review: 1, currency: 'INR', creditsPaise: '644209' });
+    const lines = (await accounts.get(`/api/v1/discom/recon/statements/${odd.id}/lines`)).json<{ items: { lineNo: number; valueDate: string; amountPaise: string; review: string | null; dateAsSent: string | null }[] }>().items;
+    expect(lines.map((l) => [l.lineNo, l.valueDate, l.amountPaise, l.review, l.dateAsSent])).toEqual([
+      [1, '2026-02-27', '100000', null, null],
+      [2, '2026-02-28', '544209', 'impossible_date', '30/02/2026'],
+      [3, '2026-03-02', '590', null, null],
+    ]);
+    await checkInvariants(database.db);
+  });
+
+  it('refuses a file with an unclosed quote, in English and in Hindi, naming the row', async () => {
+    const r = await accounts.raw('POST', `/api/v1/discom/recon/statements?format=csv&account=${ACCOUNT}`, fs.readFileSync(path.join(FIXTURES, 'in_bank_unterminated_quote.csv')));
+    expect(r.statusCode).toBe(422);
+    const m = r.json<{ error: { details: { message: { en: string; hi: string } }[] } }>().error.details[0]!.message;
+    expect(m.en).toMatch(/^CSV statement: row 5: a quoted cell opened in this row is never closed/);
+    // Hindi throughout: not the English reason after a Hindi prefix.
+    expect(m.hi).toMatch(/^CSV विवरण: पंक्ति 5:/);
+    expect(m.hi).not.toContain('never closed');
+  });
+
   /** Runs `breakIt` and verify-money in a transaction that is then rolled back. */
   async function brokenBy(breakIt: (trx: typeof database.db) => Promise<void>): Promise<string> {
     let message = '';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { parseStatements, StatementError, type CsvLayout, type ParsedStatement, type StatementFormat } from '../../adapters/bank/statements/index.ts';
+import { hindiReason, parseStatements, StatementError, type CsvLayout, type ParsedStatement, type StatementFormat } from '../../adapters/bank/statements/index.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
@@ -70,7 +70,7 @@ export function parseOrRefuse(data: Buffer, opts: { format?: StatementFormat; cs
     return parseStatements(data, opts);
   } catch (e) {
     if (!(e instanceof StatementError)) throw e;
-    throw new AppError('STATEMENT_INVALID', [{ path: 'file', problem: 'invalid', message: { en: e.message, hi: `फ़ाइल अमान्य: ${e.message}` } }]);
+    throw new AppError('STATEMENT_INVALID', [{ path: 'file', problem: 'invalid', message: { en: e.message, hi: hindiReason(e.message) } }]);
   }
 }
 

@@ -81,7 +81,7 @@ export function readRecords(text: string, delim: string, limit = Infinity): Rec[
       const at = lastLine + 1;
       const shown = text.split('\n', at)[at - 1] ?? '';
       throw new StatementError(
-        `CSV statement: row ${at}: a quoted cell opened in this row is never closed (no closing "), so the rest of the file would be read as one cell; nothing was imported (the row reads ${quote(shown)})`,
+        `CSV statement: row ${at}: a quoted cell opened in this row is never closed (no closing quote mark), so the rest of the file would be read as one cell; nothing was imported (the row reads ${quote(shown)})`,
       );
     }
     throw new StatementError(`CSV statement: row ${lastLine + 1}: ${e.message}`);

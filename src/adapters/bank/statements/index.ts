@@ -24,6 +24,7 @@ export type { CsvLayout, ParsedStatement, StatementFormat, StatementLine } from 
 export { StatementError } from './types.ts';
 export { INDIAN_BANK_CSV } from './csv.ts';
 export { extractPayerName, extractUtr } from './utr.ts';
+export { hindiReason } from './hindi.ts';
 export { writeCamt053, writeCsv, writeMt940 } from './writers.ts';
 
 /** camt: XML with BkToCstmrStmt; MT940: :20: and :60F:/:60M: tags. A CSV cannot be told by its bytes: null. */

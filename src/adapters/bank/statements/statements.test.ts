@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCamt053 } from './camt053.ts';
 import { readRecords } from './csv.ts';
-import { detectFormat, extractPayerName, extractUtr, INDIAN_BANK_CSV, parseStatements, readStatements, StatementError, writeCamt053, writeCsv, writeMt940, type CsvLayout, type ParsedStatement, type StatementLine } from './index.ts';
+import { detectFormat, extractPayerName, extractUtr, hindiReason, INDIAN_BANK_CSV, parseStatements, readStatements, StatementError, writeCamt053, writeCsv, writeMt940, type CsvLayout, type ParsedStatement, type StatementLine } from './index.ts';
 import { parseMt940 } from './mt940.ts';
 import { indianGrouping } from './writers.ts';
 import { parseXml } from './xml.ts';
@@ -701,5 +701,46 @@ describe('what banks really send (issue 16, point 6)', () => {
     ]);
     // A tag before the first :20: is still not a statement.
     expect(thrown(() => parseStatements(crlf(['HEADER', ':25:A', ':20:R']), { format: 'mt940' })).message).toBe('MT940 line 2: not an MT940 statement: :25: before any :20: tag');
+  });
+});
+
+describe('the reason for a refused file, in Hindi', () => {
+  const layout: CsvLayout = { ...INDIAN_BANK_CSV, account: 'ACC1' };
+  const header = 'Txn Date,Value Date,Description,Ref No./Cheque No.,Debit,Credit,Balance';
+  const mt = (...body: string[]) => crlf([':20:REF1', ':25:ACC', ':28C:1/1', ...body]);
+  // Every way the parsers refuse a file that these tests make.
+  const refusals: [string, () => unknown][] = [
+    ['empty', () => parseStatements(Buffer.alloc(0))],
+    ['unrecognised', () => parseStatements(Buffer.from('hello'))],
+    ['not MT940', () => parseStatements(shared('mt940/invalid_not_mt940.sta'), { format: 'mt940' })],
+    ['tag before :20:', () => parseStatements(crlf([':25:A', ':20:R']), { format: 'mt940' })],
+    ['truncated', () => parseStatements(mt(':60F:C261101INR100,00', '-'))],
+    ['value date', () => parseStatements(mt(':60F:C261101INR100,00', ':61:261332C10,00NTRFNONREF', ':62F:C261101INR110,00', '-'))],
+    ['opening', () => parseStatements(mt(':60F:C261301INR100,00', ':62F:C261101INR100,00', '-'))],
+    ['decimals', () => parseStatements(mt(':60F:C261101INR100,00', ':61:261101C10,001NTRF', ':62F:C261101INR110,00', '-'))],
+    ['type', () => parseStatements(mt(':60F:C261101INR100,00', ':61:261101C10,00', ':62F:C261101INR110,00', '-'))],
+    ['61 first', () => parseStatements(mt(':61:261101C10,00NTRF', '-'), { format: 'mt940' })],
+    ['balance', () => parseStatements(mt(':60F:D261101INR100,00', ':61:261101C10,50NTRFNONREF', ':62F:C261101INR110,00', '-'))],
+    ['MT942', () => parseStatements(own('in_sbi_interim.942'))],
+    ['ING', () => parseStatements(shared('mt940/ing_nl_swift_blocks_crlf.sta'))],
+    ['camt currencies', () => parseStatements(shared('camt053/camt053_001_04.xml'))],
+    ['camt no statement', () => parseStatements(shared('camt053/camt053_001_02_wrong_invalid.xml'))],
+    ['camt amount', () => parseStatements(camt({ entries: [entry({ amt: '10.005' })] }))],
+    ['camt date', () => parseStatements(camt({ entries: [entry({ valDt: '<Dt>2026-13-01</Dt>' })] }))],
+    ['CSV quote', () => parseStatements(own('in_bank_unterminated_quote.csv'), { csvLayout: { ...layout, account: '50200011112221' } })],
+    ['CSV decimals', () => parseStatements(own('in_bank_odd_decimals_bad.csv'), { csvLayout: layout })],
+    ['CSV running balance', () => parseStatements(Buffer.from([header, '01/11/2026,01/11/2026,A,,,100.00,"1,100.00"', '02/11/2026,02/11/2026,B,,50.00,,"1,060.00"'].join('\n')), { csvLayout: layout })],
+    ['CSV bad rows', () => parseStatements(Buffer.from([header, '32/01/2026,32/01/2026,A,,,100.00,100.00', '01/11/2026,01/11/2026,B,6.33112E+11,,100.00,200.00', '02/11/2026,02/11/2026,C,,5.00,5.00,200.00', '04/11/2026,04/11/2026,E,,,1.00,'].join('\n')), { csvLayout: layout })],
+    ['CSV header', () => parseStatements(Buffer.from('Date,Narration,Withdrawal,Deposit,Closing Balance\n'), { csvLayout: layout })],
+    ['CSV no rows', () => parseStatements(Buffer.from(`${header}\n`), { csvLayout: layout })],
+  ];
+
+  it.each(refusals)('says in Hindi why it refused: %s', (_name, refuse) => {
+    const e = thrown(refuse);
+    const hi = hindiReason(e.message);
+    expect(hi).toMatch(/[\u0900-\u097F]/);
+    // No English phrase left: what remains in Latin letters is the file's own text (quoted), tags, element names, codes and figures.
+    const latin = hi.replace(/"(?:[^"\\]|\\.)*"/g, '').match(/\b[a-z]{3,}\b/g) ?? [];
+    expect(latin.filter((w) => !['camt', 'text'].includes(w)), hi).toEqual([]);
   });
 });
