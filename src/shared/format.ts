@@ -14,6 +14,23 @@ export function formatPaise(paise: string | bigint, lang: string): string {
   return `${neg ? '−' : ''}₹${rupees}.${(abs % 100n).toString().padStart(2, '0')}`;
 }
 
+/**
+ * An amount in minor units (two decimals) of any currency: rupees as formatPaise does, any other
+ * currency by Intl with its own symbol or code (a EUR statement shows €, never ₹).
+ */
+export function formatMoney(minor: string | bigint, currency: string, lang: string): string {
+  if (currency === 'INR') return formatPaise(minor, lang);
+  const p = typeof minor === 'bigint' ? minor : BigInt(minor);
+  const abs = p < 0n ? -p : p;
+  // A decimal string (Intl.NumberFormat reads it exactly), so that no amount goes through a float.
+  const exact = `${p < 0n ? '-' : ''}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+  try {
+    return new Intl.NumberFormat(locale(lang), { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: 2, numberingSystem: 'latn' }).format(exact as unknown as number);
+  } catch {
+    return `${currency} ${exact}`;
+  }
+}
+
 export function formatNumber(n: number, lang: string): string {
   return new Intl.NumberFormat(locale(lang), { numberingSystem: 'latn' }).format(n);
 }

@@ -463,6 +463,8 @@ export interface StatementCounts {
   exceptions: number;
   notApplicable: number;
   contradictions: number;
+  known: number;
+  review: number;
 }
 
 export interface StatementImport {
@@ -488,6 +490,7 @@ export interface BankStatement {
   fileName: string;
   importedAt: string;
   lines: Record<string, number>;
+  review: number;
 }
 
 export interface StatementLine {
@@ -503,6 +506,8 @@ export interface StatementLine {
   reason: string | null;
   creditStatus: string | null;
   settlementId: string | null;
+  review: 'impossible_date' | null;
+  dateAsSent: string | null;
 }
 
 /**

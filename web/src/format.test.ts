@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBp, formatDate, formatDateTime, formatNumber, formatPaise } from './format.ts';
+import { formatBp, formatDate, formatDateTime, formatMoney, formatNumber, formatPaise } from './format.ts';
 
 describe('formats for people', () => {
   it('shows money in Indian grouping from integer paise', () => {
@@ -23,5 +23,17 @@ describe('formats for people', () => {
   it('shows basis points as percentages', () => {
     expect(formatBp(150, 'en')).toBe('1.5%');
     expect(formatBp(300, 'hi')).toBe('3%');
+  });
+});
+
+describe('formatMoney: a statement in another currency shows its currency, not ₹', () => {
+  it('formats rupees as formatPaise does, and other currencies by Intl with their symbol', () => {
+    expect(formatMoney('12345678', 'INR', 'en')).toBe(formatPaise('12345678', 'en'));
+    expect(formatMoney('1815', 'EUR', 'en')).toBe('€18.15');
+    expect(formatMoney(-270000n, 'USD', 'en')).toBe('-$2,700.00');
+    expect(formatMoney('2700', 'SEK', 'hi')).not.toContain('₹');
+    expect(formatMoney('2700', 'SEK', 'hi')).toContain('27.00');
+    // A code Intl does not know is shown as code and figure.
+    expect(formatMoney('100', 'XQZ1', 'en')).toBe('XQZ1 1.00');
   });
 });

@@ -61,7 +61,7 @@ export function exceptionDetail(x: Pick<ReconException, 'reason' | 'detail'>, la
 /** A statement line's reason (the matcher's words) in the page's language; unknown ones as they are. */
 export function lineReason(reason: string | null, t: T): string {
   if (!reason) return '—';
-  const known: Record<string, string> = { utr: 'utr', 'new credit': 'newCredit', settlement_utr: 'settlement', 'a debit': 'debit', 'zero amount': 'zero' };
+  const known: Record<string, string> = { utr: 'utr', 'new credit': 'newCredit', settlement_utr: 'settlement', 'a debit': 'debit', 'zero amount': 'zero', known_line: 'known' };
   if (known[reason]) return t(`lineReason.${known[reason]}`);
   if (reason.startsWith('currency ')) return t('lineReason.currency');
   return reason;

@@ -171,6 +171,20 @@ const CHECKS: { name: string; query: string }[] = [
                  OR b.still_due_paise IS NULL
                  OR b.paid_paise <> (SELECT p.amount_paise FROM payments p JOIN ledger_transactions t ON t.payment_id = p.id AND t.kind = 'payment_settled' WHERE p.batch_id = b.id)) LIMIT 5`,
   },
+  // Statements (issue 16, point 5): the bank's money is counted once, however often it is told.
+  {
+    name: 'the bank ledger account equals the credits the bank reported (bank credits applied, held or owed back, and gateway payouts)',
+    query: `SELECT * FROM (SELECT (SELECT coalesce(sum(amount_paise), 0) FROM ledger_entries WHERE account = 'bank') AS ledger,
+                                  (SELECT coalesce(sum(amount_paise), 0) FROM bank_credits WHERE status IN ('applied', 'held', 'refund'))
+                                + (SELECT coalesce(sum(amount_paise), 0) FROM gateway_settlements) AS reported) x
+             WHERE ledger <> reported`,
+  },
+  {
+    name: 'no statement line is counted twice: the lines of an account with one identity (UTR, bank reference or content) name one credit or settlement',
+    query: `SELECT s.account, l.line_key, count(DISTINCT l.credit_id) AS credits FROM statement_lines l JOIN bank_statements s ON s.id = l.statement_id
+             WHERE l.direction = 'credit' AND (l.credit_id IS NOT NULL OR l.settlement_id IS NOT NULL)
+             GROUP BY 1, 2 HAVING count(DISTINCT l.credit_id) > 1 OR count(DISTINCT l.settlement_id) > 1 LIMIT 5`,
+  },
 ];
 
 export class InvariantBroken extends Error {}

@@ -88,7 +88,8 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
         (await database.db.selectFrom('payment_batches').select('id').where('org_id', '=', orgId).where('status', 'in', statuses as never[]).execute()).map((b) => b.id.toString());
 
       const ops = ['create', 'create', 'create', 'pay', 'pay', 'pay', 'deliver', 'deliver', 'cancel', 'chaos', 'postings', 'sync', 'janitor', 'replay',
-        'challan', 'challan', 'transfer', 'transfer', 'transfer', 'statement', 'expire', 'resolve', 'resolve', 'settle', 'short', 'link', 'ontime'] as const;
+        'challan', 'challan', 'transfer', 'transfer', 'transfer', 'statement', 'expire', 'resolve', 'resolve', 'settle', 'short', 'link', 'ontime',
+        'csvStatements'] as const;
       const today = () => new Date(Date.now() + 5.5 * 3_600_000).toISOString().slice(0, 10);
       for (let step = 1; step <= STEPS; step++) {
         const op = pick(ops)!;
@@ -285,6 +286,9 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
             log.push(`   exception ${ex.id} ${action}${batchId ? ` to ${batchId}` : ''}: ${res.statusCode} ${res.body.slice(0, 100)}`);
             break;
           }
+          case 'csvStatements':
+            await csvStatementEvent({ app, accounts, r, step, day: today(), log, noServerError });
+            break;
           case 'settle': {
             const made = await app.inject({ method: 'POST', url: '/sandbox/razorpay/settlements', payload: {} });
             noServerError(step, op, made);
@@ -352,3 +356,44 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
     }, 300_000);
   }
 });
+
+// ---- Statement events (issue 16, points 5 and 6) ------------------------------------------------
+
+/**
+ * The day's CSV statement of a discom's account as a bank's portal exports it, with the cash
+ * deposits of the day (lines without a UTR or reference), then imported: the same file twice; a
+ * part of the day (the first or last rows) and then the whole day, overlapping; or written with
+ * amounts padded to more decimals with zeros and a value date that does not exist (30 February).
+ * Every line the bank reported must be counted once.
+ */
+async function csvStatementEvent(c: {
+  app: App; accounts: Client; r: () => number; step: number; day: string; log: string[];
+  noServerError: (step: number, what: string, res: { statusCode: number; body: string }) => void;
+}): Promise<void> {
+  const account = c.r() < 0.5 ? '50200011112221' : '50200011113331';
+  const st = await c.app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=${account}&from=${c.day}&to=${c.day}&format=csv` });
+  c.noServerError(c.step, 'csvStatements', st);
+  const [head, ...rows] = st.body.replace(/^\uFEFF/, '').split('\r\n').filter((x) => x !== '');
+  const ddmmyyyy = `${c.day.slice(8, 10)}/${c.day.slice(5, 7)}/${c.day.slice(0, 4)}`;
+  const lastBalance = rows.length ? BigInt(/("[^"]*"|[^,]*)$/.exec(rows[rows.length - 1]!)![1]!.replace(/[^0-9-]/g, '')) : 0n;
+  let balance = lastBalance;
+  const cash = [50_000n, 75_000n, 50_000n].map((amount) => {
+    balance += amount;
+    const b = `${balance / 100n}.${String(balance % 100n).padStart(2, '0')}`;
+    return `${ddmmyyyy},${ddmmyyyy},CASH DEPOSIT BY SELF BRANCH 0691,,,${amount / 100n}.00,${b}`;
+  });
+  const all = [...rows, ...cash];
+  const file = (body: string[]) => Buffer.from(`\uFEFF${[head, ...body].join('\r\n')}\r\n`);
+  const k = 1 + Math.floor(c.r() * (all.length - 1));
+  const variant = (['twice', 'overlap', 'overlap', 'oddForms'] as const)[Math.floor(c.r() * 4)]!;
+  const files =
+    variant === 'twice' ? [file(all), file(all)]
+    : variant === 'overlap' ? [c.r() < 0.5 ? file(all.slice(0, k)) : file(all.slice(k - 1)), file(all)]
+    // 1,000.00 → 1,000.000 (exact), and the first row dated 30 February.
+    : [file(all.map((x, i) => (i === 0 ? x.replace(/^([^,]*),([^,]*),/, `$1,30/02/${c.day.slice(0, 4)},`) : x).replace(/(\d\.\d\d)(?=("|,|$))/g, '$1000')))];
+  for (const f of files) {
+    const res = await c.accounts.raw('POST', `/api/v1/discom/recon/statements?format=csv&account=${account}&fileName=sim-${c.step}.csv`, f);
+    c.noServerError(c.step, 'csvStatements', res);
+    c.log.push(`   ${account} csv ${variant}: ${res.statusCode} ${res.body.slice(0, 160)}`);
+  }
+}

@@ -262,7 +262,9 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
 
   const Imported = Type.Object({
     id: Nullable(Type.String()), account: Type.String(), statementRef: Type.String(), format: Type.String(), lines: Type.Integer(), duplicate: Type.Boolean(),
-    counts: Type.Object({ confirmed: Type.Integer(), settlements: Type.Integer(), newCredits: Type.Integer(), waiting: Type.Integer(), exceptions: Type.Integer(), notApplicable: Type.Integer(), contradictions: Type.Integer() }),
+    counts: Type.Object({ confirmed: Type.Integer(), settlements: Type.Integer(), newCredits: Type.Integer(), waiting: Type.Integer(), exceptions: Type.Integer(), notApplicable: Type.Integer(), contradictions: Type.Integer(),
+      known: Type.Integer({ description: 'lines an earlier statement of the account already had (by UTR, bank reference or content): matched to what they became, never new money' }),
+      review: Type.Integer({ description: 'lines to be reviewed by a person (a date that is not a calendar day, as sent)' }) }),
   });
   await app.register(async (scoped) => {
     scoped.removeAllContentTypeParsers();
@@ -367,7 +369,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
             items: Type.Array(Type.Object({
               id: Type.String(), account: Type.String(), statementRef: Type.String(), format: Type.String(), currency: Type.String(), openingPaise: Money, closingPaise: Money,
               creditsPaise: Money, debitsPaise: Money, openingDate: Nullable(Type.String()), closingDate: Nullable(Type.String()), lineCount: Type.Integer(), fileName: Type.String(),
-              importedAt: Type.String(), lines: Type.Record(Type.String(), Type.Integer()),
+              importedAt: Type.String(), lines: Type.Record(Type.String(), Type.Integer()), review: Type.Integer(),
             })),
           }),
           ...errors,
@@ -385,7 +387,12 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         .execute();
       const ids = rows.map((r) => r.id);
       const byStatus = ids.length
-        ? await db.selectFrom('statement_lines').select(['statement_id', 'status', sql<number>`count(*)::int`.as('n')]).where('statement_id', 'in', ids).groupBy(['statement_id', 'status']).execute()
+        ? await db
+            .selectFrom('statement_lines')
+            .select(['statement_id', 'status', sql<number>`count(*)::int`.as('n'), sql<number>`count(*) FILTER (WHERE review IS NOT NULL)::int`.as('review')])
+            .where('statement_id', 'in', ids)
+            .groupBy(['statement_id', 'status'])
+            .execute()
         : [];
       return {
         items: rows.map((r) => ({
@@ -393,6 +400,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
           closingPaise: r.closing_paise.toString(), creditsPaise: r.credits_paise.toString(), debitsPaise: r.debits_paise.toString(), openingDate: r.opening_date, closingDate: r.closing_date,
           lineCount: r.line_count, fileName: r.file_name, importedAt: r.imported_at.toISOString(),
           lines: Object.fromEntries(byStatus.filter((x) => x.statement_id === r.id).map((x) => [x.status, x.n])),
+          review: byStatus.filter((x) => x.statement_id === r.id).reduce((t, x) => t + x.review, 0),
         })),
       };
     },
@@ -412,6 +420,8 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
             items: Type.Array(Type.Object({
               lineNo: Type.Integer(), valueDate: Type.String(), direction: Type.String(), amountPaise: Money, currency: Type.String(), utr: Nullable(Type.String()), vaNumber: Nullable(Type.String()),
               narrative: Nullable(Type.String()), status: Type.String(), reason: Nullable(Type.String()), creditStatus: Nullable(Type.String()), settlementId: Nullable(Type.String()),
+              review: Nullable(Type.String({ description: "why a person should look at the line: 'impossible_date' (the bank sent a day that does not exist; valueDate is the month's last day)" })),
+              dateAsSent: Nullable(Type.String({ description: 'the date as the bank sent it, when it is not a calendar day' })),
             })),
             next: Nullable(Type.Integer()),
           }),
@@ -431,7 +441,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       const rows = await db
         .selectFrom('statement_lines as l')
         .leftJoin('bank_credits as c', 'c.id', 'l.credit_id')
-        .select(['l.line_no', 'l.value_date', 'l.direction', 'l.amount_paise', 'l.currency', 'l.utr', 'l.va_number', 'l.narrative', 'l.status', 'l.reason', 'c.status as credit_status', 'l.settlement_id'])
+        .select(['l.line_no', 'l.value_date', 'l.direction', 'l.amount_paise', 'l.currency', 'l.utr', 'l.va_number', 'l.narrative', 'l.status', 'l.reason', 'c.status as credit_status', 'l.settlement_id', 'l.review', 'l.date_as_sent'])
         .where('l.statement_id', '=', BigInt(req.params.statementId))
         .where('l.line_no', '>', req.query.after ?? 0)
         .orderBy('l.line_no')
@@ -441,7 +451,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       return {
         items: page.map((r) => ({
           lineNo: r.line_no, valueDate: r.value_date, direction: r.direction, amountPaise: r.amount_paise.toString(), currency: r.currency, utr: r.utr, vaNumber: r.va_number,
-          narrative: r.narrative, status: r.status, reason: r.reason, creditStatus: r.credit_status, settlementId: r.settlement_id,
+          narrative: r.narrative, status: r.status, reason: r.reason, creditStatus: r.credit_status, settlementId: r.settlement_id, review: r.review, dateAsSent: r.date_as_sent,
         })),
         next: rows.length > 100 ? page[page.length - 1]!.line_no : null,
       };

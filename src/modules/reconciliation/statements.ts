@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { parseStatements, StatementError, type CsvLayout, type ParsedStatement, type StatementFormat } from '../../adapters/bank/statements/index.ts';
+import { hindiReason, parseStatements, StatementError, type CsvLayout, type ParsedStatement, type StatementFormat } from '../../adapters/bank/statements/index.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
@@ -24,7 +24,14 @@ import { vaNumbersIn } from './va.ts';
  *      organisation's open challans. No candidate, several, or an unknown virtual account: the
  *      credit goes to the exception queue with that reason, its money held in suspense.
  *
- * The same statement imported again (same account, reference and period) changes nothing.
+ * A statement is known by its account and its content (period, balances, every line: the
+ * content hash), and by its account, reference and period: the same statement imported again
+ * changes nothing, whatever its format (a CSV has no statement id). A line is known within its
+ * account by its UTR, else by the bank's reference and amount, else by its value date, amount
+ * and narrative (`statement_line_base_key`, with its occurrence in the statement): a line of a
+ * later statement that an earlier one already had (a second, fuller CSV of the same day) is
+ * matched to what the earlier line became, never a second credit. A line dated on a day that
+ * does not exist (30 February) is kept, dated the month's last day, and flagged for review.
  * A statement is its account's discom's (the collection account's): a discom's staff import
  * statements of their discom's account only; any other account's (the other discom's, the
  * online collections account, an unknown one) is refused, naming it, before anything is stored.
@@ -42,7 +49,18 @@ export interface ImportedStatement {
   format: StatementFormat;
   lines: number;
   duplicate: boolean;
-  counts: { confirmed: number; settlements: number; newCredits: number; waiting: number; exceptions: number; notApplicable: number; contradictions: number };
+  counts: { confirmed: number; settlements: number; newCredits: number; waiting: number; exceptions: number; notApplicable: number; contradictions: number; known: number; review: number };
+}
+
+/** Account + period + balances + every line, in order: what makes two statement files the same statement. */
+export function statementContentKey(s: ParsedStatement): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([s.account, s.currency, s.openingDate, s.openingPaise.toString(), s.closingDate, s.closingPaise.toString()]));
+  for (const l of s.lines) {
+    h.update('\n');
+    h.update(JSON.stringify([l.valueDate, l.bookingDate, l.dateAsSent ?? null, l.direction, l.amountPaise.toString(), l.currency, l.bankRef, l.customerRef, l.utr, l.narrative]));
+  }
+  return h.digest('hex');
 }
 
 const CHUNK = 5000;
@@ -52,7 +70,7 @@ export function parseOrRefuse(data: Buffer, opts: { format?: StatementFormat; cs
     return parseStatements(data, opts);
   } catch (e) {
     if (!(e instanceof StatementError)) throw e;
-    throw new AppError('STATEMENT_INVALID', [{ path: 'file', problem: 'invalid', message: { en: e.message, hi: `फ़ाइल अमान्य: ${e.message}` } }]);
+    throw new AppError('STATEMENT_INVALID', [{ path: 'file', problem: 'invalid', message: { en: e.message, hi: hindiReason(e.message) } }]);
   }
 }
 
@@ -108,11 +126,13 @@ async function importOne(trx: Db, s: ParsedStatement, sha: string, fileName: str
       file_sha256: sha, file_name: fileName.slice(0, 200), format: s.format, account: s.account, statement_ref: s.statementRef, currency: s.currency,
       opening_paise: s.openingPaise, closing_paise: s.closingPaise, credits_paise: s.creditsPaise, debits_paise: s.debitsPaise, opening_date: s.openingDate,
       closing_date: s.closingDate, line_count: s.lines.length, discom_id: discom?.discom_id ?? null, imported_by: p.kind === 'user' ? p.userId : null,
+      content_sha256: statementContentKey(s),
     })
-    .onConflict((oc) => oc.columns(['account', 'statement_ref', 'opening_date', 'closing_date']).doNothing())
+    // Either identity: (account, reference, period) or (account, content).
+    .onConflict((oc) => oc.doNothing())
     .returning('id')
     .executeTakeFirst();
-  const zero = { confirmed: 0, settlements: 0, newCredits: 0, waiting: 0, exceptions: 0, notApplicable: 0, contradictions: 0 };
+  const zero = { confirmed: 0, settlements: 0, newCredits: 0, waiting: 0, exceptions: 0, notApplicable: 0, contradictions: 0, known: 0, review: 0 };
   if (!row) return { ...base, id: null, duplicate: true, counts: zero };
   const id = row.id;
 
@@ -122,14 +142,19 @@ async function importOne(trx: Db, s: ParsedStatement, sha: string, fileName: str
     const status = (l: (typeof chunk)[number]) =>
       l.currency !== 'INR' ? ['not_applicable', `currency ${l.currency}: Sangrahan collects INR only`] : l.direction === 'debit' ? ['not_applicable', 'a debit'] : l.amountPaise === 0n ? ['not_applicable', 'zero amount'] : ['new', null];
     await sql`
-      INSERT INTO statement_lines (statement_id, line_no, value_date, booking_date, direction, amount_paise, currency, bank_ref, utr, va_number, narrative, payer_name, payer_account, status, reason)
-      SELECT ${id}, x.line_no, x.value_date, x.booking_date, x.direction, x.amount, x.currency, x.bank_ref, x.utr, x.va, x.narrative, x.payer_name, x.payer_account, x.status, x.reason
-        FROM unnest(${col((l) => l.lineNo)}::int[], ${col((l) => l.valueDate)}::date[], ${col((l) => l.bookingDate)}::date[], ${col((l) => l.direction)}::text[],
+      INSERT INTO statement_lines (statement_id, line_no, value_date, booking_date, direction, amount_paise, currency, bank_ref, utr, va_number, narrative, payer_name, payer_account, status, reason,
+                                   date_as_sent, review, line_key)
+      SELECT ${id}, x.line_no, x.value_date, x.booking_date, x.direction, x.amount, x.currency, x.bank_ref, x.utr, x.va, x.narrative, x.payer_name, x.payer_account, x.status, x.reason,
+             x.date_as_sent, CASE WHEN x.date_as_sent IS NOT NULL THEN 'impossible_date' END,
+             -- Keys without a UTR take their occurrence in the statement (see migration 0016).
+             x.base || CASE WHEN x.utr IS NULL THEN '#' || row_number() OVER (PARTITION BY x.base ORDER BY x.line_no) ELSE '' END
+        FROM (SELECT y.*, statement_line_base_key(y.direction, y.utr, y.bank_ref, y.amount, y.value_date, y.narrative) AS base
+                FROM unnest(${col((l) => l.lineNo)}::int[], ${col((l) => l.valueDate)}::date[], ${col((l) => l.bookingDate)}::date[], ${col((l) => l.direction)}::text[],
                     ${col((l) => l.amountPaise.toString())}::bigint[], ${col((l) => l.currency)}::text[], ${col((l) => l.bankRef?.slice(0, 60) ?? null)}::text[],
                     ${col((l) => utrOf(l.utr))}::text[], ${col((l) => (l.currency === 'INR' ? (vaNumbersIn(`${l.narrative} ${l.customerRef ?? ''}`, prefixes)[0] ?? null) : null))}::text[],
                     ${col((l) => l.narrative.slice(0, 500))}::text[], ${col((l) => l.payerName?.slice(0, 140) ?? null)}::text[], ${col((l) => l.payerAccount?.slice(0, 40) ?? null)}::text[],
-                    ${col((l) => status(l)[0])}::text[], ${col((l) => status(l)[1])}::text[])
-             AS x(line_no, value_date, booking_date, direction, amount, currency, bank_ref, utr, va, narrative, payer_name, payer_account, status, reason)`.execute(trx);
+                    ${col((l) => status(l)[0])}::text[], ${col((l) => status(l)[1])}::text[], ${col((l) => l.dateAsSent?.slice(0, 40) ?? null)}::text[])
+             AS y(line_no, value_date, booking_date, direction, amount, currency, bank_ref, utr, va, narrative, payer_name, payer_account, status, reason, date_as_sent)) x`.execute(trx);
   }
   const counts = await matchStatement(trx, id);
   return { ...base, id, duplicate: false, counts };
@@ -144,10 +169,30 @@ const n = (r: { numAffectedRows?: bigint }) => Number(r.numAffectedRows ?? 0n);
 
 /** The set-based matching of one stored statement's new lines (see the module's comment). */
 export async function matchStatement(trx: Db, statementId: bigint): Promise<ImportedStatement['counts']> {
-  const counts = { confirmed: 0, settlements: 0, newCredits: 0, waiting: 0, exceptions: 0, notApplicable: 0, contradictions: 0 };
-  const na = await trx.selectFrom('statement_lines').select(sql<number>`count(*)::int`.as('n')).where('statement_id', '=', statementId).where('status', '=', 'not_applicable').executeTakeFirstOrThrow();
+  const counts = { confirmed: 0, settlements: 0, newCredits: 0, waiting: 0, exceptions: 0, notApplicable: 0, contradictions: 0, known: 0, review: 0 };
+  const na = await trx
+    .selectFrom('statement_lines')
+    .select([sql<number>`count(*) FILTER (WHERE status = 'not_applicable')::int`.as('n'), sql<number>`count(*) FILTER (WHERE review IS NOT NULL)::int`.as('review')])
+    .where('statement_id', '=', statementId)
+    .executeTakeFirstOrThrow();
   counts.notApplicable = na.n;
+  counts.review = na.review;
   await sql`ANALYZE statement_lines`.execute(trx);
+
+  // A line without a UTR that an earlier statement of the account already had (by its bank
+  // reference and amount, or its date, amount and narrative): what that line became, not new
+  // money. Lines with a UTR are known by it below, where another amount is a contradiction.
+  counts.known = n(
+    await sql`
+      UPDATE statement_lines l SET status = 'matched', reason = 'known_line', credit_id = k.credit_id, settlement_id = k.settlement_id
+        FROM (SELECT DISTINCT ON (x.id) x.id, e.credit_id, e.settlement_id
+                FROM statement_lines x JOIN bank_statements xs ON xs.id = x.statement_id
+                JOIN statement_lines e ON e.line_key = x.line_key AND e.statement_id <> x.statement_id AND (e.credit_id IS NOT NULL OR e.settlement_id IS NOT NULL)
+                JOIN bank_statements es ON es.id = e.statement_id AND es.account = xs.account
+               WHERE x.statement_id = ${statementId} AND x.status = 'new' AND x.utr IS NULL
+               ORDER BY x.id, e.id) k
+       WHERE l.id = k.id`.execute(trx),
+  );
 
   // Tier 1: a known UTR. The same amount confirms the credit; another amount contradicts it.
   await sql`

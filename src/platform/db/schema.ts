@@ -814,6 +814,8 @@ export interface BankStatementsTable {
   discom_id: NullableId;
   imported_by: NullableId;
   imported_at: Generated<Date>;
+  /** Account + content (period, balances, lines): NULL for statements imported before 0016. */
+  content_sha256: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface StatementLinesTable {
@@ -835,6 +837,10 @@ export interface StatementLinesTable {
   reason: NullableText;
   credit_id: NullableId;
   settlement_id: NullableText;
+  /** The line's identity within its account (migration 0016). */
+  line_key: string;
+  date_as_sent: NullableText;
+  review: ColumnType<'impossible_date' | null, 'impossible_date' | null | undefined, 'impossible_date' | null>;
 }
 
 export interface GatewaySettlementsTable {

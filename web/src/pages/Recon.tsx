@@ -17,7 +17,7 @@ import {
 } from '../api';
 import { Async, LoadError, Loading, TableWrap } from '../components';
 import { Field, FormError, SelectField, fieldErrors } from '../forms';
-import { formatDate, formatDateTime, formatNumber, formatPaise } from '../format';
+import { formatDate, formatDateTime, formatMoney, formatNumber, formatPaise } from '../format';
 import { isDay, istToday } from '../collections';
 import { batchIdOf, exceptionDetail, formatAge, lineReason } from '../recon';
 import { useDiscoms } from '../discoms';
@@ -32,7 +32,7 @@ const REASONS = [
 const NOTE_REQUIRED: readonly ReconAction[] = ['refund', 'assign', 'settled', 'acknowledge'];
 const PAGE = 50;
 const LINE_STATUSES = ['matched', 'exception', 'new', 'not_applicable'] as const;
-const COUNT_KEYS = ['confirmed', 'settlements', 'newCredits', 'waiting', 'exceptions', 'notApplicable', 'contradictions'] as const;
+const COUNT_KEYS = ['confirmed', 'known', 'settlements', 'newCredits', 'waiting', 'exceptions', 'notApplicable', 'contradictions', 'review'] as const;
 const OPEN_ITEMS_SHOWN = 20;
 /** Where the sandbox gateway pays its settlements (the demo's online collections account, src/modules/demo/seed.ts). */
 const SANDBOX_ONLINE_ACCOUNT = '50200011110001';
@@ -386,7 +386,7 @@ function Statements({ canAct, version, onChange }: { canAct: boolean; version: n
                           </>
                         )}
                       </td>
-                      <td className="num nowrap">{formatPaise(s.creditsPaise, lang)}</td>
+                      <td className="num nowrap">{formatMoney(s.creditsPaise, s.currency, lang)}</td>
                       <td className="num">{formatNumber(s.lineCount, lang)}</td>
                       <td>
                         <ul className="line-counts">
@@ -397,6 +397,11 @@ function Statements({ canAct, version, onChange }: { canAct: boolean; version: n
                               </span>
                             </li>
                           ))}
+                          {s.review > 0 && (
+                            <li>
+                              <span className="badge nowrap line-exception">{t('statements.reviewCount', { n: formatNumber(s.review, lang) })}</span>
+                            </li>
+                          )}
                         </ul>
                       </td>
                       <td>
@@ -570,7 +575,7 @@ function Lines({ statement }: { statement: BankStatement }) {
                         </th>
                         <td className="nowrap">{formatDate(l.valueDate, lang)}</td>
                         <td>{t(`direction.${l.direction}`)}</td>
-                        <td className="num nowrap">{l.currency === 'INR' ? formatPaise(l.amountPaise, lang) : `${l.currency} ${l.amountPaise}`}</td>
+                        <td className="num nowrap">{formatMoney(l.amountPaise, l.currency, lang)}</td>
                         <td>
                           {l.utr ? <code>{l.utr}</code> : '—'}
                           {l.vaNumber && <span className="block muted small">{t('recon.vaOf', { va: l.vaNumber })}</span>}
@@ -578,6 +583,12 @@ function Lines({ statement }: { statement: BankStatement }) {
                         <td className="detail">{l.narrative ?? '—'}</td>
                         <td>
                           <span className={`badge line-${l.status}`}>{t(`lineStatus.${l.status}`)}</span>
+                          {l.review && (
+                            <span className="block">
+                              <span className="badge line-exception">{t('statements.review')}</span>{' '}
+                              <span className="small">{t('statements.reviewDate', { asSent: l.dateAsSent ?? '?', date: formatDate(l.valueDate, lang) })}</span>
+                            </span>
+                          )}
                         </td>
                         <td>
                           {lineReason(l.reason, t)}

@@ -1,5 +1,5 @@
 import { TextDecoder } from 'node:util';
-import { decodeText, detach, isoDate, paiseFromParts, quote } from './common.ts';
+import { decodeText, detach, isoDate, lineDate, paiseFromParts, quote } from './common.ts';
 import { StatementError, type StatementDraft, type StatementLine } from './types.ts';
 import { extractUtr } from './utr.ts';
 import { at, child, childrenNamed, lineAt, parseXml, textAt, XmlError, type XmlElement } from './xml.ts';
@@ -124,8 +124,9 @@ function readStatement(text: string, s: XmlElement, index: number): StatementDra
     const ind = textAt(e, 'CdtDbtInd');
     if (ind !== 'CRDT' && ind !== 'DBIT') failEntry(`CdtDbtInd ${quote(ind ?? '')} is neither CRDT nor DBIT`);
     const direction = ind === 'CRDT' ? 'credit' : 'debit';
-    const booking = readDate(child(e, 'BookgDt'), (why) => failEntry(`BookgDt: ${why}`));
-    const value = readDate(child(e, 'ValDt'), (why) => failEntry(`ValDt: ${why}`));
+    const asSent: string[] = [];
+    const booking = readDate(child(e, 'BookgDt'), (why) => failEntry(`BookgDt: ${why}`), asSent);
+    const value = readDate(child(e, 'ValDt'), (why) => failEntry(`ValDt: ${why}`), asSent);
     const valueDate = value ?? booking;
     if (!valueDate) failEntry('neither a value date (ValDt) nor a booking date (BookgDt)');
     const txs = childrenNamed(e, 'NtryDtls').flatMap((d) => childrenNamed(d, 'TxDtls'));
@@ -136,6 +137,7 @@ function readStatement(text: string, s: XmlElement, index: number): StatementDra
       currency,
       entryRef: textAt(e, 'AcctSvcrRef'),
       entryInfo: textAt(e, 'AddtlNtryInf'),
+      dateAsSent: asSent.length ? [...new Set(asSent)].join(' / ') : undefined,
     } as const;
     const parts = splitBatch(txs, paise, currency, ind!);
     if (parts) for (const p of parts) lines.push(makeLine(lines.length + 1, { ...common, amountPaise: p.paise }, [p.tx]));
@@ -174,13 +176,20 @@ function readAmount(el: XmlElement | null): Amount | string {
   return { paise, currency };
 }
 
-/** `Dt` or `DtTm` inside a date holder (BookgDt, ValDt, Bal/Dt); null when absent. */
-function readDate(holder: XmlElement | null, fail: (why: string) => never): string | null {
+/**
+ * `Dt` or `DtTm` inside a date holder (BookgDt, ValDt, Bal/Dt); null when absent. An entry's
+ * date (given `asSent`) past its month's end is that month's last day, the date as sent noted.
+ */
+function readDate(holder: XmlElement | null, fail: (why: string) => never, asSent?: string[]): string | null {
   if (!holder) return null;
   const raw = textAt(holder, 'Dt') ?? textAt(holder, 'DtTm');
   if (raw === null) return null;
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:$|T)/.exec(raw);
-  return (m ? isoDate(Number(m[1]), Number(m[2]), Number(m[3])) : null) ?? fail(`invalid date ${quote(raw)}`);
+  if (!m) return fail(`invalid date ${quote(raw)}`);
+  if (!asSent) return isoDate(Number(m[1]), Number(m[2]), Number(m[3])) ?? fail(`invalid date ${quote(raw)}`);
+  const d = lineDate(Number(m[1]), Number(m[2]), Number(m[3])) ?? fail(`invalid date ${quote(raw)}`);
+  if (d.impossible) asSent.push(raw.trim());
+  return d.date;
 }
 
 function txAmount(tx: XmlElement): Amount | null {
@@ -221,6 +230,7 @@ interface LineCommon {
   amountPaise: bigint;
   entryRef: string | null;
   entryInfo: string | null;
+  dateAsSent: string | undefined;
 }
 
 function makeLine(lineNo: number, c: LineCommon, txs: XmlElement[]): StatementLine {
@@ -270,5 +280,6 @@ function makeLine(lineNo: number, c: LineCommon, txs: XmlElement[]): StatementLi
     narrative: detach(narrative),
     payerName: detach(payerName),
     payerAccount: detach(payerAccount),
+    ...(c.dateAsSent ? { dateAsSent: c.dateAsSent } : {}),
   };
 }

@@ -25,6 +25,23 @@ export function isoDate(year: number, month: number, day: number): string | null
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
+/**
+ * A date a bank wrote on a statement line: the calendar day, or, for a day past the end of its
+ * month (banks emit `30 February`, `31 April`), the last day of that month, marked impossible so
+ * that the line is kept and reviewed instead of the whole file refused. Anything else (month 13,
+ * day 0 or 32, a year out of range) is null.
+ */
+export function lineDate(year: number, month: number, day: number): { date: string; impossible: boolean } | null {
+  const date = isoDate(year, month, day);
+  if (date) return { date, impossible: false };
+  if (!isoDate(year, month, 1) || !Number.isInteger(day) || day > 31) return null;
+  for (let d = 30; d >= 28; d--) {
+    const last = isoDate(year, month, d);
+    if (last && d < day) return { date: last, impossible: true };
+  }
+  return null;
+}
+
 /** YYMMDD with the 20YY pivot. */
 export function yymmdd(s: string): string | null {
   if (!/^\d{6}$/.test(s)) return null;
@@ -61,8 +78,10 @@ export function nearestMmdd(mmdd: string, valueDate: string): string | null {
 export function paiseFromParts(intDigits: string, fracDigits: string): bigint | string {
   if (!/^\d+$/.test(intDigits)) return 'no digits before the decimal separator';
   if (!/^\d*$/.test(fracDigits)) return 'not a number after the decimal separator';
-  if (fracDigits.length > 2) return `more than 2 decimals (${fracDigits.length})`;
-  return BigInt(intDigits) * 100n + BigInt(fracDigits.padEnd(2, '0'));
+  // `1000.000` and `5442.09000` are exact figures in paise (some banks pad to 3 or 5 places);
+  // a digit past the paisa that is not zero is money the portal cannot hold, so it is refused.
+  if (fracDigits.length > 2 && /[^0]/.test(fracDigits.slice(2))) return `more than 2 decimals (${fracDigits.length}), and not zeros past the paisa`;
+  return BigInt(intDigits) * 100n + BigInt(fracDigits.slice(0, 2).padEnd(2, '0'));
 }
 
 /** '-1234718.36' */

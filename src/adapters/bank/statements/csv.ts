@@ -1,4 +1,5 @@
-import { detach, formatPaise, isoDate, paiseFromParts, quote } from './common.ts';
+import { CsvError, parse } from 'csv-parse/sync';
+import { detach, formatPaise, lineDate, paiseFromParts, quote } from './common.ts';
 import { StatementError, type CsvLayout, type StatementDraft, type StatementLine } from './types.ts';
 import { extractPayerName, extractUtr } from './utr.ts';
 
@@ -12,11 +13,16 @@ import { extractPayerName, extractUtr } from './utr.ts';
  *   continuation of the row above (banks wrap long descriptions); other rows without an amount
  *   (blank rows, "Opening balance", footers) are skipped. A transaction row dropped by damage
  *   still shows, because the running balance breaks at the next row;
- * - amounts take Indian grouping (`1,23,456.78`) or none, at most two decimals; a balance may
- *   carry `Cr`/`Dr` or a minus sign; a figure Excel turned into `1.02345E+11` is reported, not
- *   guessed;
+ * - records are read by csv-parse (RFC 4180: quoted cells may hold delimiters, doubled quotes and
+ *   line breaks; a stray quote inside an unquoted cell is kept as text). A quote that is never
+ *   closed refuses the file, naming the row it opens in: read on, it would swallow the rest of
+ *   the file into one cell, and the shortened statement could still balance;
+ * - amounts take Indian grouping (`1,23,456.78`) or none, two decimals; more are accepted when
+ *   they are zeros (`1000.000`), refused with the figure when not; a balance may carry
+ *   `Cr`/`Dr` or a minus sign; a figure Excel turned into `1.02345E+11` is reported, not guessed;
  * - dates: any of DD/MM/YYYY, DD-MM-YYYY, YYYY-MM-DD, DD-MMM-YYYY, DD MMM YYYY (all day-first or
- *   ISO, so none can be read as another);
+ *   ISO, so none can be read as another). A day past its month's end (`30/02/2026`) dates the
+ *   line on the month's last day and keeps the date as sent, for review;
  * - the running balance proves the file: each row's balance must be the previous one plus the
  *   credit or minus the debit. Files listed newest first are recognised by their balances and
  *   put in date order. The opening balance is the first balance less its own row;
@@ -44,56 +50,42 @@ interface Rec {
   line: number;
 }
 
-/** RFC 4180 records: quoted fields may hold delimiters, doubled quotes and line breaks. */
+/**
+ * RFC 4180 records by csv-parse, each with the line of the file it starts on. A quote that is
+ * never closed is a StatementError naming that line.
+ */
 export function readRecords(text: string, delim: string, limit = Infinity): Rec[] {
-  const out: Rec[] = [];
-  const n = text.length;
-  let i = 0;
-  let line = 1;
-  while (i < n && out.length < limit) {
-    const rec: Rec = { cells: [], line };
-    for (;;) {
-      let cell = '';
-      if (text[i] === '"') {
-        i++;
-        for (;;) {
-          const q = text.indexOf('"', i);
-          if (q < 0) {
-            cell += text.slice(i);
-            i = n;
-            break;
-          }
-          const chunk = text.slice(i, q);
-          for (let k = chunk.indexOf('\n'); k >= 0; k = chunk.indexOf('\n', k + 1)) line++;
-          cell += chunk;
-          if (text[q + 1] === '"') {
-            cell += '"';
-            i = q + 2;
-          } else {
-            i = q + 1;
-            break;
-          }
-        }
-        // Anything between the closing quote and the delimiter is kept, as spreadsheets do.
-        while (i < n && text[i] !== delim && text[i] !== '\n' && text[i] !== '\r') cell += text[i++];
-      } else {
-        const start = i;
-        while (i < n && text[i] !== delim && text[i] !== '\n' && text[i] !== '\r') i++;
-        cell = text.slice(start, i);
-      }
-      rec.cells.push(cell);
-      if (i < n && text[i] === delim) {
-        i++;
-        continue;
-      }
-      break;
+  let lastLine = 0;
+  const lineOf = (ctx: { lines: number }) => {
+    const start = lastLine + 1;
+    lastLine = ctx.lines;
+    return start;
+  };
+  const starts: number[] = [];
+  try {
+    const rows = parse(text, {
+      delimiter: delim,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: false,
+      ...(Number.isFinite(limit) ? { to: limit } : {}),
+      on_record: (cells: string[], ctx) => {
+        starts.push(lineOf(ctx));
+        return cells;
+      },
+    });
+    return rows.map((cells, i) => ({ cells, line: starts[i]! }));
+  } catch (e) {
+    if (!(e instanceof CsvError)) throw e;
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+      const at = lastLine + 1;
+      const shown = text.split('\n', at)[at - 1] ?? '';
+      throw new StatementError(
+        `CSV statement: row ${at}: a quoted cell opened in this row is never closed (no closing quote mark), so the rest of the file would be read as one cell; nothing was imported (the row reads ${quote(shown)})`,
+      );
     }
-    if (text[i] === '\r') i++;
-    if (text[i] === '\n') i++;
-    line++;
-    out.push(rec);
+    throw new StatementError(`CSV statement: row ${lastLine + 1}: ${e.message}`);
   }
-  return out;
 }
 
 const norm = (s: string) => s.normalize('NFC').replace(/^\uFEFF/, '').trim().replace(/\s+/g, ' ').toLowerCase();
@@ -128,18 +120,25 @@ function findHeader(recs: Rec[], wanted: [ColumnKey, string][]): { index: number
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
-export function parseCsvDate(raw: string): string | null {
+/** A CSV date: the calendar day, or the last day of the month for a day past its end (see lineDate). */
+export function readCsvDate(raw: string): { date: string; impossible: boolean } | null {
   const s = raw.trim().replace(/\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?$/i, '');
   let m = /^(\d{1,2})([/-])(\d{1,2})\2(\d{4})$/.exec(s);
-  if (m) return isoDate(Number(m[4]), Number(m[3]), Number(m[1]));
+  if (m) return lineDate(Number(m[4]), Number(m[3]), Number(m[1]));
   m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (m) return isoDate(Number(m[1]), Number(m[2]), Number(m[3]));
+  if (m) return lineDate(Number(m[1]), Number(m[2]), Number(m[3]));
   m = /^(\d{1,2})[- ]([A-Za-z]{3})[- ](\d{4})$/.exec(s);
   if (m) {
     const month = MONTHS.indexOf(m[2]!.toLowerCase()) + 1;
-    return month > 0 ? isoDate(Number(m[3]), month, Number(m[1])) : null;
+    return month > 0 ? lineDate(Number(m[3]), month, Number(m[1])) : null;
   }
   return null;
+}
+
+/** A CSV date that is a calendar day, else null. */
+export function parseCsvDate(raw: string): string | null {
+  const d = readCsvDate(raw);
+  return d && !d.impossible ? d.date : null;
 }
 
 const EXCEL_SCIENTIFIC = /^-?\d+(?:\.\d+)?E[+-]?\d+$/i;
@@ -194,6 +193,7 @@ export function readCsvTexts(narrative: string, ref: string | null, utrCell: str
 interface Row {
   line: number;
   valueDate: string;
+  dateAsSent: string | undefined;
   bookingDate: string | null;
   direction: 'credit' | 'debit';
   amount: bigint;
@@ -251,12 +251,15 @@ export function parseCsvStatement(text: string, layout: CsvLayout): StatementDra
     const problems: string[] = [];
     const bad = (msg: string) => problems.push(msg);
     const vd = get(r, 'valueDate');
-    const valueDate = parseCsvDate(vd);
-    if (!valueDate) bad(`${colName('valueDate')} ${quote(vd)} is not a date (${layout.dateFormat})`);
+    const value = readCsvDate(vd);
+    if (!value) bad(`${colName('valueDate')} ${quote(vd)} is not a date (${layout.dateFormat})`);
+    const asSent: string[] = value?.impossible ? [vd.trim()] : [];
     let bookingDate: string | null = null;
     if (cols.has('bookingDate')) {
       const bd = get(r, 'bookingDate');
-      bookingDate = bd ? parseCsvDate(bd) : null;
+      const booking = bd ? readCsvDate(bd) : null;
+      bookingDate = booking?.date ?? null;
+      if (booking?.impossible && bd.trim() !== vd.trim()) asSent.push(bd.trim());
       if (bd && !bookingDate) bad(`${colName('bookingDate')} ${quote(bd)} is not a date (${layout.dateFormat})`);
     }
     let direction: 'credit' | 'debit' = 'credit';
@@ -305,7 +308,8 @@ export function parseCsvStatement(text: string, layout: CsvLayout): StatementDra
     }
     lastTxn = {
       line: r.line,
-      valueDate: valueDate!,
+      valueDate: value!.date,
+      dateAsSent: asSent.length ? asSent.join(' / ') : undefined,
       bookingDate,
       direction,
       amount,
@@ -340,6 +344,7 @@ export function parseCsvStatement(text: string, layout: CsvLayout): StatementDra
       narrative: detach(r.narrative),
       payerName: detach(payerName),
       payerAccount: null,
+      ...(r.dateAsSent ? { dateAsSent: r.dateAsSent } : {}),
     };
   });
   const first = ordered[0]!;

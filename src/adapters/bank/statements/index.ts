@@ -24,6 +24,7 @@ export type { CsvLayout, ParsedStatement, StatementFormat, StatementLine } from 
 export { StatementError } from './types.ts';
 export { INDIAN_BANK_CSV } from './csv.ts';
 export { extractPayerName, extractUtr } from './utr.ts';
+export { hindiReason } from './hindi.ts';
 export { writeCamt053, writeCsv, writeMt940 } from './writers.ts';
 
 /** camt: XML with BkToCstmrStmt; MT940: :20: and :60F:/:60M: tags. A CSV cannot be told by its bytes: null. */
@@ -41,6 +42,8 @@ export function detectFormat(data: Buffer): StatementFormat | null {
   };
   if (firstChar() === '<') return has('BkToCstmrStmt') ? 'camt053' : null;
   if (has(':20:') && (has(':60F:') || has(':60M:'))) return 'mt940';
+  // An MT942 interim report: read as MT940, whose parser refuses it by name.
+  if (has(':20:') && (has(':34F:') || has(':13D:') || has('{2:O942') || has('{2:I942'))) return 'mt940';
   return null;
 }
 

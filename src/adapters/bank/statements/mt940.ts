@@ -1,4 +1,4 @@
-import { detach, nearestMmdd, paiseFromParts, quote, yymmdd } from './common.ts';
+import { detach, lineDate, nearestMmdd, paiseFromParts, quote, yymmdd } from './common.ts';
 import { StatementError, type StatementDraft, type StatementLine } from './types.ts';
 import { extractPayerName, extractUtr } from './utr.ts';
 
@@ -14,7 +14,14 @@ import { extractPayerName, extractUtr } from './utr.ts';
  *   credit: that is how the balances add up (de_sepa_large_multi.sta has one);
  * - `:86:` after a `:61:` is that line's narrative, its lines trimmed and joined with a space;
  *   a `:86:` anywhere else is information about the statement and is not kept;
- * - other tags (`:21:`, `:64:`, `:65:`, `:13D:`, `:NS:` …) are read past.
+ * - other tags (`:21:`, `:64:`, `:65:`, `:NS:` …) are read past; text outside a statement
+ *   that is not a tag (the `ABNANL2A` / `940` header lines some banks put before each `:20:`)
+ *   is skipped;
+ * - an MT942 interim report (SWIFT header `{2:…942`, or a statement with `:34F:`/`:13D:` and no
+ *   opening balance) is refused by name: it has no balances to prove it, and its lines come
+ *   again in the day's MT940, which is what to import;
+ * - a value or entry date past its month's end (`260230`) dates the line on the month's last
+ *   day and keeps the date as sent, for review.
  *
  * The file is read line by line with indexOf, never split or matched as a whole, so a large
  * file costs one pass and the lines it yields. Dates take the year 20YY.
@@ -43,6 +50,8 @@ interface OpenStatement {
   lines: StatementLine[];
   pending: Pending | null;
   narrativeOpen: boolean;
+  /** An MT942 tag (:34F: floor limit, :13D: date-time indication) was seen. */
+  interim: boolean;
 }
 
 interface Field {
@@ -60,6 +69,7 @@ export function parseMt940(text: string): StatementDraft[] {
   let field: Field | null = null;
   let count = 0;
   let lastEnd = 0;
+  let firstText: string | null = null;
 
   const where = (s: OpenStatement) => `MT940 statement ${s.index} (:20: ${s.ref20 || '?'}, line ${s.startLine})`;
   const fail = (s: OpenStatement | null, lineNo: number, msg: string): never => {
@@ -85,6 +95,7 @@ export function parseMt940(text: string): StatementDraft[] {
       narrative: detach(r.narrative),
       payerName: detach(r.payerName),
       payerAccount: detach(r.payerAccount),
+      ...(l.dateAsSent ? { dateAsSent: l.dateAsSent } : {}),
     });
     s.pending = null;
   };
@@ -113,6 +124,7 @@ export function parseMt940(text: string): StatementDraft[] {
         break;
       }
       case '61': {
+        if (!s.opening && s.interim) interimReport(`${where(s)}: `);
         if (!s.opening) fail(s, f.lineNo, ':61: statement line before the opening balance (:60F:/:60M:)');
         if (s.closing) fail(s, f.lineNo, ':61: statement line after the closing balance');
         finishPending(s);
@@ -130,6 +142,7 @@ export function parseMt940(text: string): StatementDraft[] {
             currency: s.opening!.currency,
             bankRef: l.bankRef,
             customerRef: l.customerRef,
+            ...(l.dateAsSent ? { dateAsSent: l.dateAsSent } : {}),
           },
           narrative: [],
           supplementary: f.lines.slice(1),
@@ -149,6 +162,10 @@ export function parseMt940(text: string): StatementDraft[] {
         s.closing = b as Balance;
         break;
       }
+      case '34F':
+      case '13D':
+        s.interim = true;
+        break;
       default:
         break;
     }
@@ -168,6 +185,7 @@ export function parseMt940(text: string): StatementDraft[] {
     stmt = null;
     lastEnd = lineNo;
     finishPending(s);
+    if (s.interim && !s.opening) interimReport(`${where(s)}: `);
     if (!s.account) fail(s, lineNo, 'no account (:25:) in the statement');
     if (!s.opening) fail(s, lineNo, 'no opening balance (:60F: or :60M:) in the statement');
     if (!s.closing) fail(s, lineNo, 'no closing balance (:62F: or :62M:): the statement is truncated');
@@ -196,7 +214,7 @@ export function parseMt940(text: string): StatementDraft[] {
       if (name === '20') {
         if (stmt) endStatement(lineNo);
         count++;
-        stmt = { index: count, startLine: lineNo, ref20: '', seq: null, account: null, opening: null, closing: null, lines: [], pending: null, narrativeOpen: false };
+        stmt = { index: count, startLine: lineNo, ref20: '', seq: null, account: null, opening: null, closing: null, lines: [], pending: null, narrativeOpen: false, interim: false };
       } else if (!stmt) {
         if (count === 0) fail(null, lineNo, `not an MT940 statement: :${name}: before any :20: tag`);
         fail(null, lineNo, `:${name}: outside a statement (statement ${count} ended at line ${lastEnd}; a new one starts with :20:)`);
@@ -212,8 +230,8 @@ export function parseMt940(text: string): StatementDraft[] {
       field.lines.push(line);
       return;
     }
-    if (count === 0) fail(null, lineNo, `not an MT940 statement: no :20: tag (the line reads ${quote(line)})`);
-    fail(null, lineNo, `unexpected text outside a statement: ${quote(line)}`);
+    // Outside a statement: a bank's header line (not SWIFT), skipped.
+    firstText ??= line;
   };
 
   let pos = 0;
@@ -233,6 +251,7 @@ export function parseMt940(text: string): StatementDraft[] {
       if (!line.startsWith('{')) continue;
     }
     if (/^\{\d:/.test(line)) {
+      if (/\{2:[IO]942/.test(line)) interimReport(`MT942 line ${lineNo}: `);
       const at = line.indexOf('{4:');
       if (at < 0) continue;
       flushField();
@@ -242,8 +261,14 @@ export function parseMt940(text: string): StatementDraft[] {
     handle(line, lineNo);
   }
   endStatement(lineNo);
-  if (out.length === 0) throw new StatementError('not an MT940 statement: no :20: tag in the file');
+  if (out.length === 0) throw new StatementError(`not an MT940 statement: no :20: tag in the file${firstText === null ? '' : ` (its first line reads ${quote(firstText)})`}`);
   return out;
+}
+
+function interimReport(where: string): never {
+  throw new StatementError(
+    `${where}this is an MT942 interim report (intraday, with no opening and closing balance to prove it): it is not imported; import the day's MT940 statement, which holds the same lines`,
+  );
 }
 
 function isBlank(line: string): boolean {
@@ -277,6 +302,7 @@ function parseBalance(content: string): Balance | string {
 
 interface Line61 {
   valueDate: string;
+  dateAsSent?: string;
   bookingDate: string | null;
   direction: 'credit' | 'debit';
   amountPaise: bigint;
@@ -303,15 +329,29 @@ export function parseLine61(content: string): Line61 | string {
   const s = content;
   const vd = s.slice(0, 6);
   if (!/^\d{6}$/.test(vd)) return 'no value date (YYMMDD)';
-  const valueDate = cachedDate(vd, () => yymmdd(vd));
-  if (!valueDate) return `invalid value date ${quote(vd)}`;
+  let valueDate = cachedDate(vd, () => yymmdd(vd));
+  const asSent: string[] = [];
+  if (!valueDate) {
+    const past = lineDate(2000 + Number(vd.slice(0, 2)), Number(vd.slice(2, 4)), Number(vd.slice(4, 6)));
+    if (!past) return `invalid value date ${quote(vd)}`;
+    valueDate = past.date;
+    asSent.push(vd);
+  }
   let i = 6;
   while (s[i] === ' ') i++;
   let bookingDate: string | null = null;
   if (isDigit(s[i]) && /^\d{4}$/.test(s.slice(i, i + 4))) {
     const ed = s.slice(i, i + 4);
-    bookingDate = cachedDate(`${ed}${valueDate}`, () => nearestMmdd(ed, valueDate));
-    if (!bookingDate) return `invalid entry date ${quote(ed)} (MMDD)`;
+    const vdate = valueDate;
+    bookingDate = cachedDate(`${ed}${vdate}`, () => nearestMmdd(ed, vdate));
+    if (!bookingDate) {
+      // A day past its month's end (0230): that month's last day, in the year nearest the value date.
+      const month = Number(ed.slice(0, 2));
+      const past = lineDate(Number(vdate.slice(0, 4)), month, Number(ed.slice(2, 4)));
+      if (!past) return `invalid entry date ${quote(ed)} (MMDD)`;
+      bookingDate = nearestMmdd(past.date.slice(5, 7) + past.date.slice(8, 10), vdate);
+      asSent.push(ed);
+    }
     i += 4;
   }
   while (s[i] === ' ') i++;
@@ -341,6 +381,7 @@ export function parseLine61(content: string): Line61 | string {
   const bank = slashes < 0 ? '' : rest.slice(slashes + 2).trim();
   return {
     valueDate,
+    ...(asSent.length ? { dateAsSent: asSent.join(' ') } : {}),
     bookingDate,
     direction,
     amountPaise: amount,

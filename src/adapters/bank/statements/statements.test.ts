@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCamt053 } from './camt053.ts';
 import { readRecords } from './csv.ts';
-import { detectFormat, extractPayerName, extractUtr, INDIAN_BANK_CSV, parseStatements, readStatements, StatementError, writeCamt053, writeCsv, writeMt940, type CsvLayout, type ParsedStatement, type StatementLine } from './index.ts';
+import { detectFormat, extractPayerName, extractUtr, hindiReason, INDIAN_BANK_CSV, parseStatements, readStatements, StatementError, writeCamt053, writeCsv, writeMt940, type CsvLayout, type ParsedStatement, type StatementLine } from './index.ts';
 import { parseMt940 } from './mt940.ts';
 import { indianGrouping } from './writers.ts';
 import { parseXml } from './xml.ts';
@@ -169,7 +169,7 @@ describe('MT940: the shared samples', () => {
   it('rejects a file that is not a statement, saying so', () => {
     const data = shared('mt940/invalid_not_mt940.sta');
     expect(thrown(() => parseStatements(data)).message).toMatch(/not an MT940 statement \(no :20: tag/);
-    expect(thrown(() => parseStatements(data, { format: 'mt940' })).message).toBe('MT940 line 1: not an MT940 statement: no :20: tag (the line reads "1")');
+    expect(thrown(() => parseStatements(data, { format: 'mt940' })).message).toBe('not an MT940 statement: no :20: tag in the file (its first line reads "1")');
   });
 });
 
@@ -279,8 +279,8 @@ describe('statement errors name the statement, the line and the field', () => {
 
   it('names the second of several statements when it is the bad one', () => {
     const good = [':20:A', ':25:ACC', ':28C:1', ':60F:C261101INR0,', ':62F:C261101INR0,', '-'];
-    const e = thrown(() => parseStatements(crlf([...good, ':20:B', ':25:ACC', ':28C:2', ':60F:C261102INR0,', ':61:2611020231C1,NTRF', ':62F:C261102INR1,', '-'])));
-    expect(e.message).toBe('MT940 statement 2 (:20: B, line 7): line 11: statement line 1 (:61:): invalid entry date "0231" (MMDD): "2611020231C1,NTRF"');
+    const e = thrown(() => parseStatements(crlf([...good, ':20:B', ':25:ACC', ':28C:2', ':60F:C261102INR0,', ':61:2611021331C1,NTRF', ':62F:C261102INR1,', '-'])));
+    expect(e.message).toBe('MT940 statement 2 (:20: B, line 7): line 11: statement line 1 (:61:): invalid entry date "1331" (MMDD): "2611021331C1,NTRF"');
   });
 
   it('rejects malformed camt XML with its line, and refuses a DOCTYPE with entities', () => {
@@ -292,9 +292,9 @@ describe('statement errors name the statement, the line and the field', () => {
 
   it('rejects a camt entry without a valid amount or date, naming the entry', () => {
     const e = thrown(() => parseStatements(camt({ entries: [entry({ amt: '10.005' })] })));
-    expect(e.message).toMatch(/^camt\.053 statement 1 \(Id S1, line 4\): line \d+: entry 1: Amt "10\.005": more than 2 decimals \(3\)$/);
-    const d = thrown(() => parseStatements(camt({ entries: [entry({ valDt: '<Dt>2026-02-30</Dt>' })] })));
-    expect(d.message).toContain('entry 1: ValDt: invalid date "2026-02-30"');
+    expect(e.message).toMatch(/^camt\.053 statement 1 \(Id S1, line 4\): line \d+: entry 1: Amt "10\.005": more than 2 decimals \(3\), and not zeros past the paisa$/);
+    const d = thrown(() => parseStatements(camt({ entries: [entry({ valDt: '<Dt>2026-13-01</Dt>' })] })));
+    expect(d.message).toContain('entry 1: ValDt: invalid date "2026-13-01"');
   });
 });
 
@@ -445,12 +445,12 @@ describe('CSV layouts', () => {
   it('lists every damaged row: bad dates, Excel notation, two amounts, more than two decimals', () => {
     const e = thrown(() =>
       parseStatements(
-        csv([header, '31/02/2026,31/02/2026,A,,,100.00,100.00', '01/11/2026,01/11/2026,B,6.33112E+11,,100.00,200.00', '02/11/2026,02/11/2026,C,,5.00,5.00,200.00', '03/11/2026,03/11/2026,D,,,1.005,201.01', '04/11/2026,04/11/2026,E,,,1.00,1.02345E+11']),
+        csv([header, '32/01/2026,32/01/2026,A,,,100.00,100.00', '01/11/2026,01/11/2026,B,6.33112E+11,,100.00,200.00', '02/11/2026,02/11/2026,C,,5.00,5.00,200.00', '03/11/2026,03/11/2026,D,,,1.005,201.01', '04/11/2026,04/11/2026,E,,,1.00,1.02345E+11']),
         { csvLayout: layout },
       ),
     );
     expect(e.message).toMatch(/^CSV statement: 5 bad rows: /);
-    expect(e.message).toContain('row 2: "Value Date" "31/02/2026" is not a date (DD/MM/YYYY)');
+    expect(e.message).toContain('row 2: "Value Date" "32/01/2026" is not a date (DD/MM/YYYY)');
     expect(e.message).toContain('row 3: "Ref No./Cheque No." "6.33112E+11" was turned into scientific notation by Excel');
     expect(e.message).toContain('row 4: both "Debit" and "Credit" hold an amount');
     expect(e.message).toContain('row 5: "Credit" "1.005": more than 2 decimals (3)');
@@ -632,5 +632,115 @@ describe('writers', () => {
     expect(thrown(() => writeMt940(mixed)).message).toBe('MT940 carries one currency: line 8 is in USD, the statement in INR');
     expect(thrown(() => writeCsv(mixed)).message).toContain('CSV carries one currency');
     expect(parseStatements(writeCamt053(mixed))[0]!.lines[7]).toMatchObject({ currency: 'USD', amountPaise: 1n });
+  });
+});
+
+describe('what banks really send (issue 16, point 6)', () => {
+  const layout: CsvLayout = { ...INDIAN_BANK_CSV, account: '50200011112221' };
+
+  it('refuses a CSV with a quote that is never closed, naming its row, instead of reading the rest of the file as one cell', () => {
+    const e = thrown(() => parseStatements(own('in_bank_unterminated_quote.csv'), { csvLayout: layout }));
+    expect(e.message).toMatch(/^CSV statement: row 5: a quoted cell opened in this row is never closed/);
+    expect(e.message).toContain('(the row reads "02/11/2026,02/11/2026,\\"CHQ DEP 000077 SHARMA & SONS,000077,,…")');
+  });
+
+  it('reads CSV records with csv-parse: quoted delimiters, doubled quotes, line breaks, and the row each starts on', () => {
+    expect(readRecords('a,"b,""c""\nd",e\r\n\r\nf,ab"c', ',').map((r) => [r.line, r.cells])).toEqual([
+      [1, ['a', 'b,"c"\nd', 'e']],
+      [3, ['']],
+      [4, ['f', 'ab"c']],
+    ]);
+  });
+
+  it('accepts amounts with more decimals when the extra digits are zeros, in CSV, MT940 and camt.053', () => {
+    const [c] = parseStatements(own('in_bank_odd_forms.csv'), { csvLayout: layout });
+    expect(c!.lines.map((l) => l.amountPaise)).toEqual([100000n, 544209n, 590n]);
+    const [m, m2] = parseStatements(own('in_bank_header_lines.sta'));
+    expect(m!.lines[0]!.amountPaise).toBe(100000n);
+    expect(m2!.lines[0]!.amountPaise).toBe(544209n);
+    const [x] = parseStatements(camt({ close: '1100.000', entries: [entry({ amt: '100.00000' })] }));
+    expect(x!.lines[0]!.amountPaise).toBe(10000n);
+  });
+
+  it('refuses amounts whose digits past the paisa are not zeros, quoting each figure', () => {
+    const e = thrown(() => parseStatements(own('in_bank_odd_decimals_bad.csv'), { csvLayout: layout }));
+    expect(e.message).toContain('row 4: "Credit" "1000.001": more than 2 decimals (3), and not zeros past the paisa');
+    expect(e.message).toContain('row 5: "Credit" "5442.09500": more than 2 decimals (5), and not zeros past the paisa');
+    const mt = crlf([':20:R', ':25:A', ':60F:C261101INR0,', ':61:261101C1,0010NTRFNONREF', ':62F:C261101INR1,00', '-']);
+    expect(thrown(() => parseStatements(mt)).message).toContain('amount "1,0010": more than 2 decimals (4), and not zeros past the paisa');
+  });
+
+  it('keeps a line dated on a day that does not exist, dated the month’s last day, with the date as sent (CSV, MT940, camt.053)', () => {
+    const [c] = parseStatements(own('in_bank_odd_forms.csv'), { csvLayout: layout });
+    expect(c!.lines[1]).toMatchObject({ valueDate: '2026-02-28', bookingDate: '2026-02-28', dateAsSent: '30/02/2026' });
+    expect(c!.lines[0]!.dateAsSent).toBeUndefined();
+    const [m] = parseStatements(own('in_bank_header_lines.sta'));
+    expect(m!.lines[1]).toMatchObject({ valueDate: '2026-02-28', bookingDate: '2026-02-28', dateAsSent: '260230 0230' });
+    const [x] = parseStatements(camt({ entries: [entry({ valDt: '<Dt>2028-02-30</Dt>' })] }));
+    expect(x!.lines[0]).toMatchObject({ valueDate: '2028-02-29', dateAsSent: '2028-02-30' });
+    const leap = parseStatements(Buffer.from(`Txn Date,Value Date,Description,Ref No./Cheque No.,Debit,Credit,Balance\n31-Apr-2026,31 Apr 2026,X,,,1.00,1.00\n`), { csvLayout: layout });
+    expect(leap[0]!.lines[0]).toMatchObject({ valueDate: '2026-04-30', dateAsSent: '31 Apr 2026 / 31-Apr-2026' });
+  });
+
+  it('recognises an MT942 interim report and refuses it by name, asking for the MT940', () => {
+    expect(detectFormat(own('in_sbi_interim.942'))).toBe('mt940');
+    for (const opts of [{}, { format: 'mt940' as const }]) {
+      const e = thrown(() => parseStatements(own('in_sbi_interim.942'), opts));
+      expect(e.message).toBe("MT942 line 1: this is an MT942 interim report (intraday, with no opening and closing balance to prove it): it is not imported; import the day's MT940 statement, which holds the same lines");
+    }
+    // Without the SWIFT header: known by its :34F: floor limit and :13D: date-time, with no opening balance.
+    const bare = own('in_sbi_interim.942').toString('latin1').split('\r\n').slice(1).join('\r\n').replace('-}', '-');
+    expect(thrown(() => parseStatements(Buffer.from(bare, 'latin1'))).message).toMatch(/^MT940 statement 1 \(:20: SBI942261102A, line 1\): this is an MT942 interim report/);
+  });
+
+  it('skips non-SWIFT header lines a bank puts before each :20:', () => {
+    const statements = parseStatements(own('in_bank_header_lines.sta'));
+    expect(statements.map((s) => [s.statementRef, s.account, s.lines.length, s.closingPaise])).toEqual([
+      ['SBI261102/00101/001', '50200011112221', 2, 150000n],
+      ['SBI261103/00102/001', '50200011112221', 1, 694209n],
+    ]);
+    // A tag before the first :20: is still not a statement.
+    expect(thrown(() => parseStatements(crlf(['HEADER', ':25:A', ':20:R']), { format: 'mt940' })).message).toBe('MT940 line 2: not an MT940 statement: :25: before any :20: tag');
+  });
+});
+
+describe('the reason for a refused file, in Hindi', () => {
+  const layout: CsvLayout = { ...INDIAN_BANK_CSV, account: 'ACC1' };
+  const header = 'Txn Date,Value Date,Description,Ref No./Cheque No.,Debit,Credit,Balance';
+  const mt = (...body: string[]) => crlf([':20:REF1', ':25:ACC', ':28C:1/1', ...body]);
+  // Every way the parsers refuse a file that these tests make.
+  const refusals: [string, () => unknown][] = [
+    ['empty', () => parseStatements(Buffer.alloc(0))],
+    ['unrecognised', () => parseStatements(Buffer.from('hello'))],
+    ['not MT940', () => parseStatements(shared('mt940/invalid_not_mt940.sta'), { format: 'mt940' })],
+    ['tag before :20:', () => parseStatements(crlf([':25:A', ':20:R']), { format: 'mt940' })],
+    ['truncated', () => parseStatements(mt(':60F:C261101INR100,00', '-'))],
+    ['value date', () => parseStatements(mt(':60F:C261101INR100,00', ':61:261332C10,00NTRFNONREF', ':62F:C261101INR110,00', '-'))],
+    ['opening', () => parseStatements(mt(':60F:C261301INR100,00', ':62F:C261101INR100,00', '-'))],
+    ['decimals', () => parseStatements(mt(':60F:C261101INR100,00', ':61:261101C10,001NTRF', ':62F:C261101INR110,00', '-'))],
+    ['type', () => parseStatements(mt(':60F:C261101INR100,00', ':61:261101C10,00', ':62F:C261101INR110,00', '-'))],
+    ['61 first', () => parseStatements(mt(':61:261101C10,00NTRF', '-'), { format: 'mt940' })],
+    ['balance', () => parseStatements(mt(':60F:D261101INR100,00', ':61:261101C10,50NTRFNONREF', ':62F:C261101INR110,00', '-'))],
+    ['MT942', () => parseStatements(own('in_sbi_interim.942'))],
+    ['ING', () => parseStatements(shared('mt940/ing_nl_swift_blocks_crlf.sta'))],
+    ['camt currencies', () => parseStatements(shared('camt053/camt053_001_04.xml'))],
+    ['camt no statement', () => parseStatements(shared('camt053/camt053_001_02_wrong_invalid.xml'))],
+    ['camt amount', () => parseStatements(camt({ entries: [entry({ amt: '10.005' })] }))],
+    ['camt date', () => parseStatements(camt({ entries: [entry({ valDt: '<Dt>2026-13-01</Dt>' })] }))],
+    ['CSV quote', () => parseStatements(own('in_bank_unterminated_quote.csv'), { csvLayout: { ...layout, account: '50200011112221' } })],
+    ['CSV decimals', () => parseStatements(own('in_bank_odd_decimals_bad.csv'), { csvLayout: layout })],
+    ['CSV running balance', () => parseStatements(Buffer.from([header, '01/11/2026,01/11/2026,A,,,100.00,"1,100.00"', '02/11/2026,02/11/2026,B,,50.00,,"1,060.00"'].join('\n')), { csvLayout: layout })],
+    ['CSV bad rows', () => parseStatements(Buffer.from([header, '32/01/2026,32/01/2026,A,,,100.00,100.00', '01/11/2026,01/11/2026,B,6.33112E+11,,100.00,200.00', '02/11/2026,02/11/2026,C,,5.00,5.00,200.00', '04/11/2026,04/11/2026,E,,,1.00,'].join('\n')), { csvLayout: layout })],
+    ['CSV header', () => parseStatements(Buffer.from('Date,Narration,Withdrawal,Deposit,Closing Balance\n'), { csvLayout: layout })],
+    ['CSV no rows', () => parseStatements(Buffer.from(`${header}\n`), { csvLayout: layout })],
+  ];
+
+  it.each(refusals)('says in Hindi why it refused: %s', (_name, refuse) => {
+    const e = thrown(refuse);
+    const hi = hindiReason(e.message);
+    expect(hi).toMatch(/[\u0900-\u097F]/);
+    // No English phrase left: what remains in Latin letters is the file's own text (quoted), tags, element names, codes and figures.
+    const latin = hi.replace(/"(?:[^"\\]|\\.)*"/g, '').match(/\b[a-z]{3,}\b/g) ?? [];
+    expect(latin.filter((w) => !['camt', 'text'].includes(w)), hi).toEqual([]);
   });
 });

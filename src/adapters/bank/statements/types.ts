@@ -21,6 +21,11 @@ export interface StatementLine {
   narrative: string;
   payerName: string | null;
   payerAccount: string | null;
+  /**
+   * A value or booking date the bank sent that is no calendar day (`30/02/2026`), as sent. The
+   * line is kept, dated the last day of that month, to be reviewed by a person.
+   */
+  dateAsSent?: string;
 }
 
 export interface ParsedStatement {
