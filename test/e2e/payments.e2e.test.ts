@@ -392,7 +392,8 @@ describe('consolidated payments in Chromium', () => {
         const links = results.getByRole('link');
         expect(await links.count()).toBe(2);
         const texts = await links.allTextContents();
-        expect(texts[0]).toMatch(en ? /^NBPDCL: payment PB\d{8} created for ₹[\d,]+\.\d{2} \(Ready to pay\)\.$/ : /^NBPDCL: ₹[\d,]+\.\d{2} का भुगतान PB\d{8} बना \(भुगतान के लिए तैयार\)।$/);
+        expect(texts[0]).toMatch(en ? /^NBPDCL: payment PB\d{8} created for ₹[\d,]+\.\d{2}\.$/ : /^NBPDCL: ₹[\d,]+\.\d{2} का भुगतान PB\d{8} बना।$/);
+        expect(await results.locator('.badge').allTextContents()).toEqual(en ? ['Ready to pay', 'Ready to pay'] : ['भुगतान के लिए तैयार', 'भुगतान के लिए तैयार']);
         expect(texts[1]).toMatch(/^SBPDCL: /);
         expect(keys).toHaveLength(2);
         expect(new Set(keys).size).toBe(2);

@@ -39,7 +39,8 @@ export function DuesConnection() {
                 {c.openBatch.id && c.openBatch.reference ? (
                   <p>
                     {t('conn.inPayment')} <Link to={`/payments/${c.openBatch.id}`}>{c.openBatch.reference}</Link>
-                    {c.openBatch.status && ` (${t(`paymentStatus.${c.openBatch.status}`)})`}. {t('conn.inPaymentText')}
+                    {c.openBatch.status && ` (${t(`paymentStatus.${c.openBatch.status}`)})`}
+                    {t('conn.inPaymentEnd')} {t('conn.inPaymentText')}
                   </p>
                 ) : (
                   <p>

@@ -337,7 +337,7 @@ export function HeldMark({ id, mark }: { id?: string; mark: NonNullable<DuesRow[
       ) : (
         t('duesTable.inPaymentAbove')
       )}
-      {mark.status && <span className="muted small"> · {t(`paymentStatus.${mark.status}`)}</span>}
+      {mark.status && <span className="block muted small">{t(`paymentStatus.${mark.status}`)}</span>}
     </span>
   );
 }

@@ -208,6 +208,8 @@ export function NewPayment() {
   }
 
   const shown = ready ?? lastGood;
+  // Once every discom's payment is made, this page has nothing more to make.
+  const allSplit = splitDone !== null && splitDone.every((o) => o.batch);
   return (
     <>
       <h1>{t('newPayment.title')}</h1>
@@ -330,6 +332,7 @@ export function NewPayment() {
                         aria-invalid={errs.length ? true : undefined}
                         aria-describedby={errs.length ? errId : undefined}
                         value={value}
+                        readOnly={allSplit}
                         onChange={(e) => setAmounts((a) => ({ ...a, [r.connectionId]: e.target.value }))}
                       />
                       {errs.length > 0 && (
@@ -341,7 +344,7 @@ export function NewPayment() {
                     <td className="num nowrap">{q && !errs.length ? formatPaise(q.rebatePaise, lang) : '—'}</td>
                     <td className="num nowrap">{q && !errs.length ? formatPaise(q.dpsAvoidedPaise, lang) : '—'}</td>
                     <td>
-                      <button type="button" className="small-button" onClick={() => removeRow(r.connectionId)}>
+                      <button type="button" className="small-button" disabled={allSplit} onClick={() => removeRow(r.connectionId)}>
                         {t('newPayment.remove')}
                         <span className="visually-hidden"> {r.consumerNo}</span>
                       </button>
@@ -410,7 +413,7 @@ export function NewPayment() {
                 {o.batch ? (
                   <>
                     <Link to={`/payments/${o.batch.id}`}>
-                      {t('newPayment.splitMade', { discom: o.discom, reference: o.batch.reference, amount: formatPaise(o.batch.totalPaise, lang), status: t(`paymentStatus.${o.batch.status}`) })}
+                      {t('newPayment.splitMade', { discom: o.discom, reference: o.batch.reference, amount: formatPaise(o.batch.totalPaise, lang) })}
                     </Link>{' '}
                     <StatusBadge status={o.batch.status} />
                   </>
@@ -433,23 +436,27 @@ export function NewPayment() {
         </section>
       )}
 
-      <h2 id="details-h">{t('newPayment.details')}</h2>
-      <form className="grid-form" aria-labelledby="details-h" onSubmit={(e) => void create(e)} noValidate>
-        <Field label={t('newPayment.budgetHead')} name="budgetHead" hint={t('newPayment.budgetHeadHint')} maxLength={60} value={budgetHead} onChange={(e) => setBudgetHead(e.target.value)} errors={fieldErrs} />
-        <Field label={t('newPayment.sanctionRef')} name="sanctionRef" hint={t('newPayment.sanctionRefHint')} maxLength={60} value={sanctionRef} onChange={(e) => setSanctionRef(e.target.value)} errors={fieldErrs} />
-        {!splitDone && (
-          <div className="actions">
-            <button type="submit" className="primary" disabled={!ready || creating || splitting !== null} aria-disabled={!ready || creating || splitting !== null}>
-              {creating ? t('newPayment.creating') : t('newPayment.create')}
-            </button>
-            {ready && ready.discoms.length > 1 && (
-              <button type="button" disabled={creating || splitting !== null} onClick={() => void split()}>
-                {splitting ? t('newPayment.splitting', { discom: splitting }) : t('newPayment.split')}
-              </button>
+      {!allSplit && (
+        <>
+          <h2 id="details-h">{t('newPayment.details')}</h2>
+          <form className="grid-form" aria-labelledby="details-h" onSubmit={(e) => void create(e)} noValidate>
+            <Field label={t('newPayment.budgetHead')} name="budgetHead" hint={t('newPayment.budgetHeadHint')} maxLength={60} value={budgetHead} onChange={(e) => setBudgetHead(e.target.value)} errors={fieldErrs} />
+            <Field label={t('newPayment.sanctionRef')} name="sanctionRef" hint={t('newPayment.sanctionRefHint')} maxLength={60} value={sanctionRef} onChange={(e) => setSanctionRef(e.target.value)} errors={fieldErrs} />
+            {!splitDone && (
+              <div className="actions">
+                <button type="submit" className="primary" disabled={!ready || creating || splitting !== null} aria-disabled={!ready || creating || splitting !== null}>
+                  {creating ? t('newPayment.creating') : t('newPayment.create')}
+                </button>
+                {ready && ready.discoms.length > 1 && (
+                  <button type="button" disabled={creating || splitting !== null} onClick={() => void split()}>
+                    {splitting ? t('newPayment.splitting', { discom: splitting }) : t('newPayment.split')}
+                  </button>
+                )}
+              </div>
             )}
-          </div>
-        )}
-      </form>
+          </form>
+        </>
+      )}
       <FormError error={createError} />
     </>
   );
