@@ -28,6 +28,17 @@ export interface Summary {
   months: { month: string; bills: number; billedPaise: string; units: string; paidBills: number }[];
 }
 
+/**
+ * The open payment batch that holds a connection (it cannot enter another until that one is paid,
+ * cancelled or rejected). id, reference and status are null when the batch belongs to an office
+ * above the user's: its existence is said, not its reference.
+ */
+export interface OpenBatchMark {
+  id: string | null;
+  reference: string | null;
+  status: string | null;
+}
+
 export interface DuesRow {
   connectionId: string;
   discom: string;
@@ -48,6 +59,7 @@ export interface DuesRow {
   units: number;
   billBasis: string | null;
   flags: string[];
+  openBatch: OpenBatchMark | null;
 }
 
 export interface BillView {
@@ -96,6 +108,7 @@ export interface ConnectionView {
   balancePaise: string;
   syncedAt: string;
   bills: BillView[];
+  openBatch: OpenBatchMark | null;
   payments: { date: string; amountPaise: string; stage: 'posted'; source: 'billing_system' }[];
 }
 

@@ -69,3 +69,8 @@ export function formatMonthShort(isoMonth: string, lang: string): string {
   const opts: Intl.DateTimeFormatOptions = d.getUTCMonth() === 0 ? { month: 'short', year: '2-digit' } : { month: 'short' };
   return new Intl.DateTimeFormat(locale(lang), { timeZone: 'UTC', numberingSystem: 'latn', ...opts }).format(d);
 }
+
+/** A list as people write it: 'NBPDCL and SBPDCL', 'NBPDCL और SBPDCL'. */
+export function formatList(items: readonly string[], lang: string): string {
+  return new Intl.ListFormat(locale(lang), { type: 'conjunction' }).format(items);
+}

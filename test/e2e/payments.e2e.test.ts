@@ -67,6 +67,15 @@ describe('consolidated payments in Chromium', () => {
     });
     await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
   };
+  /** The page at desktop width and on a 390×844 phone. */
+  const shotBoth = async (name: string) => {
+    if (!shots) return;
+    await shot(name);
+    const size = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(`${name}-phone`);
+    if (size) await page.setViewportSize(size);
+  };
   const setLang = async (lang: string) => {
     await page.goto(portal.url);
     await page.evaluate((l) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('sangrahan.lang', l), lang);
@@ -76,14 +85,15 @@ describe('consolidated payments in Chromium', () => {
     expect(await axeViolations(page), where).toEqual([]);
   };
   /** Chooses the first `n` rows of the dues table (bills due, not yet overdue) and opens the new payment. */
-  const chooseRows = async (n: number, payLabel: string, shotName: string) => {
-    await page.goto(`${portal.url}/org/dues/list?status=due`);
+  const chooseRows = async (n: number, payLabel: string, shotName: string, query = '') => {
+    await page.goto(`${portal.url}/org/dues/list?status=due${query}`);
     await page.locator('table.data tbody tr').first().waitFor();
-    const boxes = page.locator('table.data tbody input[type=checkbox]');
+    // Rows an open payment holds cannot be chosen (their boxes are disabled).
+    const free = page.locator('table.data tbody tr').filter({ has: page.locator('input[type=checkbox]:not([disabled])') });
     const consumers: string[] = [];
     for (let i = 0; i < n; i++) {
-      await boxes.nth(i).check();
-      consumers.push((await page.locator('table.data tbody tr').nth(i).locator('td a').first().textContent())!);
+      await free.nth(i).locator('input[type=checkbox]').check();
+      consumers.push((await free.nth(i).locator('td a').first().textContent())!);
     }
     await page.getByRole('status').filter({ hasText: new RegExp(`^${n}\\D`) }).waitFor();
     await shot(shotName);
@@ -272,6 +282,179 @@ describe('consolidated payments in Chromium', () => {
     } finally {
       await portal.database.db.updateTable('organisations').set({ approval_threshold_paise: 50_000_000n }).where('department_code', '=', 'BR-EDU').execute();
     }
+  }, SLOW);
+
+  it('marks rows an open payment holds: they cannot be chosen, the connection page says so, and "all matching" leaves them out before Create', async () => {
+    const api = await new Client(portal.app, '10.8.1.1').login('edu.admin', DEMO_PASSWORD);
+    const day = (await api.get('/api/v1/org/dues?limit=1')).json<{ day: string }>().day;
+    // A due connection in an office with other due connections: one is held, the office's others stay free.
+    const { rows } = await sql<{ connection_id: bigint; consumer_no: string; office_id: bigint }>`
+      SELECT d.connection_id, d.consumer_no, d.office_id FROM connection_dues d JOIN organisations o ON o.id = d.org_id AND o.department_code = 'BR-EDU'
+       WHERE d.balance_paise > 100000 AND d.due_key >= ${day}::date
+         AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
+         AND (SELECT count(*) FROM connection_dues x WHERE x.office_id = d.office_id AND x.balance_paise > 100000 AND x.due_key >= ${day}::date) BETWEEN 3 AND 60
+       ORDER BY d.due_key, d.connection_id LIMIT 1`.execute(portal.database.db);
+    const held = rows[0]!;
+    const made = await api.req('POST', '/api/v1/org/payments/batches', { items: [{ connectionId: held.connection_id.toString() }] }, { 'idempotency-key': `e2e-held-${Date.now()}` });
+    expect(made.statusCode, made.body).toBe(201);
+    const holder = made.json<{ id: string; reference: string }>();
+    try {
+      await login('edu.admin');
+      for (const lang of ['en', 'hi'] as const) {
+        if (lang === 'hi') await setLang('hi');
+        await page.goto(`${portal.url}/org/dues/list?status=due&officeId=${held.office_id}`);
+        const row = page.locator('table.data tbody tr').filter({ hasText: held.consumer_no });
+        await row.waitFor();
+        const mark = lang === 'en' ? `In payment ${holder.reference}` : `भुगतान ${holder.reference} में`;
+        await expect(row.getByRole('link', { name: mark }).getAttribute('href')).resolves.toBe(`/payments/${holder.id}`);
+        const box = row.getByRole('checkbox');
+        expect(await box.isDisabled()).toBe(true);
+        expect(await box.getAttribute('aria-describedby')).toBe(`held-${held.connection_id}`);
+        await page.getByText(lang === 'en' ? 'Connections marked “In payment” are already in an open payment.' : '“भुगतान … में” चिह्नित कनेक्शन पहले से एक खुले भुगतान में हैं।', { exact: false }).waitFor();
+        // "Choose every connection on this page" takes the free rows only.
+        await page.locator('thead input[type=checkbox]').check();
+        expect(await box.isChecked()).toBe(false);
+        await page.locator('thead input[type=checkbox]').uncheck();
+        await axe(`dues table with a held row (${lang})`);
+        await shotBoth(`dues-held-${lang}`);
+
+        await row.getByRole('link', { name: held.consumer_no }).click();
+        const note = page.getByRole('note').filter({ hasText: holder.reference });
+        await note.waitFor();
+        await expect(note.textContent()).resolves.toContain(lang === 'en' ? 'This connection is already in an open payment:' : 'यह कनेक्शन पहले से एक खुले भुगतान में है:');
+        await expect(note.getByRole('link', { name: holder.reference }).getAttribute('href')).resolves.toBe(`/payments/${holder.id}`);
+        await axe(`connection page, held (${lang})`);
+        await shotBoth(`connection-held-${lang}`);
+
+        // All matching: the selection says how many a payment holds, and the new payment leaves them out before Create.
+        await page.goto(`${portal.url}/org/dues/list?status=due&officeId=${held.office_id}`);
+        await page.getByRole('button', { name: lang === 'en' ? /^Select all \d+ matching$/ : /^मेल खाते सभी \d+ चुनें$/ }).click();
+        await page.getByText(lang === 'en' ? '1 of them is already in an open payment: a payment made from this selection leaves it out.' : 'इनमें से 1 कनेक्शन पहले से एक खुले भुगतान में है: इस चयन से बना भुगतान उसे छोड़ देगा।', { exact: false }).waitFor();
+        await page.getByRole('link', { name: lang === 'en' ? /^Make a payment of all \d+$/ : /^सभी \d+ का भुगतान करें$/ }).click();
+        await page.waitForURL(/\/payments\/new\?selection=\d+$/);
+        const left = page.getByRole('note').filter({ hasText: holder.reference });
+        await left.waitFor();
+        await expect(left.textContent()).resolves.toBe(
+          lang === 'en'
+            ? `1 connection of the selection is already in an open payment and is left out. Held by ${holder.reference}.`
+            : `चयन का 1 कनेक्शन पहले से एक खुले भुगतान में है और छोड़ दिया गया है। इन भुगतानों में: ${holder.reference}।`,
+        );
+        await expect(page.getByRole('button', { name: lang === 'en' ? 'Create payment' : 'भुगतान बनाएँ', exact: true }).isEnabled()).resolves.toBe(true);
+        expect(await page.getByRole('rowheader', { name: held.consumer_no }).count()).toBe(0);
+        await axe(`new payment from a selection with a held row (${lang})`);
+        await shotBoth(`payment-new-held-${lang}`);
+      }
+    } finally {
+      await api.post(`/api/v1/org/payments/batches/${holder.id}/cancel`, {});
+    }
+  }, SLOW);
+
+  it('filters the dues table by discom, warns that a payment of two discoms cannot be paid by challan, and splits it into one payment per discom', async () => {
+    const made: string[] = [];
+    try {
+      await login('edu.admin');
+      for (const lang of ['en', 'hi'] as const) {
+        if (lang === 'hi') await setLang('hi');
+        const en = lang === 'en';
+        await page.goto(`${portal.url}/org/dues/list?status=due`);
+        await page.locator('table.data tbody tr').first().waitFor();
+        // One row of each discom, chosen across a change of the discom filter (choices are kept).
+        for (const code of ['NBPDCL', 'SBPDCL']) {
+          await page.getByLabel(en ? 'Discom' : 'डिस्कॉम', { exact: true }).selectOption(code);
+          await page.getByRole('button', { name: en ? 'Apply' : 'लागू करें' }).click();
+          await page.waitForURL(new RegExp(`discom=${code}`));
+          // The discom column shows the filter's discom only (once the new page has come).
+          await expect.poll(async () => [...new Set(await page.locator('table.data tbody tr td:nth-child(3)').allTextContents())]).toEqual([code]);
+          const rows = page.locator('table.data tbody tr').filter({ has: page.locator('input[type=checkbox]:not([disabled])') });
+          await rows.first().locator('input[type=checkbox]').check();
+          if (code === 'NBPDCL') {
+            await axe(`dues table filtered by discom (${lang})`);
+            await shotBoth(`dues-discom-${lang}`);
+          }
+        }
+        await page.getByRole('button', { name: en ? 'Pay selected' : 'चुने हुए का भुगतान करें' }).click();
+        await page.waitForURL(/\/payments\/new$/);
+        const warning = page.getByRole('region', { name: en ? 'Connections of more than one discom' : 'एक से अधिक डिस्कॉम के कनेक्शन' });
+        await warning.waitFor();
+        await expect(warning.textContent()).resolves.toContain(en ? 'not by RTGS/NEFT: a challan is for one discom’s connections' : 'पर RTGS/NEFT से नहीं: एक चालान एक ही डिस्कॉम के कनेक्शनों का होता है');
+        const parts = await warning.locator('li').allTextContents();
+        expect(parts.map((x) => x.replace(/₹[\d,.]+/, '₹…'))).toEqual(en ? ['NBPDCL: 1 connection, ₹…', 'SBPDCL: 1 connection, ₹…'] : ['NBPDCL: 1 कनेक्शन, ₹…', 'SBPDCL: 1 कनेक्शन, ₹…']);
+        await axe(`new payment of two discoms (${lang})`);
+        await shotBoth(`payment-new-mixed-${lang}`);
+
+        const keys: string[] = [];
+        page.on('request', (r) => {
+          if (r.method() === 'POST' && r.url().endsWith('/api/v1/org/payments/batches')) keys.push(r.headers()['idempotency-key']!);
+        });
+        await page.getByRole('button', { name: en ? 'Create one payment per discom' : 'हर डिस्कॉम का अलग भुगतान बनाएँ' }).click();
+        const results = page.getByRole('region', { name: en ? 'One payment per discom' : 'हर डिस्कॉम का अलग भुगतान' });
+        await results.getByText(en ? 'Every discom’s payment is created. Open each one to pay it.' : 'हर डिस्कॉम का भुगतान बन गया है। चुकाने के लिए हर एक को खोलें।').waitFor();
+        const links = results.getByRole('link');
+        expect(await links.count()).toBe(2);
+        const texts = await links.allTextContents();
+        expect(texts[0]).toMatch(en ? /^NBPDCL: payment PB\d{8} created for ₹[\d,]+\.\d{2}\.$/ : /^NBPDCL: ₹[\d,]+\.\d{2} का भुगतान PB\d{8} बना।$/);
+        expect(await results.locator('.badge').allTextContents()).toEqual(en ? ['Ready to pay', 'Ready to pay'] : ['भुगतान के लिए तैयार', 'भुगतान के लिए तैयार']);
+        expect(texts[1]).toMatch(/^SBPDCL: /);
+        expect(keys).toHaveLength(2);
+        expect(new Set(keys).size).toBe(2);
+        for (const l of await links.all()) made.push((await l.getAttribute('href'))!.split('/').pop()!);
+        expect(await page.getByRole('button', { name: en ? 'Create payment' : 'भुगतान बनाएँ', exact: true }).count()).toBe(0);
+        await axe(`split results (${lang})`);
+        await shotBoth(`payment-split-${lang}`);
+        // Each payment is of one discom: its challan is offered.
+        await links.first().click();
+        await page.waitForURL(/\/payments\/\d+$/);
+        await page.getByRole('button', { name: en ? 'Pay by RTGS/NEFT (challan)' : 'RTGS/NEFT से भुगतान करें (चालान)' }).waitFor();
+      }
+    } finally {
+      const api = await new Client(portal.app, '10.8.1.2').login('edu.admin', DEMO_PASSWORD);
+      for (const id of made) await api.post(`/api/v1/org/payments/batches/${id}/cancel`, {});
+    }
+  }, SLOW);
+
+  it('while a gateway payment waits, offers Check status and not Pay now; a checkout nobody paid is ready to pay again', async () => {
+    const api = await new Client(portal.app, '10.8.1.3').login('edu.admin', DEMO_PASSWORD);
+    const { rows } = await sql<{ connection_id: bigint }>`
+      SELECT d.connection_id FROM connection_dues d JOIN organisations o ON o.id = d.org_id AND o.department_code = 'BR-EDU'
+       WHERE d.balance_paise > 100000 AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
+       ORDER BY d.connection_id DESC LIMIT 2`.execute(portal.database.db);
+    const batchOf = async (i: number) => {
+      const r = await api.req('POST', '/api/v1/org/payments/batches', { items: [{ connectionId: rows[i]!.connection_id.toString() }] }, { 'idempotency-key': `e2e-pending-${i}-${Date.now()}` });
+      expect(r.statusCode, r.body).toBe(201);
+      const id = r.json<{ id: string }>().id;
+      const co = await api.post(`/api/v1/org/payments/batches/${id}/checkout`);
+      expect(co.statusCode, co.body).toBe(200);
+      return { id, fields: co.json<{ fields: Record<string, string> }>().fields };
+    };
+    // One payer chose "pending" at the gateway (captured an hour later); another closed the gateway's window.
+    await portal.payments.sandbox!.setControl({ pendingSeconds: 3600 });
+    const pending = await batchOf(0);
+    const res = await portal.app.inject({ method: 'POST', url: '/sandbox/razorpay/v1/checkout/pay', payload: new URLSearchParams({ ...pending.fields, outcome: 'pending', method: 'upi' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.statusCode).toBeLessThan(400);
+    const abandoned = await batchOf(1);
+
+    await login('edu.admin');
+    for (const lang of ['en', 'hi'] as const) {
+      if (lang === 'hi') await setLang('hi');
+      const en = lang === 'en';
+      await page.goto(`${portal.url}/payments/${pending.id}`);
+      await page.locator('.status-line').getByText(en ? 'Payment in progress' : 'भुगतान जारी', { exact: true }).waitFor();
+      await page.getByRole('button', { name: en ? 'Check status' : 'स्थिति जाँचें' }).waitFor();
+      expect(await page.getByRole('button', { name: en ? 'Pay now' : 'अभी भुगतान करें' }).count()).toBe(0);
+      await page.getByRole('note').filter({ hasText: en ? 'A payment is waiting at the gateway, so it cannot be paid again now.' : 'गेटवे पर एक भुगतान प्रतीक्षा में है' }).waitFor();
+      await page.getByRole('button', { name: en ? 'Check status' : 'स्थिति जाँचें' }).click();
+      await page.getByText(en ? 'Asked the gateway: status is now Payment in progress.' : 'गेटवे से पूछा गया: स्थिति अब भुगतान जारी है।').waitFor();
+      expect(await page.getByRole('button', { name: en ? 'Pay now' : 'अभी भुगतान करें' }).count()).toBe(0);
+      await axe(`payment waiting at the gateway (${lang})`);
+      await shotBoth(`payment-pending-${lang}`);
+    }
+    // Nobody paid the other: Check status makes it ready, and Pay now comes back.
+    await page.goto(`${portal.url}/payments/${abandoned.id}`);
+    await page.getByRole('button', { name: 'स्थिति जाँचें' }).click();
+    await page.getByRole('button', { name: 'अभी भुगतान करें' }).waitFor();
+    expect(await page.getByRole('note').filter({ hasText: 'गेटवे पर एक भुगतान प्रतीक्षा में है' }).count()).toBe(0);
+    await axe('checkout nobody paid, ready again (hi)');
+    await shotBoth('payment-ready-again-hi');
   }, SLOW);
 
   it('shows the discom the postings that wait on a billing system that is down, and retries them', async () => {

@@ -289,11 +289,17 @@ export interface Quote {
   dpsAvoidedPaise: string;
   anomalyCount: number;
   skipped: number;
+  /** Rows of a selection an open payment holds: left out; and those payments' references the caller sees. */
+  held: number;
+  heldBatches: string[];
+  /** The amounts per discom: more than one cannot be paid by RTGS/NEFT (a challan is for one discom). */
+  discoms: { code: string; itemCount: number; totalPaise: string }[];
   requiresApproval: boolean;
   approvalThresholdPaise: string | null;
   rowsShown: number;
   rows: {
     connectionId: string;
+    discom: string;
     consumerNo: string;
     billMonth: string | null;
     dueDate: string | null;
@@ -343,6 +349,8 @@ export interface BatchDetail extends Batch {
   payments: { id: string; gatewayPaymentId: string; amountPaise: string; method: string | null; status: string; capturedAt: string | null; confirmedBy: string; error: string | null; createdAt: string }[];
   postings: { pending: number; acknowledged: number; rejected: number };
   receipts: number;
+  /** The discoms of the batch's connections: a challan needs exactly one. */
+  discoms: string[];
   exceptions: { reason: string; amountPaise: string; status: string }[];
 }
 

@@ -2,6 +2,9 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { BillView, ConnectionView } from '../../shared/dues.ts';
+import { officeInScope } from '../../platform/office-scope.ts';
+import { OPEN_BATCH } from '../payments/rules.ts';
+import { openBatchMark } from './listing.ts';
 import { anomalyColumns, duesQuery, flagList, NO_FILTER, type Scope, type Thresholds } from './query.ts';
 
 /**
@@ -72,6 +75,14 @@ export async function connectionView(db: Kysely<DB>, scope: Scope, connectionId:
     .where('c.id', '=', connectionId)
     .executeTakeFirstOrThrow();
   const bills = await billsWithFlags(db, connectionId, months, t);
+  const open = await db
+    .selectFrom('payment_batch_items as bi')
+    .innerJoin('payment_batches as ob', 'ob.id', 'bi.batch_id')
+    .select(['ob.id as ob_id', 'ob.reference as ob_reference', 'ob.status as ob_status', sql<boolean>`ob.org_id = ${scope.orgId} AND ${officeInScope(scope, sql.ref('ob.office_id'))}`.as('ob_visible')])
+    .where('bi.connection_id', '=', connectionId)
+    .where('bi.open', '=', true)
+    .where('ob.status', 'in', OPEN_BATCH)
+    .executeTakeFirst();
   // Each bill carries the last payment before it: together, the payments the billing system has.
   const seen = new Set<string>();
   const payments: ConnectionView['payments'] = [];
@@ -92,6 +103,7 @@ export async function connectionView(db: Kysely<DB>, scope: Scope, connectionId:
     office: c.office_id ? { id: c.office_id.toString(), code: c.office_code!, name: c.office_name! } : null,
     balancePaise: c.balance_paise.toString(), syncedAt: c.synced_at.toISOString(),
     bills,
+    openBatch: open ? openBatchMark(open) : null,
     payments: payments.reverse(),
   };
 }

@@ -519,6 +519,68 @@ describe(`dues dashboard on ${engineName}`, () => {
     expect(patna.months.reduce((a: number, m: { bills: number }) => a + m.bills, 0)).toBe(Number(bills.rows[0]!.n));
   });
 
+  it('filters by discom, names each row’s discom, and a selection by discom stores that discom’s rows only', async () => {
+    const everyone = await all(edu, '', 200);
+    const byCode = await sql<{ code: string; n: number }>`
+      SELECT dc.code, count(*)::int AS n FROM tags t JOIN connections c ON c.id = t.connection_id JOIN discoms dc ON dc.id = c.discom_id
+       WHERE t.org_id = ${eduOrg} AND t.status = 'active' GROUP BY dc.code ORDER BY dc.code`.execute(database.db);
+    // The demo organisation has connections of both discoms: the filter is not vacuous.
+    expect(byCode.rows.map((r) => r.code)).toEqual(['NBPDCL', 'SBPDCL']);
+    let seen = 0;
+    for (const { code, n } of byCode.rows) {
+      const rows = await all(edu, `&discom=${code}`, 50);
+      expect(rows.length, code).toBe(n);
+      expect(new Set(rows.map((r) => (r as Row & { discom: string }).discom))).toEqual(new Set([code]));
+      seen += rows.length;
+      const counted = (await edu.get(`/api/v1/org/dues?discom=${code}&total=true&limit=1`)).json<Page>();
+      expect(counted.total!.count).toBe(n);
+      const sel = await edu.post('/api/v1/org/dues/selections', { discom: code });
+      expect(sel.statusCode, sel.body).toBe(201);
+      expect(sel.json<{ count: number }>().count).toBe(n);
+      // With another filter too: both apply.
+      const overdue = await all(edu, `&discom=${code}&status=overdue`, 50);
+      expect(overdue.every((r) => r.status === 'overdue' && (r as Row & { discom: string }).discom === code)).toBe(true);
+    }
+    expect(seen).toBe(everyone.length);
+    expect((await all(edu, '&discom=NOSUCH')).length).toBe(0);
+    expect((await edu.get('/api/v1/org/dues?discom=nbpdcl;')).statusCode).toBe(400);
+  });
+
+  it('marks a connection an open payment holds: its reference to those who see the payment, only the fact to an office below it', async () => {
+    // A Patna connection and a Gaya one in one batch: it belongs to the head office, above Patna's admin.
+    const pick = (office: string) =>
+      sql<{ connection_id: bigint; consumer_no: string }>`
+        SELECT d.connection_id, d.consumer_no FROM connection_dues d JOIN offices o ON o.id = d.office_id
+         WHERE d.org_id = ${eduOrg} AND d.balance_paise > 100000
+           AND o.path LIKE (SELECT path FROM offices WHERE org_id = ${eduOrg} AND code = ${office}) || '%'
+           AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
+         ORDER BY d.connection_id LIMIT 1`.execute(database.db).then((r) => r.rows[0]!);
+    const patna = await pick('PATNA');
+    const gaya = await pick('GAYA');
+    const rowOf = async (c: Client, id: bigint, consumerNo: string) =>
+      (await c.get(`/api/v1/org/dues?q=${consumerNo}&limit=50`)).json<{ rows: (Row & { openBatch: { id: string | null; reference: string | null; status: string | null } | null })[] }>().rows.find((r) => r.connectionId === id.toString())!;
+    expect((await rowOf(edu, patna.connection_id, patna.consumer_no)).openBatch).toBeNull();
+    const made = await edu.req('POST', '/api/v1/org/payments/batches', { items: [{ connectionId: patna.connection_id.toString() }, { connectionId: gaya.connection_id.toString() }] }, { 'idempotency-key': `dues-held-${Date.now()}` });
+    expect(made.statusCode, made.body).toBe(201);
+    const b = made.json<{ id: string; reference: string; status: string }>();
+
+    expect((await rowOf(edu, patna.connection_id, patna.consumer_no)).openBatch).toEqual({ id: b.id, reference: b.reference, status: b.status });
+    expect((await rowOf(eduPatna, patna.connection_id, patna.consumer_no)).openBatch).toEqual({ id: null, reference: null, status: null });
+    const page = (await edu.get(`/api/v1/org/dues/connections/${patna.connection_id}`)).json<{ openBatch: unknown }>();
+    expect(page.openBatch).toEqual({ id: b.id, reference: b.reference, status: b.status });
+    const below = (await eduPatna.get(`/api/v1/org/dues/connections/${patna.connection_id}`)).json<{ openBatch: unknown }>();
+    expect(below.openBatch).toEqual({ id: null, reference: null, status: null });
+    // "All N matching" says how many of its rows a payment holds.
+    const sel = await edu.post('/api/v1/org/dues/selections', { q: patna.consumer_no });
+    expect(sel.json<{ inOpenBatch: number }>().inOpenBatch).toBe(1);
+    expect((await edu.get(`/api/v1/org/dues/selections/${sel.json<{ id: string }>().id}`)).json<{ inOpenBatch: number }>().inOpenBatch).toBe(1);
+
+    // Cancelled, the connection is free again, and says so.
+    expect((await edu.post(`/api/v1/org/payments/batches/${b.id}/cancel`, { reason: 'test' })).statusCode).toBe(200);
+    expect((await rowOf(edu, patna.connection_id, patna.consumer_no)).openBatch).toBeNull();
+    expect((await edu.get(`/api/v1/org/dues/connections/${patna.connection_id}`)).json<{ openBatch: unknown }>().openBatch).toBeNull();
+  });
+
   it('refuses callers without a session, and discom staff have no organisation dues', async () => {
     const anon = new Client(app, '10.0.0.9');
     expect((await anon.get('/api/v1/org/dues/summary')).statusCode).toBe(401);

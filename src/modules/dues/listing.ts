@@ -2,7 +2,9 @@ import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { officeInScope } from '../../platform/office-scope.ts';
-import type { DuesRow } from '../../shared/dues.ts';
+import type { DuesRow, OpenBatchMark } from '../../shared/dues.ts';
+// The pure rules module only (no routes): the dues module must not pull the payments routes in.
+import { OPEN_BATCH } from '../payments/rules.ts';
 import { anomalyColumns, duesQuery, flagList, statusSql, type DuesFilter, type Scope, type Sort, type Thresholds } from './query.ts';
 
 /**
@@ -18,6 +20,16 @@ const ORDER: Record<Sort, { col: 'd.due_key' | 'd.balance_paise' | 'd.consumer_n
   amount: { col: 'd.balance_paise', asc: false },
   consumer: { col: 'd.consumer_no', asc: true },
 };
+
+/**
+ * The open payment batch holding a connection, if any (at most one: a partial unique index): its
+ * id, reference and status when the scope sees that batch, else only that it exists (a batch of
+ * an office above the user's, decision 0011).
+ */
+export function openBatchMark(r: { ob_id: bigint | null; ob_reference: string | null; ob_status: string | null; ob_visible: boolean | null }): OpenBatchMark | null {
+  if (r.ob_id === null) return null;
+  return r.ob_visible ? { id: r.ob_id.toString(), reference: r.ob_reference, status: r.ob_status } : { id: null, reference: null, status: null };
+}
 
 const badCursor = () =>
   new AppError('VALIDATION_FAILED', [{ path: 'query.after', problem: 'invalid', message: { en: 'is not a page cursor from this list and order', hi: 'इस सूची और क्रम का पृष्ठ संकेतक नहीं है' } }]);
@@ -54,7 +66,11 @@ export async function listDues(
     .innerJoin('discoms as dc', 'dc.id', 'd.discom_id')
     .innerJoin('divisions as dv', 'dv.id', 'd.division_id')
     .leftJoin('offices as of', 'of.id', 'd.office_id')
+    .leftJoin('payment_batch_items as bi', (j) => j.onRef('bi.connection_id', '=', 'd.connection_id').on('bi.open', '=', true))
+    .leftJoin('payment_batches as ob', (j) => j.onRef('ob.id', '=', 'bi.batch_id').on('ob.status', 'in', OPEN_BATCH))
     .select([
+      'ob.id as ob_id', 'ob.reference as ob_reference', 'ob.status as ob_status',
+      sql<boolean | null>`ob.org_id = ${scope.orgId} AND ${officeInScope(scope, sql.ref('ob.office_id'))}`.as('ob_visible'),
       'd.connection_id', 'dc.code as discom', 'd.consumer_no', 'd.name', 'd.category', 'd.division_id', 'dv.name as division_name',
       'dv.name_hi as division_name_hi', 'of.id as office_id', 'of.code as office_code', 'of.name as office_name', 'd.conn_status',
       'd.balance_paise', 'd.bill_month', 'd.due_date', 'd.due_key', 'd.net_payable_paise', 'd.payable_after_due_paise', 'd.rebate_paise',
@@ -98,6 +114,7 @@ export async function listDues(
       units: r.units,
       billBasis: r.bill_basis,
       flags: flagList(r),
+      openBatch: openBatchMark(r),
     })),
     next: rows.length > opts.limit && last ? Buffer.from(JSON.stringify([opts.sort, asc, keyOf(last), last.connection_id.toString()])).toString('base64url') : null,
     total,
@@ -116,7 +133,7 @@ export async function createSelection(
   f: DuesFilter,
   today: string,
   t: Thresholds,
-): Promise<{ id: string; count: number; outstandingPaise: string; expiresAt: string }> {
+): Promise<{ id: string; count: number; outstandingPaise: string; expiresAt: string; inOpenBatch: number }> {
   return db.transaction().execute(async (trx) => {
     // An office as filter must be one of the creator's: another office's would store nothing, but it is no selection to make.
     if (f.officeId !== null) {
@@ -144,6 +161,21 @@ export async function createSelection(
       .where('i.selection_id', '=', sel.id)
       .executeTakeFirstOrThrow();
     await trx.updateTable('dues_selections').set({ count: Number(agg.n), outstanding_paise: agg.outstanding ?? 0n }).where('id', '=', sel.id).execute();
-    return { id: sel.id.toString(), count: Number(agg.n), outstandingPaise: (agg.outstanding ?? 0n).toString(), expiresAt: sel.expires_at.toISOString() };
+    return { id: sel.id.toString(), count: Number(agg.n), outstandingPaise: (agg.outstanding ?? 0n).toString(), expiresAt: sel.expires_at.toISOString(), inOpenBatch: await selectionHeld(trx, sel.id) };
   });
+}
+
+/**
+ * How many of a selection's connections an open batch holds now: a payment made from the
+ * selection leaves them out (and says so), so the page says it before the payment is made.
+ */
+export async function selectionHeld(db: Kysely<DB>, selectionId: bigint): Promise<number> {
+  const r = await db
+    .selectFrom('dues_selection_items as i')
+    .innerJoin('payment_batch_items as bi', (j) => j.onRef('bi.connection_id', '=', 'i.connection_id').on('bi.open', '=', true))
+    .innerJoin('payment_batches as ob', (j) => j.onRef('ob.id', '=', 'bi.batch_id').on('ob.status', 'in', OPEN_BATCH))
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('i.selection_id', '=', selectionId)
+    .executeTakeFirstOrThrow();
+  return r.n;
 }

@@ -9,7 +9,7 @@ import { recordAudit } from '../audit/index.ts';
 import { orgOf, userOf } from '../identity/index.ts';
 import { billPdf, exportDues, exportStatement } from './documents.ts';
 import { connectionView } from './connection.ts';
-import { createSelection, listDues } from './listing.ts';
+import { createSelection, listDues, selectionHeld } from './listing.ts';
 import { ANOMALIES, DUE_STATUSES, istDay, SORTS, type DuesFilter, type Scope, type Thresholds } from './query.ts';
 import { getSummary, withOfficeNames } from './summary.ts';
 
@@ -23,6 +23,7 @@ const tags = ['dues'];
 
 const FilterProps = {
   officeId: Type.Optional(IdStr),
+  discom: Type.Optional(Type.String({ pattern: '^[A-Z]{2,12}$', description: 'a discom’s code, such as NBPDCL' })),
   status: Type.Optional(Type.Union(DUE_STATUSES.map((s) => Type.Literal(s)))),
   dueFrom: Type.Optional(Day),
   dueTo: Type.Optional(Day),
@@ -49,6 +50,7 @@ type FilterQuery = Static<ReturnType<typeof Type.Object<typeof FilterProps>>>;
 export function filterOf(q: FilterQuery): DuesFilter {
   return {
     officeId: q.officeId ? BigInt(q.officeId) : null,
+    discom: q.discom ?? null,
     status: q.status ?? null,
     dueFrom: q.dueFrom ?? null,
     dueTo: q.dueTo ?? null,
@@ -71,6 +73,11 @@ const Freshness = Type.Object({
   lastStartedAt: Type.Union([Type.String(), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()]),
 });
+const OpenBatch = Type.Object({
+  id: Type.Union([Type.String(), Type.Null()]),
+  reference: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.String(), Type.Null()]),
+}, { description: 'id, reference and status are null for a batch of an office above the caller’s (its existence is said, not its reference)' });
 const Row = Type.Object({
   connectionId: Type.String(), discom: Type.String(), consumerNo: Type.String(), name: Type.String(), category: Type.String(),
   division: Type.Object({ id: Type.String(), name: Type.String(), nameHi: Type.String() }),
@@ -78,7 +85,9 @@ const Row = Type.Object({
   connectionStatus: Type.String(), balancePaise: Money, status: Type.String(), billMonth: Type.Union([Type.String(), Type.Null()]),
   dueDate: Type.Union([Type.String(), Type.Null()]), netPayablePaise: Money, payableAfterDuePaise: Money, rebatePaise: Money, dpsPaise: Money,
   units: Type.Integer(), billBasis: Type.Union([Type.String(), Type.Null()]), flags: Type.Array(Type.String()),
+  openBatch: Type.Union([OpenBatch, Type.Null()], { description: 'the open payment that holds the connection: it cannot be chosen for another until that one is paid, cancelled or rejected' }),
 });
+const InOpenBatch = Type.Integer({ description: 'of these, how many an open payment holds now: a payment made from the selection leaves them out' });
 const Prefs = Type.Object({
   dueReminders: Type.Boolean(),
   reminderDays: Type.Integer({ minimum: 1, maximum: 15 }),
@@ -192,7 +201,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
         tags,
         summary: '"Select all N matching": stores the connections a filter matches now, for a payment to use without sending their ids',
         body: Type.Object(FilterProps, { additionalProperties: false, examples: [{ status: 'overdue' }] }),
-        response: { 201: Type.Object({ id: Type.String(), count: Type.Integer(), outstandingPaise: Money, expiresAt: Type.String() }), ...errors },
+        response: { 201: Type.Object({ id: Type.String(), count: Type.Integer(), outstandingPaise: Money, expiresAt: Type.String(), inOpenBatch: InOpenBatch }), ...errors },
       },
     },
     async (req, reply) => {
@@ -212,7 +221,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
         tags,
         summary: 'A stored selection: how many connections, their outstanding then, and when it expires',
         params: Type.Object({ selectionId: IdStr }),
-        response: { 200: Type.Object({ id: Type.String(), count: Type.Integer(), outstandingPaise: Money, expiresAt: Type.String(), filters: Type.Unknown() }), ...errors },
+        response: { 200: Type.Object({ id: Type.String(), count: Type.Integer(), outstandingPaise: Money, expiresAt: Type.String(), inOpenBatch: InOpenBatch, filters: Type.Unknown() }), ...errors },
       },
     },
     async (req) => {
@@ -226,7 +235,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
         .where('expires_at', '>', sql<Date>`now()`)
         .executeTakeFirst();
       if (!s) throw new AppError('NOT_FOUND');
-      return { id: s.id.toString(), count: s.count, outstandingPaise: s.outstanding_paise.toString(), expiresAt: s.expires_at.toISOString(), filters: s.filters };
+      return { id: s.id.toString(), count: s.count, outstandingPaise: s.outstanding_paise.toString(), expiresAt: s.expires_at.toISOString(), inOpenBatch: await selectionHeld(db, s.id), filters: s.filters };
     },
   );
 

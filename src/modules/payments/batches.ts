@@ -26,6 +26,8 @@ export const MAX_BATCH_ITEMS = 100_000;
 
 export interface BatchRequest {
   selectionId: bigint | null;
+  /** With a selection: only its connections of this discom (a batch per discom, for challans). */
+  discom?: string | null;
   items: { connectionId: bigint; amountPaise: bigint | null }[];
   budgetHead: string | null;
   sanctionRef: string | null;
@@ -34,6 +36,7 @@ export interface BatchRequest {
 export interface QuoteRow {
   connectionId: bigint;
   discomId: bigint;
+  discomCode: string;
   consumerNo: string;
   billId: bigint | null;
   billMonth: string | null;
@@ -56,6 +59,11 @@ export interface Quote {
   anomalyCount: number;
   /** Rows of a selection with nothing to pay (clear or in credit), left out. */
   skipped: number;
+  /** Rows of a selection an open batch holds, left out; and those batches' references the scope sees. */
+  held: number;
+  heldBatches: string[];
+  /** The batch's amounts per discom: a challan (RTGS/NEFT) pays one discom's connections only. */
+  discoms: { code: string; itemCount: number; totalPaise: bigint }[];
   requiresApproval: boolean;
   approvalThresholdPaise: bigint | null;
 }
@@ -67,6 +75,7 @@ interface Candidate {
   tagged: boolean;
   copies: number;
   discom_id: bigint | null;
+  discom_code: string | null;
   consumer_no: string | null;
   bill_id: bigint | null;
   bill_month: string | null;
@@ -120,11 +129,17 @@ async function loadCandidates(trx: Db, scope: Scope, req: BatchRequest, t: Thres
       throw new AppError('VALIDATION_FAILED', [{ path: 'body.selectionId', problem: 'expired', message: msg('the selection has expired or does not exist: select again', 'चयन की अवधि समाप्त हो गई है या वह मौजूद नहीं है: फिर से चुनें') }]);
     }
     const overrides = JSON.stringify(req.items.map((i) => ({ c: i.connectionId.toString(), a: i.amountPaise?.toString() ?? null })));
+    const discom = req.discom
+      ? sql`AND EXISTS (SELECT 1 FROM connection_dues cd JOIN discoms x ON x.id = cd.discom_id WHERE cd.connection_id = si.connection_id AND x.code = ${req.discom})`
+      : sql``;
     input = sql`SELECT si.connection_id, o.a AS asked, row_number() OVER (ORDER BY si.connection_id)::int AS ord
                   FROM dues_selection_items si
                   LEFT JOIN json_to_recordset(${overrides}::json) AS o(c bigint, a bigint) ON o.c = si.connection_id
-                 WHERE si.selection_id = ${req.selectionId}`;
+                 WHERE si.selection_id = ${req.selectionId} ${discom}`;
   } else {
+    if (req.discom) {
+      throw new AppError('VALIDATION_FAILED', [{ path: 'body.discom', problem: 'selection_only', message: msg('choose a discom only with a selection; list the rows of one discom instead', 'डिस्कॉम केवल चयन के साथ चुनें; अन्यथा एक डिस्कॉम की पंक्तियाँ सूचीबद्ध करें') }]);
+    }
     const rows = JSON.stringify(req.items.map((i, n) => ({ c: i.connectionId.toString(), a: i.amountPaise?.toString() ?? null, n: n + 1 })));
     input = sql`SELECT x.c AS connection_id, x.a AS asked, x.n AS ord FROM json_to_recordset(${rows}::json) AS x(c bigint, a bigint, n int)`;
   }
@@ -132,7 +147,7 @@ async function loadCandidates(trx: Db, scope: Scope, req: BatchRequest, t: Thres
     WITH input AS (${input})
     SELECT i.ord, i.connection_id, i.asked, d.connection_id IS NOT NULL AS tagged,
            (count(*) OVER (PARTITION BY i.connection_id))::int AS copies,
-           d.discom_id, d.consumer_no, d.bill_id, d.bill_month, d.due_date, d.balance_paise AS balance,
+           d.discom_id, dc.code AS discom_code, d.consumer_no, d.bill_id, d.bill_month, d.due_date, d.balance_paise AS balance,
            d.net_payable_paise AS net_payable, d.payable_after_due_paise AS payable_after_due,
            d.rebate_paise AS bill_rebate, d.current_demand_paise AS current_demand,
            coalesce(EXISTS (SELECT 1 FROM receipts r WHERE r.bill_id = d.bill_id AND r.rebate_paise > 0), false) AS already_rebated,
@@ -172,6 +187,8 @@ export async function quoteBatch(trx: Db, scope: Scope, req: BatchRequest, today
   let openBatch = false;
   const rows: QuoteRow[] = [];
   let skipped = 0;
+  let held = 0;
+  const heldBatches = new Set<string>();
   const seen = new Set<bigint>();
   for (const c of candidates) {
     const where = fromSelection ? `connection ${c.consumer_no ?? c.connection_id}` : `body.items.${c.ord - 1}`;
@@ -185,6 +202,13 @@ export async function quoteBatch(trx: Db, scope: Scope, req: BatchRequest, today
       continue;
     }
     seen.add(c.connection_id);
+    if (c.in_open_batch && fromSelection) {
+      // "All N matching" may take in connections already being paid: they are left out, and the
+      // quote says so (with the references the user may see) before the batch is made.
+      held++;
+      if (c.open_batch) heldBatches.add(c.open_batch);
+      continue;
+    }
     if (c.in_open_batch) {
       openBatch = true;
       if (c.open_batch) add('in_open_batch', `connection ${c.consumer_no} is already in open payment ${c.open_batch}`, `कनेक्शन ${c.consumer_no} पहले से खुले भुगतान ${c.open_batch} में है`);
@@ -220,6 +244,7 @@ export async function quoteBatch(trx: Db, scope: Scope, req: BatchRequest, today
     rows.push({
       connectionId: c.connection_id,
       discomId: c.discom_id!,
+      discomCode: c.discom_code!,
       consumerNo: c.consumer_no!,
       billId: c.bill_id,
       billMonth: c.bill_month,
@@ -239,12 +264,22 @@ export async function quoteBatch(trx: Db, scope: Scope, req: BatchRequest, today
     }
     throw new AppError(openBatch ? 'BILL_IN_OPEN_BATCH' : 'VALIDATION_FAILED', shown);
   }
+  if (!rows.length && held > 0) {
+    throw new AppError('BILL_IN_OPEN_BATCH', [{ path: 'body', problem: 'in_open_batch', message: msg(`every connection of the selection with something due is already in an open payment${heldBatches.size ? ` (${[...heldBatches].sort().join(', ')})` : ''}`, `चयन के जिन कनेक्शनों पर बकाया है, वे सभी पहले से खुले भुगतान में हैं${heldBatches.size ? ` (${[...heldBatches].sort().join(', ')})` : ''}`) }]);
+  }
   if (!rows.length) {
     throw new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'nothing_due', message: msg('nothing is due on the selected connections', 'चुने गए कनेक्शनों पर कुछ भी बकाया नहीं है') }]);
   }
   const org = await trx.selectFrom('organisations').select('approval_threshold_paise').where('id', '=', scope.orgId).executeTakeFirstOrThrow();
   const sum = (f: (r: QuoteRow) => bigint) => rows.reduce((s, r) => s + f(r), 0n);
   const total = sum((r) => r.amount);
+  const byDiscom = new Map<string, { code: string; itemCount: number; totalPaise: bigint }>();
+  for (const r of rows) {
+    const d = byDiscom.get(r.discomCode) ?? { code: r.discomCode, itemCount: 0, totalPaise: 0n };
+    d.itemCount++;
+    d.totalPaise += r.amount;
+    byDiscom.set(r.discomCode, d);
+  }
   return {
     rows,
     itemCount: rows.length,
@@ -254,6 +289,9 @@ export async function quoteBatch(trx: Db, scope: Scope, req: BatchRequest, today
     dpsAvoidedPaise: sum((r) => r.dpsAvoided),
     anomalyCount: rows.filter((r) => r.flags.length > 0).length,
     skipped,
+    held,
+    heldBatches: [...heldBatches].sort().slice(0, 20),
+    discoms: [...byDiscom.values()].sort((a, b) => a.code.localeCompare(b.code)),
     requiresApproval: org.approval_threshold_paise !== null && total > org.approval_threshold_paise,
     approvalThresholdPaise: org.approval_threshold_paise,
   };
@@ -323,7 +361,10 @@ export async function createBatch(trx: Db, scope: Scope, p: Principal, req: Batc
     actor: p,
     orgId: scope.orgId,
     target: { type: 'payment_batch', id },
-    details: { reference, items: q.itemCount, total_paise: q.totalPaise.toString(), requires_approval: q.requiresApproval, budget_head: req.budgetHead, sanction_ref: req.sanctionRef },
+    details: {
+      reference, items: q.itemCount, total_paise: q.totalPaise.toString(), requires_approval: q.requiresApproval, budget_head: req.budgetHead, sanction_ref: req.sanctionRef,
+      ...(req.selectionId !== null ? { selection_id: req.selectionId.toString(), discom: req.discom ?? null, left_out_in_open_batch: q.held } : {}),
+    },
     meta,
   });
   return id;

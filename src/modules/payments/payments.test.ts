@@ -371,6 +371,113 @@ describe(`consolidated online payment on ${engineName}`, () => {
     ).rejects.toThrow(/does not balance/);
   });
 
+  it('leaves connections an open payment holds out of an "all matching" selection, and says so before the batch is made', async () => {
+    const made = await maker.post('/api/v1/org/dues/selections', { status: 'overdue' });
+    expect(made.statusCode, made.body).toBe(201);
+    const sel = made.json<{ id: string; count: number; inOpenBatch: number }>();
+    const { rows } = await sql<{ connection_id: bigint }>`
+      SELECT i.connection_id FROM dues_selection_items i JOIN connection_dues d ON d.connection_id = i.connection_id
+       WHERE i.selection_id = ${BigInt(sel.id)} AND d.balance_paise > 100000
+         AND NOT EXISTS (SELECT 1 FROM payment_batch_items x WHERE x.connection_id = i.connection_id AND x.open)
+       ORDER BY i.connection_id LIMIT 1`.execute(database.db);
+    const held = rows[0]!.connection_id.toString();
+    const holder = await makeBatch(maker, [held]);
+    const info = (await maker.get(`/api/v1/org/dues/selections/${sel.id}`)).json<{ inOpenBatch: number }>();
+    expect(info.inOpenBatch).toBe(sel.inOpenBatch + 1);
+
+    const quoted = await maker.post('/api/v1/org/payments/quote', { selectionId: sel.id });
+    expect(quoted.statusCode, quoted.body).toBe(200);
+    const q = quoted.json<{ itemCount: number; held: number; heldBatches: string[]; skipped: number; rows: { connectionId: string }[] }>();
+    expect(q.held).toBe(info.inOpenBatch);
+    expect(q.heldBatches).toContain(holder.reference);
+    expect(q.rows.map((r) => r.connectionId)).not.toContain(held);
+    expect(q.itemCount + q.held + q.skipped).toBe(sel.count);
+
+    const b = await maker.req('POST', '/api/v1/org/payments/batches', { selectionId: sel.id }, { 'idempotency-key': newKey() });
+    expect(b.statusCode, b.body).toBe(201);
+    const batchView = b.json<BatchView>();
+    expect(batchView.itemCount).toBe(q.itemCount);
+    const audit = await database.db.selectFrom('audit_log').select('details').where('target_id', '=', batchView.id).where('action', '=', 'payment.batch_created').executeTakeFirstOrThrow();
+    expect(audit.details).toMatchObject({ selection_id: sel.id, left_out_in_open_batch: q.held });
+    // Listed by hand, a held connection is still refused, naming the payment that holds it.
+    const byHand = await maker.post('/api/v1/org/payments/quote', { items: [{ connectionId: held }] });
+    expect(byHand.json<{ error: { code: string; details: { message: { en: string } }[] } }>().error.details[0]!.message.en).toContain(holder.reference);
+    for (const id of [batchView.id, holder.id]) expect((await maker.post(`/api/v1/org/payments/batches/${id}/cancel`, {})).statusCode).toBe(200);
+  });
+
+  it('names each quoted row’s discom and the amounts per discom, and makes one batch per discom from a selection', async () => {
+    const one = async (code: string) =>
+      (await sql<{ connection_id: bigint }>`
+        SELECT d.connection_id FROM connection_dues d JOIN discoms dc ON dc.id = d.discom_id AND dc.code = ${code}
+         WHERE d.org_id = ${eduOrg} AND d.balance_paise > 100000
+           AND NOT EXISTS (SELECT 1 FROM payment_batch_items i WHERE i.connection_id = d.connection_id AND i.open)
+         ORDER BY d.connection_id LIMIT 1`.execute(database.db)).rows[0]!.connection_id.toString();
+    const [nb, sb] = [await one('NBPDCL'), await one('SBPDCL')];
+    const quoted = await maker.post('/api/v1/org/payments/quote', { items: [{ connectionId: nb }, { connectionId: sb }] });
+    expect(quoted.statusCode, quoted.body).toBe(200);
+    const q = quoted.json<{ totalPaise: string; rows: { connectionId: string; discom: string; amountPaise: string }[]; discoms: { code: string; itemCount: number; totalPaise: string }[] }>();
+    expect(q.rows.map((r) => [r.connectionId, r.discom])).toEqual([[nb, 'NBPDCL'], [sb, 'SBPDCL']]);
+    expect(q.discoms).toEqual([
+      { code: 'NBPDCL', itemCount: 1, totalPaise: q.rows[0]!.amountPaise },
+      { code: 'SBPDCL', itemCount: 1, totalPaise: q.rows[1]!.amountPaise },
+    ]);
+    // A mixed batch says which discoms it spans; its challan is refused.
+    const mixed = await makeBatch(maker, [nb, sb]);
+    const detail = (await maker.get(`/api/v1/org/payments/batches/${mixed.id}`)).json<{ discoms: string[] }>();
+    expect(detail.discoms).toEqual(['NBPDCL', 'SBPDCL']);
+    expect((await maker.post(`/api/v1/org/payments/batches/${mixed.id}/challan`)).json<{ error: { code: string } }>().error.code).toBe('CHALLAN_MIXED_DISCOMS');
+    expect((await maker.post(`/api/v1/org/payments/batches/${mixed.id}/cancel`, {})).statusCode).toBe(200);
+
+    // A selection split by discom: each batch holds that discom's rows only, and together all of them.
+    const sel = (await maker.post('/api/v1/org/dues/selections', { status: 'overdue', minRupees: '1000' })).json<{ id: string }>();
+    const whole = (await maker.post('/api/v1/org/payments/quote', { selectionId: sel.id })).json<{ itemCount: number; discoms: { code: string; itemCount: number }[] }>();
+    expect(whole.discoms.map((d) => d.code)).toEqual(['NBPDCL', 'SBPDCL']);
+    const made: string[] = [];
+    for (const d of whole.discoms) {
+      const part = (await maker.post('/api/v1/org/payments/quote', { selectionId: sel.id, discom: d.code })).json<{ itemCount: number; discoms: { code: string; itemCount: number }[] }>();
+      expect(part.discoms).toEqual([{ ...d, totalPaise: expect.any(String) }]);
+      const b = await maker.req('POST', '/api/v1/org/payments/batches', { selectionId: sel.id, discom: d.code }, { 'idempotency-key': newKey() });
+      expect(b.statusCode, b.body).toBe(201);
+      expect(b.json<BatchView>().itemCount).toBe(d.itemCount);
+      made.push(b.json<BatchView>().id);
+      expect((await maker.get(`/api/v1/org/payments/batches/${b.json<BatchView>().id}`)).json<{ discoms: string[] }>().discoms).toEqual([d.code]);
+    }
+    // A discom is for splitting a selection; listed rows are split by the caller.
+    const wrong = await maker.post('/api/v1/org/payments/quote', { items: [{ connectionId: nb }], discom: 'NBPDCL' });
+    expect(wrong.json<{ error: { details: { path: string; problem: string }[] } }>().error.details).toMatchObject([{ path: 'body.discom', problem: 'selection_only' }]);
+    for (const id of made) expect((await maker.post(`/api/v1/org/payments/batches/${id}/cancel`, {})).statusCode).toBe(200);
+  });
+
+  it('checks a waiting payment’s status: a checkout nobody paid is ready to pay again (audited), a pending payment keeps it waiting, and checks are limited', async () => {
+    const b = await makeBatch(maker, await payable(eduOrg, 2));
+    expect((await maker.post(`/api/v1/org/payments/batches/${b.id}/checkout`)).statusCode).toBe(200);
+    expect((await batch(maker, b.id)).status).toBe('payment_pending');
+    // The payer closed the gateway's window: the gateway holds no payment for the order.
+    const checked = await maker.post(`/api/v1/org/payments/batches/${b.id}/refresh`);
+    expect(checked.statusCode, checked.body).toBe(200);
+    expect(checked.json<BatchView>().status).toBe('ready');
+    const audit = await database.db.selectFrom('audit_log').select(['action', 'details']).where('target_id', '=', b.id).where('action', '=', 'payment.checkout_abandoned').execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.details).toMatchObject({ reference: b.reference, from: 'payment_pending' });
+    // Another office's or organisation's batch is not there.
+    expect((await phed.post(`/api/v1/org/payments/batches/${b.id}/refresh`)).statusCode).toBe(404);
+
+    // A payment the gateway holds as pending: the batch waits, checked or not.
+    await sandbox.setControl({ pendingSeconds: 3600 });
+    const r = await payOnline(maker, b.id, 'pending');
+    expect(r.location).toBe(`/payments/${b.id}?result=pending`);
+    const again = await maker.post(`/api/v1/org/payments/batches/${b.id}/refresh`);
+    expect(again.json<BatchView>().status).toBe('payment_pending');
+
+    // Each check asks the gateway: 30 a user in 10 minutes (two used above; the 404 was refused before counting).
+    const codes: number[] = [];
+    for (let i = 0; i < 28; i++) codes.push((await maker.post(`/api/v1/org/payments/batches/${b.id}/refresh`)).statusCode);
+    expect(codes.filter((c) => c !== 200)).toEqual([]);
+    const limited = await maker.post(`/api/v1/org/payments/batches/${b.id}/refresh`);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json<{ error: { code: string; message: { hi: string } } }>().error).toMatchObject({ code: 'RATE_LIMITED' });
+  });
+
   it('refuses to untag a connection while it is in an open payment', async () => {
     const [id] = await payable(eduOrg, 1);
     await makeBatch(maker, [id!]);

@@ -7,10 +7,11 @@ import { acceptForms } from '../../platform/http/forms.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
 import { scopeOf, type Scope } from '../../platform/office-scope.ts';
 import { discomScope } from '../../platform/principal.ts';
-import { AuthService, userOf } from '../identity/index.ts';
+import { AuthService, claimAttempt, rateLimitedError, userOf } from '../identity/index.ts';
+import { recordAudit } from '../audit/index.ts';
 import { istDay } from '../dues/index.ts';
 import type { Thresholds } from '../dues/query.ts';
-import { batchInScope, batchesInScope, cancelBatch, createBatch, decideBatch, quoteBatch, type BatchRequest } from './batches.ts';
+import { batchInScope, batchesInScope, cancelBatch, createBatch, decideBatch, moveBatch, quoteBatch, type BatchRequest } from './batches.ts';
 import { handleCallback, queryAttempt, receiveWebhook, startCheckout, type CallbackFields, type ConfirmDeps } from './confirm.ts';
 import { buildGateway } from './gateway.ts';
 import { idempotent } from './idempotency.ts';
@@ -20,6 +21,8 @@ import { PassThrough } from 'node:stream';
 import { CONTENT_TYPES } from '../../platform/spreadsheet.ts';
 
 const tags = ['payments'];
+/** Status queries a user (or API key) may ask for in 10 minutes. */
+const STATUS_QUERIES = 30;
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
 const Money = Type.String({ pattern: '^-?[0-9]+$', description: 'paise' });
@@ -29,6 +32,7 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 const BatchBody = Type.Object(
   {
     selectionId: Type.Optional(IdStr),
+    discom: Type.Optional(Type.String({ pattern: '^[A-Z]{2,12}$', description: 'with selectionId: only the selection’s connections of this discom (one batch per discom, as a challan needs)' })),
     items: Type.Optional(Type.Array(Type.Object({ connectionId: IdStr, amountPaise: Type.Optional(Paise) }, { additionalProperties: false }), { maxItems: 100_000 })),
     budgetHead: Type.Optional(Type.String({ maxLength: 60 })),
     sanctionRef: Type.Optional(Type.String({ maxLength: 60 })),
@@ -38,7 +42,7 @@ const BatchBody = Type.Object(
 type BatchBodyT = Static<typeof BatchBody>;
 
 const QuoteRow = Type.Object({
-  connectionId: Type.String(), consumerNo: Type.String(), billMonth: Nullable(Type.String()), dueDate: Nullable(Type.String()),
+  connectionId: Type.String(), discom: Type.String(), consumerNo: Type.String(), billMonth: Nullable(Type.String()), dueDate: Nullable(Type.String()),
   outstandingPaise: Money, netNowPaise: Money, amountPaise: Money, rebatePaise: Money, dpsAvoidedPaise: Money, flags: Type.Array(Type.String()),
 });
 const Totals = {
@@ -62,6 +66,7 @@ const BatchDetail = Type.Intersect([
     payments: Type.Array(Type.Object({ id: Type.String(), gatewayPaymentId: Type.String(), amountPaise: Money, method: Nullable(Type.String()), status: Type.String(), capturedAt: Nullable(Type.String()), confirmedBy: Type.String(), error: Nullable(Type.String()), createdAt: Type.String() })),
     postings: Type.Object({ pending: Type.Integer(), acknowledged: Type.Integer(), rejected: Type.Integer() }),
     receipts: Type.Integer(),
+    discoms: Type.Array(Type.String(), { description: 'the discoms of the batch’s connections: a challan (RTGS/NEFT) needs exactly one' }),
     exceptions: Type.Array(Type.Object({ reason: Type.String(), amountPaise: Money, status: Type.String() })),
   }),
 ]);
@@ -69,6 +74,7 @@ const BatchDetail = Type.Intersect([
 function toRequest(b: BatchBodyT): BatchRequest {
   return {
     selectionId: b.selectionId ? BigInt(b.selectionId) : null,
+    discom: b.discom ?? null,
     items: (b.items ?? []).map((i) => ({ connectionId: BigInt(i.connectionId), amountPaise: i.amountPaise !== undefined ? BigInt(i.amountPaise) : null })),
     budgetHead: b.budgetHead?.trim() || null,
     sanctionRef: b.sanctionRef?.trim() || null,
@@ -113,16 +119,17 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
 
   app.post(
     '/api/v1/org/payments/quote',
-    { config: makers, schema: { tags, summary: 'Prices a batch before it is made: each row’s amount (default: what clears it if paid online today), the rebate gained by paying now, the DPS avoided, anomalies, and whether approval is needed', body: BatchBody, response: { 200: Type.Object({ ...Totals, skipped: Type.Integer(), requiresApproval: Type.Boolean(), approvalThresholdPaise: Nullable(Money), rows: Type.Array(QuoteRow), rowsShown: Type.Integer() }), ...errors } } },
+    { config: makers, schema: { tags, summary: 'Prices a batch before it is made: each row’s amount (default: what clears it if paid online today), the rebate gained by paying now, the DPS avoided, anomalies, and whether approval is needed', body: BatchBody, response: { 200: Type.Object({ ...Totals, skipped: Type.Integer(), held: Type.Integer({ description: 'connections of the selection an open payment holds: left out' }), heldBatches: Type.Array(Type.String(), { description: 'those payments’ references (the ones the caller may see)' }), discoms: Type.Array(Type.Object({ code: Type.String(), itemCount: Type.Integer(), totalPaise: Money }), { description: 'the amounts per discom: more than one cannot be paid by RTGS/NEFT (a challan is for one discom)' }), requiresApproval: Type.Boolean(), approvalThresholdPaise: Nullable(Money), rows: Type.Array(QuoteRow), rowsShown: Type.Integer() }), ...errors } } },
     async (req) => {
       const q = await db.transaction().execute((trx) => quoteBatch(trx, scope(req), toRequest(req.body), today(), thresholds));
       const shown = q.rows.slice(0, 1000);
       return {
         itemCount: q.itemCount, totalPaise: q.totalPaise.toString(), outstandingPaise: q.outstandingPaise.toString(), rebatePaise: q.rebatePaise.toString(),
-        dpsAvoidedPaise: q.dpsAvoidedPaise.toString(), anomalyCount: q.anomalyCount, skipped: q.skipped, requiresApproval: q.requiresApproval,
+        dpsAvoidedPaise: q.dpsAvoidedPaise.toString(), anomalyCount: q.anomalyCount, skipped: q.skipped, held: q.held, heldBatches: q.heldBatches,
+        discoms: q.discoms.map((d) => ({ code: d.code, itemCount: d.itemCount, totalPaise: d.totalPaise.toString() })), requiresApproval: q.requiresApproval,
         approvalThresholdPaise: q.approvalThresholdPaise?.toString() ?? null, rowsShown: shown.length,
         rows: shown.map((r) => ({
-          connectionId: r.connectionId.toString(), consumerNo: r.consumerNo, billMonth: r.billMonth, dueDate: r.dueDate, outstandingPaise: r.outstanding.toString(),
+          connectionId: r.connectionId.toString(), discom: r.discomCode, consumerNo: r.consumerNo, billMonth: r.billMonth, dueDate: r.dueDate, outstandingPaise: r.outstanding.toString(),
           netNowPaise: r.netNow.toString(), amountPaise: r.amount.toString(), rebatePaise: r.rebate.toString(), dpsAvoidedPaise: r.dpsAvoided.toString(), flags: r.flags,
         })),
       };
@@ -188,12 +195,13 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
     async (req) => {
       const id = BigInt(req.params.batchId);
       const view = await batchView(id, scope(req));
-      const [order, pays, posts, receipts, exceptions] = await Promise.all([
+      const [order, pays, posts, receipts, exceptions, discoms] = await Promise.all([
         db.selectFrom('payment_attempts').selectAll().where('batch_id', '=', id).executeTakeFirst(),
         db.selectFrom('payments').selectAll().where('batch_id', '=', id).orderBy('id').execute(),
         db.selectFrom('postings').select(['status', sql<number>`count(*)::int`.as('n')]).where('batch_id', '=', id).groupBy('status').execute(),
         db.selectFrom('receipts').select(sql<number>`count(*)::int`.as('n')).where('batch_id', '=', id).executeTakeFirstOrThrow(),
         db.selectFrom('payment_exceptions as e').innerJoin('payments as p', 'p.id', 'e.payment_id').select(['e.reason', 'e.amount_paise', 'e.status']).where('p.batch_id', '=', id).execute(),
+        db.selectFrom('payment_batch_items as i').innerJoin('discoms as dc', 'dc.id', 'i.discom_id').select('dc.code').distinct().where('i.batch_id', '=', id).orderBy('dc.code').execute(),
       ]);
       const count = (s: string) => posts.find((x) => x.status === s)?.n ?? 0;
       return {
@@ -205,6 +213,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
         })),
         postings: { pending: count('pending'), acknowledged: count('acknowledged'), rejected: count('rejected') },
         receipts: receipts.n,
+        discoms: discoms.map((d) => d.code),
         exceptions: exceptions.map((e) => ({ reason: e.reason, amountPaise: e.amount_paise.toString(), status: e.status })),
       };
     },
@@ -371,13 +380,44 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
 
   app.post(
     '/api/v1/org/payments/batches/:batchId/refresh',
-    { config: makers, schema: { tags, summary: 'Asks the gateway now for the batch’s payments (the status query)', params: Type.Object({ batchId: IdStr }), response: { 200: Batch, ...errors } } },
+    {
+      config: makers,
+      schema: {
+        tags,
+        summary: 'Asks the gateway now for the batch’s payments (the status query): "Check status" while a payment waits. An order with no payment at all (the payer closed the checkout) makes the batch ready to pay again. At most 30 a user (or key) in 10 minutes',
+        params: Type.Object({ batchId: IdStr }),
+        response: { 200: Batch, ...errors },
+      },
+    },
     async (req) => {
+      const p = req.principal!;
       const sc = scope(req);
       const id = BigInt(req.params.batchId);
-      await batchView(id, sc);
+      const before = await batchView(id, sc);
+      // Each check is a call to the gateway: limited per caller, as other costly org routes are.
+      const who = p.kind === 'user' ? `user:${p.userId}` : `key:${p.apiKeyId}`;
+      const limited = await claimAttempt(db, `status-query-${who}`, { max: STATUS_QUERIES, windowMs: 600_000, lockMs: 300_000 });
+      if (limited.lockedUntil) {
+        throw rateLimitedError(limited.lockedUntil, {
+          en: `You have asked the gateway ${STATUS_QUERIES} times in 10 minutes, the most allowed; the portal keeps asking by itself.`,
+          hi: `आपने 10 मिनट में ${STATUS_QUERIES} बार गेटवे से पूछा है, जो अधिकतम सीमा है; पोर्टल स्वयं पूछता रहता है।`,
+        });
+      }
       const a = await db.selectFrom('payment_attempts').select('id').where('batch_id', '=', id).executeTakeFirst();
-      if (a) await queryAttempt(deps, a.id);
+      if (a) {
+        const r = await queryAttempt(deps, a.id);
+        // The gateway answered and holds no payment for the order: nobody paid (the checkout was
+        // closed). The batch is ready to pay again now, not after the janitor's day; the order is
+        // kept, so a payment still made in an old window settles this batch (ready → paid).
+        if (r.outcome === 'nothing' && (before.status === 'payment_pending' || before.status === 'unknown')) {
+          await db.transaction().execute(async (trx) => {
+            const b = await batchInScope(trx, sc, id, { forUpdate: true });
+            if (b.status !== 'payment_pending' && b.status !== 'unknown') return;
+            await moveBatch(trx, id, sc.orgId, [b.status], 'ready');
+            await recordAudit(trx, { action: 'payment.checkout_abandoned', actor: p, orgId: sc.orgId, target: { type: 'payment_batch', id }, details: { reference: b.reference, from: b.status, gateway_payments: 0 }, meta: req.meta });
+          });
+        }
+      }
       return batchView(id, sc);
     },
   );

@@ -34,6 +34,21 @@ export function DuesConnection() {
               {c.category.code} ({hi ? c.category.nameHi : c.category.name}) · {c.supplyType} · {formatNumber(c.sanctionedLoadVa / 1000, lang)} kVA
             </p>
             <p className="muted">{t('dues.syncedAt', { when: formatDateTime(c.syncedAt, lang) })}</p>
+            {c.openBatch && (
+              <div className="state state-warn held-note" role="note">
+                {c.openBatch.id && c.openBatch.reference ? (
+                  <p>
+                    {t('conn.inPayment')} <Link to={`/payments/${c.openBatch.id}`}>{c.openBatch.reference}</Link>
+                    {c.openBatch.status && ` (${t(`paymentStatus.${c.openBatch.status}`)})`}
+                    {t('conn.inPaymentEnd')} {t('conn.inPaymentText')}
+                  </p>
+                ) : (
+                  <p>
+                    {t('conn.inPaymentAbove')} {t('conn.inPaymentText')}
+                  </p>
+                )}
+              </div>
+            )}
             <ul className="figures-grid" aria-label={t('dues.figures')}>
               <li className={BigInt(c.balancePaise) > 0n ? 'alert' : ''}>
                 <span className="label">{t('conn.balance')}</span>

@@ -5,6 +5,7 @@ import { send, type Office } from '../api';
 import { Async, OfficeOptions, TableWrap } from '../components';
 import { Field, FormError, SelectField, formValues } from '../forms';
 import { formatDate, formatDateTime, formatMonth, formatNumber, formatPaise } from '../format';
+import { useDiscoms } from '../discoms';
 import { hasRole, useSession } from '../session';
 import { useApi } from '../useApi';
 import type { DuesRow, Figures } from '../../../src/shared/dues.ts';
@@ -24,12 +25,14 @@ interface SummaryLite {
 /** A connection chosen in the table for a payment (what the payment page shows before its quote). */
 export interface PickedRow {
   connectionId: string;
+  /** The discom's code: a payment by challan (RTGS/NEFT) takes one discom's connections. */
+  discom?: string;
   consumerNo: string;
   name: string;
   balancePaise: string;
 }
 
-const FILTERS = ['officeId', 'status', 'dueFrom', 'dueTo', 'minRupees', 'maxRupees', 'category', 'divisionId', 'anomaly', 'q'] as const;
+const FILTERS = ['officeId', 'discom', 'status', 'dueFrom', 'dueTo', 'minRupees', 'maxRupees', 'category', 'divisionId', 'anomaly', 'q'] as const;
 const PAGE = 50;
 
 /**
@@ -45,7 +48,7 @@ export function DuesTable() {
   const [params, setParams] = useSearchParams();
   // Page cursors belong to one filter and order: another one (a new filter, Back) starts at page 1.
   const [paging, setPaging] = useState<{ query: string; cursors: string[] }>({ query: '', cursors: [] });
-  const [selection, setSelection] = useState<{ id: string; count: number; outstandingPaise: string; expiresAt: string } | null>(null);
+  const [selection, setSelection] = useState<{ id: string; count: number; outstandingPaise: string; expiresAt: string; inOpenBatch: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   // Rows chosen for a payment: kept across pages and filters until cleared.
@@ -55,7 +58,8 @@ export function DuesTable() {
     setPicked((m) => {
       const next = new Map(m);
       for (const r of rows) {
-        if (on) next.set(r.connectionId, { connectionId: r.connectionId, consumerNo: r.consumerNo, name: r.name, balancePaise: r.balancePaise });
+        // A row an open payment holds cannot be chosen: it would only be refused.
+        if (on && !r.openBatch) next.set(r.connectionId, { connectionId: r.connectionId, discom: r.discom, consumerNo: r.consumerNo, name: r.name, balancePaise: r.balancePaise });
         else next.delete(r.connectionId);
       }
       return next;
@@ -84,6 +88,7 @@ export function DuesTable() {
   const total = totals.query === query ? totals.total : null;
   const [summary] = useApi<SummaryLite>('/api/v1/org/dues/summary');
   const [offices] = useApi<{ offices: Office[] }>('/api/v1/org/offices');
+  const discoms = useDiscoms();
 
   const apply = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -102,7 +107,7 @@ export function DuesTable() {
     setError(null);
     const body: Record<string, string> = {};
     filter.forEach((v, k) => (body[k] = v));
-    send<{ id: string; count: number; outstandingPaise: string; expiresAt: string }>('POST', '/api/v1/org/dues/selections', body)
+    send<{ id: string; count: number; outstandingPaise: string; expiresAt: string; inOpenBatch: number }>('POST', '/api/v1/org/dues/selections', body)
       .then(setSelection, setError)
       .finally(() => setBusy(false));
   };
@@ -128,6 +133,14 @@ export function DuesTable() {
         <SelectField label={t('tag.office')} name="officeId" defaultValue={params.get('officeId') ?? ''}>
           <option value="">{t('connections.allOffices')}</option>
           <OfficeOptions offices={offices.state === 'ready' ? offices.data.offices : null} />
+        </SelectField>
+        <SelectField label={t('duesTable.discom')} name="discom" defaultValue={params.get('discom') ?? ''}>
+          <option value="">{t('duesTable.any')}</option>
+          {discoms.map((d) => (
+            <option key={d.code} value={d.code}>
+              {d.code} · {hi ? d.nameHi : d.name}
+            </option>
+          ))}
         </SelectField>
         <SelectField label={t('duesTable.division')} name="divisionId" defaultValue={params.get('divisionId') ?? ''}>
           <option value="">{t('duesTable.any')}</option>
@@ -202,6 +215,7 @@ export function DuesTable() {
               <div className="state state-ok">
                 <p role="status">
                   {t('duesTable.selected', { id: selection.id, n: formatNumber(selection.count, lang), amount: formatPaise(selection.outstandingPaise, lang), until: formatDateTime(selection.expiresAt, lang) })}
+                  {selection.inOpenBatch > 0 && ` ${t('duesTable.selectedHeld', { count: selection.inOpenBatch, n: formatNumber(selection.inOpenBatch, lang) })}`}
                 </p>
                 <p className="actions">
                   <Link to={`/payments/new?selection=${selection.id}`} className="button primary">
@@ -221,6 +235,7 @@ export function DuesTable() {
                 </button>
               </div>
             )}
+            {canSelect && d.rows.some((r) => r.openBatch) && <p className="muted small">{t('duesTable.heldNote')}</p>}
             {d.rows.length === 0 ? (
               <p className="empty">{filter.size ? t('duesTable.noneMatch') : t('dues.noConnections')}</p>
             ) : (
@@ -234,12 +249,14 @@ export function DuesTable() {
                           <input
                             type="checkbox"
                             aria-label={t('duesTable.choosePage')}
-                            checked={d.rows.length > 0 && d.rows.every((r) => picked.has(r.connectionId))}
+                            disabled={d.rows.every((r) => r.openBatch)}
+                            checked={d.rows.some((r) => !r.openBatch) && d.rows.every((r) => r.openBatch || picked.has(r.connectionId))}
                             onChange={(e) => pick(d.rows, e.target.checked)}
                           />
                         </th>
                       )}
                       <th scope="col">{t('tag.consumerNo')}</th>
+                      <th scope="col">{t('duesTable.discom')}</th>
                       <th scope="col">{t('tag.name')}</th>
                       <th scope="col">{t('tag.office')}</th>
                       <th scope="col">{t('tag.category')}</th>
@@ -255,13 +272,20 @@ export function DuesTable() {
                       <tr key={r.connectionId} className={picked.has(r.connectionId) ? 'picked' : undefined}>
                         {canSelect && (
                           <td className="pick">
-                            <input type="checkbox" aria-label={t('duesTable.chooseRow', { consumerNo: r.consumerNo })} checked={picked.has(r.connectionId)} onChange={(e) => pick([r], e.target.checked)} />
+                            <input
+                              type="checkbox"
+                              aria-label={t('duesTable.chooseRow', { consumerNo: r.consumerNo })}
+                              aria-describedby={r.openBatch ? `held-${r.connectionId}` : undefined}
+                              disabled={!!r.openBatch}
+                              checked={picked.has(r.connectionId)}
+                              onChange={(e) => pick([r], e.target.checked)}
+                            />
                           </td>
                         )}
                         <td className="nowrap">
                           <Link to={`/org/dues/connections/${r.connectionId}`}>{r.consumerNo}</Link>
-                          <span className="muted small block">{r.discom}</span>
                         </td>
+                        <td>{r.discom}</td>
                         <td>{r.name}</td>
                         <td>{r.office ? r.office.code : '—'}</td>
                         <td>{r.category}</td>
@@ -270,6 +294,7 @@ export function DuesTable() {
                         <td className="num nowrap">{formatPaise(r.balancePaise, lang)}</td>
                         <td>
                           <span className={`badge badge-${r.status}`}>{t(`dueStatus.${r.status}`)}</span>
+                          {r.openBatch && <HeldMark id={`held-${r.connectionId}`} mark={r.openBatch} />}
                         </td>
                         <td>
                           {r.flags.length === 0
@@ -299,5 +324,20 @@ export function DuesTable() {
         )}
       </Async>
     </>
+  );
+}
+
+/** "In payment PB…" (linked) for a row an open payment holds; only the fact for a payment of an office above the user's. */
+export function HeldMark({ id, mark }: { id?: string; mark: NonNullable<DuesRow['openBatch']> }) {
+  const { t } = useTranslation();
+  return (
+    <span id={id} className="block held-mark">
+      {mark.id && mark.reference ? (
+        <Link to={`/payments/${mark.id}`}>{t('duesTable.inPayment', { reference: mark.reference })}</Link>
+      ) : (
+        t('duesTable.inPaymentAbove')
+      )}
+      {mark.status && <span className="block muted small">{t(`paymentStatus.${mark.status}`)}</span>}
+    </span>
   );
 }

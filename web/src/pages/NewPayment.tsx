@@ -3,8 +3,9 @@ import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, send, type Batch, type Quote } from '../api';
 import { TableWrap } from '../components';
+import { StatusBadge } from './PaymentStatus';
 import { Field, FormError, fieldErrors } from '../forms';
-import { formatDate, formatMonth, formatNumber, formatPaise } from '../format';
+import { formatDate, formatList, formatMonth, formatNumber, formatPaise } from '../format';
 import { paiseToRupees, rupeesToPaise } from '../money';
 import { useApi } from '../useApi';
 import type { PickedRow } from './DuesTable';
@@ -25,6 +26,13 @@ function newKey(): string {
 }
 
 const QUOTE_DELAY_MS = 400;
+
+/** What creating one discom's part of a split payment came to. */
+interface SplitOutcome {
+  discom: string;
+  batch: Batch | null;
+  error: unknown;
+}
 
 /** A bill as its due date, with its month under it and its anomaly flags. */
 export function BillCell({ billMonth, dueDate, flags }: { billMonth: string | null; dueDate: string | null; flags: readonly string[] }) {
@@ -68,6 +76,10 @@ export function NewPayment() {
   const [creating, setCreating] = useState(false);
   const [createError, setCreateError] = useState<unknown>(null);
   const submission = useRef<{ key: string; body: string } | null>(null);
+  // Split into one payment per discom: each part has its own Idempotency-Key, kept while its body is the same.
+  const splitKeys = useRef(new Map<string, { key: string; body: string }>());
+  const [splitting, setSplitting] = useState<string | null>(null);
+  const [splitDone, setSplitDone] = useState<SplitOutcome[] | null>(null);
   const seq = useRef(0);
   const [selection] = useApi<SelectionInfo>(selectionId && /^\d{1,18}$/.test(selectionId) ? `/api/v1/org/dues/selections/${selectionId}` : null);
 
@@ -147,6 +159,35 @@ export function NewPayment() {
     }
   };
 
+  // Each row's discom: the quote's, or (past the quote's first 1,000 rows) the dues table's.
+  const discomOf = (r: PickedRow) => quoteRows.get(r.connectionId)?.discom ?? r.discom ?? null;
+  const split = async () => {
+    if (!ready || creating || splitting) return;
+    const extra = { ...(budgetHead.trim() ? { budgetHead: budgetHead.trim() } : {}), ...(sanctionRef.trim() ? { sanctionRef: sanctionRef.trim() } : {}) };
+    const parts = ready.discoms.map((d) => ({
+      discom: d.code,
+      body: selectionId !== null ? { selectionId, discom: d.code, ...extra } : { items: items.filter((_, i) => discomOf(rows[i]!) === d.code), ...extra },
+    }));
+    setCreateError(null);
+    const out: SplitOutcome[] = [];
+    for (const part of parts) {
+      const json = JSON.stringify(part.body);
+      let k = splitKeys.current.get(part.discom);
+      if (k?.body !== json) {
+        k = { key: newKey(), body: json };
+        splitKeys.current.set(part.discom, k);
+      }
+      setSplitting(part.discom);
+      try {
+        out.push({ discom: part.discom, batch: await send<Batch>('POST', '/api/v1/org/payments/batches', part.body, { 'idempotency-key': k.key }), error: null });
+      } catch (error) {
+        out.push({ discom: part.discom, batch: null, error });
+      }
+    }
+    setSplitting(null);
+    setSplitDone(out);
+  };
+
   const removeRow = (id: string) => {
     setRows((rs) => rs.filter((r) => r.connectionId !== id));
     setAmounts(({ [id]: _gone, ...rest }) => rest);
@@ -167,6 +208,8 @@ export function NewPayment() {
   }
 
   const shown = ready ?? lastGood;
+  // Once every discom's payment is made, this page has nothing more to make.
+  const allSplit = splitDone !== null && splitDone.every((o) => o.batch);
   return (
     <>
       <h1>{t('newPayment.title')}</h1>
@@ -237,6 +280,12 @@ export function NewPayment() {
           </ul>
         )}
         {shown && shown.skipped > 0 && <p className="muted">{t('newPayment.skipped', { count: shown.skipped, n: formatNumber(shown.skipped, lang) })}</p>}
+        {shown && shown.held > 0 && (
+          <p className="state state-warn" role="note">
+            {t('newPayment.held', { count: shown.held, n: formatNumber(shown.held, lang) })}
+            {shown.heldBatches.length > 0 && ` ${t('newPayment.heldIn', { list: formatList(shown.heldBatches, lang) })}`}
+          </p>
+        )}
       </section>
 
       <h2 id="rows-h">{t('newPayment.rows')}</h2>
@@ -246,6 +295,7 @@ export function NewPayment() {
             <thead>
               <tr>
                 <th scope="col">{t('newPayment.consumer')}</th>
+                <th scope="col">{t('newPayment.discom')}</th>
                 <th scope="col">{t('newPayment.bill')}</th>
                 <th scope="col" className="num">{t('newPayment.outstanding')}</th>
                 <th scope="col">{t('newPayment.amount')}</th>
@@ -268,6 +318,7 @@ export function NewPayment() {
                       {r.consumerNo}
                       <span className="muted small block">{r.name}</span>
                     </th>
+                    <td>{discomOf(r) ?? '—'}</td>
                     <td className="nowrap">
                       <BillCell billMonth={q?.billMonth ?? null} dueDate={q?.dueDate ?? null} flags={q?.flags ?? []} />
                     </td>
@@ -281,6 +332,7 @@ export function NewPayment() {
                         aria-invalid={errs.length ? true : undefined}
                         aria-describedby={errs.length ? errId : undefined}
                         value={value}
+                        readOnly={allSplit}
                         onChange={(e) => setAmounts((a) => ({ ...a, [r.connectionId]: e.target.value }))}
                       />
                       {errs.length > 0 && (
@@ -292,7 +344,7 @@ export function NewPayment() {
                     <td className="num nowrap">{q && !errs.length ? formatPaise(q.rebatePaise, lang) : '—'}</td>
                     <td className="num nowrap">{q && !errs.length ? formatPaise(q.dpsAvoidedPaise, lang) : '—'}</td>
                     <td>
-                      <button type="button" className="small-button" onClick={() => removeRow(r.connectionId)}>
+                      <button type="button" className="small-button" disabled={allSplit} onClick={() => removeRow(r.connectionId)}>
                         {t('newPayment.remove')}
                         <span className="visually-hidden"> {r.consumerNo}</span>
                       </button>
@@ -312,6 +364,7 @@ export function NewPayment() {
                 <thead>
                   <tr>
                     <th scope="col">{t('newPayment.consumer')}</th>
+                    <th scope="col">{t('newPayment.discom')}</th>
                     <th scope="col">{t('newPayment.bill')}</th>
                     <th scope="col" className="num">{t('newPayment.outstanding')}</th>
                     <th scope="col" className="num">{t('newPayment.amountCol')}</th>
@@ -323,6 +376,7 @@ export function NewPayment() {
                   {shown.rows.map((q) => (
                     <tr key={q.connectionId}>
                       <th scope="row">{q.consumerNo}</th>
+                      <td>{q.discom}</td>
                       <td className="nowrap">
                         <BillCell billMonth={q.billMonth} dueDate={q.dueDate} flags={q.flags} />
                       </td>
@@ -339,16 +393,70 @@ export function NewPayment() {
         )
       )}
 
-      <h2 id="details-h">{t('newPayment.details')}</h2>
-      <form className="grid-form" aria-labelledby="details-h" onSubmit={(e) => void create(e)} noValidate>
-        <Field label={t('newPayment.budgetHead')} name="budgetHead" hint={t('newPayment.budgetHeadHint')} maxLength={60} value={budgetHead} onChange={(e) => setBudgetHead(e.target.value)} errors={fieldErrs} />
-        <Field label={t('newPayment.sanctionRef')} name="sanctionRef" hint={t('newPayment.sanctionRefHint')} maxLength={60} value={sanctionRef} onChange={(e) => setSanctionRef(e.target.value)} errors={fieldErrs} />
-        <div className="actions">
-          <button type="submit" className="primary" disabled={!ready || creating} aria-disabled={!ready || creating}>
-            {creating ? t('newPayment.creating') : t('newPayment.create')}
-          </button>
-        </div>
-      </form>
+      {ready && ready.discoms.length > 1 && !splitDone && (
+        <section className="state state-warn mixed-discoms" aria-labelledby="mixed-h">
+          <h2 id="mixed-h">{t('newPayment.mixedTitle')}</h2>
+          <p>{t('newPayment.mixedText')}</p>
+          <ul>
+            {ready.discoms.map((d) => (
+              <li key={d.code}>{t('newPayment.discomPart', { count: d.itemCount, discom: d.code, n: formatNumber(d.itemCount, lang), amount: formatPaise(d.totalPaise, lang) })}</li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {splitDone && (
+        <section className={`state ${splitDone.every((o) => o.batch) ? 'state-ok' : 'state-warn'} split-results`} aria-labelledby="split-h">
+          <h2 id="split-h">{t('newPayment.splitResults')}</h2>
+          <ul>
+            {splitDone.map((o) => (
+              <li key={o.discom}>
+                {o.batch ? (
+                  <>
+                    <Link to={`/payments/${o.batch.id}`}>
+                      {t('newPayment.splitMade', { discom: o.discom, reference: o.batch.reference, amount: formatPaise(o.batch.totalPaise, lang) })}
+                    </Link>{' '}
+                    <StatusBadge status={o.batch.status} />
+                  </>
+                ) : (
+                  <>
+                    {t('newPayment.splitFailed', { discom: o.discom })}
+                    <FormError error={o.error} />
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
+          {splitDone.every((o) => o.batch) ? (
+            <p role="status">{t('newPayment.splitAllDone')}</p>
+          ) : (
+            <button type="button" disabled={splitting !== null} onClick={() => void split()}>
+              {t('newPayment.splitRetry')}
+            </button>
+          )}
+        </section>
+      )}
+
+      {!allSplit && (
+        <>
+          <h2 id="details-h">{t('newPayment.details')}</h2>
+          <form className="grid-form" aria-labelledby="details-h" onSubmit={(e) => void create(e)} noValidate>
+            <Field label={t('newPayment.budgetHead')} name="budgetHead" hint={t('newPayment.budgetHeadHint')} maxLength={60} value={budgetHead} onChange={(e) => setBudgetHead(e.target.value)} errors={fieldErrs} />
+            <Field label={t('newPayment.sanctionRef')} name="sanctionRef" hint={t('newPayment.sanctionRefHint')} maxLength={60} value={sanctionRef} onChange={(e) => setSanctionRef(e.target.value)} errors={fieldErrs} />
+            {!splitDone && (
+              <div className="actions">
+                <button type="submit" className="primary" disabled={!ready || creating || splitting !== null} aria-disabled={!ready || creating || splitting !== null}>
+                  {creating ? t('newPayment.creating') : t('newPayment.create')}
+                </button>
+                {ready && ready.discoms.length > 1 && (
+                  <button type="button" disabled={creating || splitting !== null} onClick={() => void split()}>
+                    {splitting ? t('newPayment.splitting', { discom: splitting }) : t('newPayment.split')}
+                  </button>
+                )}
+              </div>
+            )}
+          </form>
+        </>
+      )}
       <FormError error={createError} />
     </>
   );

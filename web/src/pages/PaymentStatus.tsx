@@ -4,7 +4,7 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { postForm, send, type Batch, type BatchDetail, type BatchItem, type BatchStatus, type Challan, type Checkout } from '../api';
 import { LoadError, Loading, TableWrap } from '../components';
 import { Field, FormError, fieldErrors } from '../forms';
-import { formatDateTime, formatNumber, formatPaise } from '../format';
+import { formatDateTime, formatList, formatNumber, formatPaise } from '../format';
 import { hasRole, useSession } from '../session';
 import { useLiveApi } from '../useApi';
 import { ChallanPanel } from './Challan';
@@ -171,8 +171,13 @@ export function PaymentStatus() {
   const mine = session?.user?.id !== undefined && b.createdByUserId === session.user.id;
   const rtgs = b.mode === 'rtgs_neft';
   // Online checkout is for online batches; a batch paid by challan waits for its bank transfer instead.
-  const payable = canMake && !rtgs && ['ready', 'payment_pending', 'unknown'].includes(b.status);
-  const byChallan = canMake && b.status === 'ready';
+  // While a payment waits at the gateway (or its answer is unknown) it is not offered again: Check
+  // status is, which also frees a checkout nobody paid.
+  const payable = canMake && !rtgs && b.status === 'ready';
+  const waitingGateway = !rtgs && (b.status === 'payment_pending' || b.status === 'unknown');
+  // A challan is for one discom's connections.
+  const mixed = b.discoms.length > 1;
+  const byChallan = canMake && b.status === 'ready' && !mixed;
   const checkable = canMake && !rtgs && b.order !== null && ['ready', 'payment_pending', 'unknown'].includes(b.status);
   const cancellable = canMake && ['pending_approval', 'ready'].includes(b.status);
   const decisionErrors = { ...fieldErrors(actionError, lang), ...decisionErrs };
@@ -312,6 +317,11 @@ export function PaymentStatus() {
               </div>
             </form>
           )}
+          {waitingGateway && canMake && (
+            <p className="state state-warn waiting-gateway" role="note">
+              {t('payment.waitingGateway')}
+            </p>
+          )}
           {payable && (
             <div className="action-row">
               <button type="button" className="primary" disabled={busy !== null} onClick={() => void payNow()} aria-describedby="pay-now-text">
@@ -332,11 +342,15 @@ export function PaymentStatus() {
               </p>
             </div>
           )}
+          {canMake && b.status === 'ready' && mixed && (
+            <p className="muted mixed-discoms">{t('payment.mixedDiscoms', { list: formatList(b.discoms, lang) })}</p>
+          )}
           <FormError error={challanError} messages={{ BATCH_NOT_OPEN: t('challan.errors.BATCH_NOT_OPEN') }} />
           <div className="actions">
             {checkable && (
               <button
                 type="button"
+                className={waitingGateway ? 'primary' : undefined}
                 disabled={busy !== null}
                 onClick={() => void act('refresh', () => send<Batch>('POST', `/api/v1/org/payments/batches/${id}/refresh`), (r) => setNotice(t('payment.checked', { status: t(`paymentStatus.${r.status}`) })))}
               >
