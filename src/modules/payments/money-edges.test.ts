@@ -281,6 +281,18 @@ describe(`money at the edges on ${engineName}`, () => {
     // The first report stands: the batch stays paid once.
     expect((await batch(b.id)).status).toBe('paid');
     await checkInvariants(database.db);
+    // The bank's statement tells the same UTR with a third amount: a second exception, from the statement, once however often it is imported.
+    await sql`UPDATE bank_sim.transactions SET amount_paise = amount_paise + 500 WHERE utr = ${t.utr}`.execute(database.db);
+    const day = istDay(new Date());
+    const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=50200011112221&from=${day}&to=${day}&format=mt940` });
+    expect(st.statusCode).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const imp = await accounts.raw('POST', '/api/v1/discom/recon/statements?format=mt940', st.rawPayload);
+      expect(imp.statusCode, imp.body).toBeLessThan(300);
+    }
+    const both = (await exceptions(accounts)).filter((e) => e.reason === 'utr_amount_mismatch' && e.utr === t.utr);
+    expect(both.map((e) => e.amountPaise).sort()).toEqual([told.amountPaise.toString(), (BigInt(c.amountPaise) + 500n).toString()].sort());
+    await checkInvariants(database.db);
     const ok = await accounts.post(`/api/v1/discom/recon/exceptions/${found[0]!.id}/resolve`, { action: 'acknowledge', note: 'Bank confirms the first amount' });
     expect(ok.json()).toMatchObject({ outcome: 'acknowledged' });
     expect((await database.db.selectFrom('bank_credits').select('status').where('utr', '=', t.utr).executeTakeFirstOrThrow()).status).toBe('applied');

@@ -209,6 +209,18 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
   const contra = await trx.selectFrom('statement_lines').select(sql<number>`count(*)::int`.as('n')).where('statement_id', '=', statementId).where('status', '=', 'exception').executeTakeFirstOrThrow();
   counts.confirmed = byUtr.find((x) => x.status === 'matched')?.n ?? 0;
   counts.contradictions = contra.n;
+  // A contradiction is not only a word on the line: it waits in the exception queue (once per
+  // credit and amount, however many statements repeat it), for the accounts team to check.
+  if (contra.n > 0) {
+    await sql`
+      INSERT INTO recon_exceptions (reason, credit_id, challan_id, batch_id, org_id, discom_id, amount_paise, detail)
+      SELECT DISTINCT ON (c.id, l.amount_paise) 'utr_amount_mismatch', c.id, c.challan_id, ch.batch_id, ch.org_id, c.discom_id, l.amount_paise,
+             'UTR ' || c.utr || ' was reported before for ' || c.amount_paise || ' paise, now for ' || l.amount_paise || ' (statement)'
+        FROM statement_lines l JOIN bank_credits c ON c.id = l.credit_id LEFT JOIN challans ch ON ch.id = c.challan_id
+       WHERE l.statement_id = ${statementId} AND l.status = 'exception' AND l.amount_paise > 0 AND c.amount_paise <> l.amount_paise
+       ORDER BY c.id, l.amount_paise
+      ON CONFLICT DO NOTHING`.execute(trx);
+  }
 
   // Tier 1: a gateway settlement's payout (its UTR, its amount), once.
   counts.settlements = n(
