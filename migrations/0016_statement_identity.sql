@@ -6,7 +6,8 @@
 ALTER TABLE bank_statements ADD COLUMN content_sha256 text;
 CREATE UNIQUE INDEX bank_statements_content ON bank_statements (account, content_sha256) WHERE content_sha256 IS NOT NULL;
 
--- A line is known, within its account, by its UTR; else by the bank's reference and amount;
+-- A line is known, within its account, by its UTR; else by the bank's reference, value date and
+-- amount (cheque numbers repeat across payers and banks: a reference alone is no identity);
 -- else by its value date, amount and narrative; the last two with their occurrence in the
 -- statement (#1, #2 …), so that two equal lines of one file stay two lines. A line of a later
 -- statement with the key of an earlier one is that line again, not new money.
@@ -14,7 +15,7 @@ CREATE FUNCTION statement_line_base_key(direction text, utr text, bank_ref text,
   RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN direction = 'credit' THEN 'C' ELSE 'D' END || CASE
     WHEN utr IS NOT NULL THEN ':U:' || utr
-    WHEN nullif(btrim(bank_ref), '') IS NOT NULL THEN ':R:' || upper(btrim(bank_ref)) || ':' || amount
+    WHEN nullif(btrim(bank_ref), '') IS NOT NULL THEN ':R:' || upper(btrim(bank_ref)) || ':' || value_date || ':' || amount
     ELSE ':N:' || value_date || ':' || amount || ':' || md5(upper(regexp_replace(btrim(coalesce(narrative, '')), '\s+', ' ', 'g')))
   END
 $$;

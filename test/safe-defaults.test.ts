@@ -177,7 +177,7 @@ describe(`safe defaults on ${engineName}`, () => {
     expect(scraped.body).toContain('sangrahan_http_requests_total');
     const noToken = await build(demo, devConfig());
     expect((await noToken.inject({ url: '/metrics', remoteAddress: '10.1.2.3', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(404);
-  });
+  }, 180_000);
 
   it('tells browsers and proxies to keep no copy of what a logged-in user sees: JSON, PDF and exports', async () => {
     const app = await build(demo, testConfig());

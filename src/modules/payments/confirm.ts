@@ -55,7 +55,12 @@ export type RecordOutcome = SettleOutcome | 'failed_recorded' | 'pending' | 'dup
  * returns a waiting batch to 'ready' so the payer can try again.
  */
 export async function recordGatewayPayment(trx: Db, a: AttemptRow, gp: GatewayPayment, via: 'webhook' | 'callback' | 'status_query', capturedAt: Date): Promise<RecordOutcome> {
-  if (gp.orderId !== a.order_id || gp.currency !== 'INR') return 'ignored';
+  if (gp.orderId !== a.order_id) return 'ignored';
+  if (gp.currency !== 'INR') {
+    // Captured in another currency: it cannot pay rupee bills, but it is money: held for refund.
+    if (gp.status === 'captured') await recordUnmatchedCapture(trx, { gateway: a.gateway, paymentId: gp.id, orderId: gp.orderId, amountPaise: gp.amountPaise, currency: gp.currency, method: gp.method, capturedAt }, via);
+    return 'ignored';
+  }
   if (gp.status === 'created' || gp.status === 'authorized') {
     await trx.updateTable('payment_batches').set({ status: 'payment_pending', status_changed_at: sql<Date>`now()` }).where('id', '=', a.batch_id).where('status', '=', 'unknown').execute();
     return 'pending';
@@ -302,9 +307,13 @@ export async function processEvent(deps: ConfirmDeps, eventId: bigint): Promise<
     }
     const a = w.orderId ? await lockAttempt(trx, { orderId: w.orderId, gateway: ev.provider }) : null;
     if (!a) {
-      // Money the portal did not ask for is still money: held, in the exception queue.
+      // A payment with no order is a Smart Collect (virtual account or QR) payment: Razorpay
+      // tells it again as virtual_account.credited, which makes it a bank credit. Counting it
+      // here too would count the money twice.
+      if (!w.orderId) return done('ignored', 'payment without an order: a virtual account payment, applied from its virtual_account.credited event');
+      // Money for an order the portal did not make is still money: held, in the exception queue.
       const captured = w.status === 'captured' && w.event !== 'payment.failed' && w.event !== 'payment.authorized';
-      if (!captured) return done('ignored', w.orderId ? 'order unknown to the portal' : 'payment without an order');
+      if (!captured) return done('ignored', 'order unknown to the portal');
       const capture = { gateway: ev.provider, paymentId: w.paymentId, orderId: w.orderId, amountPaise: w.amountPaise, currency: w.currency, method: w.method, capturedAt: w.eventCreatedAt };
       return done('processed', await recordUnmatchedCapture(trx, capture, 'webhook'));
     }

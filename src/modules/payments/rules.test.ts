@@ -58,9 +58,12 @@ describe('the on-time rebate', () => {
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 200_000n, alreadyRebated: false }, policy, true)).toBe(2_500n);
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 200_000n, alreadyRebated: false }, policy, false)).toBe(1_500n);
     expect(onTimeRebate({ billRebate: 2_800n, currentDemand: 100_000n, balance: 200_000n, alreadyRebated: false }, policy, true)).toBe(3_000n);
-    // A rebate that would cover the whole balance is none: the balance stays payable (it was the whole balance before, leaving nothing to pay).
-    expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 2_000n, alreadyRebated: false }, policy, true)).toBe(0n);
+    // A rebate that would cover the whole balance stops a paisa short: there is always something to pay (it was the whole balance before,
+    // leaving nothing payable), and no cliff either side of the rebate.
+    expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 2_000n, alreadyRebated: false }, policy, true)).toBe(1_999n);
+    expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 2_500n, alreadyRebated: false }, policy, true)).toBe(2_499n);
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 2_501n, alreadyRebated: false }, policy, true)).toBe(2_500n);
+    expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 1n, alreadyRebated: false }, policy, true)).toBe(0n);
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: 200_000n, alreadyRebated: true }, policy, true)).toBe(0n);
     expect(onTimeRebate({ billRebate: 1_500n, currentDemand: 100_000n, balance: -5n, alreadyRebated: false }, policy, true)).toBe(0n);
     // Rounded down to the paisa.

@@ -30,8 +30,9 @@ export interface RebateBasis {
  * The rebate a connection earns when its balance is cleared by the due date: the bill's own
  * rebate, plus the digital rebate (rounded down to the paisa), never more than the discom's
  * ceiling beyond the bill's own figure. A rebate comes with money, never instead of it: when it
- * would cover the whole balance (an advance credit already paid most of the bill), there is no
- * rebate and the balance is what is due, so that every balance shown as due can be paid.
+ * would cover the whole balance (an advance credit already paid most of the bill), it stops one
+ * paisa short, so that every balance shown as due can be paid, and paying it earns the rebate
+ * (no cliff between a balance just below and just above the rebate).
  */
 export function onTimeRebate(b: RebateBasis, p: RebatePolicy, digital: boolean): bigint {
   if (b.alreadyRebated || b.balance <= 0n) return 0n;
@@ -39,7 +40,7 @@ export function onTimeRebate(b: RebateBasis, p: RebatePolicy, digital: boolean):
   const room = cap > b.billRebate ? cap - b.billRebate : 0n;
   const extra = digital ? (b.currentDemand * BigInt(p.onlineBp)) / 10_000n : 0n;
   const total = b.billRebate + (extra < room ? extra : room);
-  return total < b.balance ? total : 0n;
+  return total < b.balance ? total : b.balance - 1n;
 }
 
 export interface AllocationRow {

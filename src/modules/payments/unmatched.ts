@@ -6,7 +6,7 @@ import { settlePayment } from './settle.ts';
 
 /**
  * Captured gateway money the portal has no order for: a payment link or page made outside the
- * portal, or an order whose creation timed out. It is never dropped: the capture is recorded
+ * portal, an order whose creation timed out, or a capture in another currency than the rupee. It is never dropped: the capture is recorded
  * once (by its gateway payment id), its money held in suspense (it is at the gateway, owed to
  * someone), and an 'unknown_order' exception waits for the accounts team, who either assign it
  * to a batch (it becomes that batch's payment, settled as any other) or mark it for refund.
@@ -35,8 +35,12 @@ async function ledger(trx: Db, captureId: bigint, kind: string, memo: string, en
 
 /** Records a capture for an unknown order, in the caller's transaction; a second report of it changes nothing. */
 export async function recordUnmatchedCapture(trx: Db, c: CaptureIn, via: string): Promise<string> {
-  const known = await trx.selectFrom('payments').select('id').where('gateway', '=', c.gateway).where('gateway_payment_id', '=', c.paymentId).executeTakeFirst();
-  if (known) return 'duplicate';
+  // Known already, under any name: a batch's payment, a capture (told by a settlement report
+  // first, or by another event), or a Smart Collect credit.
+  const known = await trx.selectFrom('payments').select('id').where('gateway', '<>', 'bank').where('gateway_payment_id', '=', c.paymentId).executeTakeFirst();
+  const held = await trx.selectFrom('unmatched_captures').select('id').where('gateway_payment_id', '=', c.paymentId).executeTakeFirst();
+  const credit = await trx.selectFrom('bank_credits').select('id').where('external_id', '=', c.paymentId).executeTakeFirst();
+  if (known || held || credit) return 'duplicate';
   const row = await trx
     .insertInto('unmatched_captures')
     .values({ gateway: c.gateway, gateway_payment_id: c.paymentId, order_id: c.orderId, amount_paise: c.amountPaise, currency: c.currency, method: c.method, captured_at: c.capturedAt })

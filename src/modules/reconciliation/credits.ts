@@ -393,7 +393,7 @@ async function reapply(trx: Db, p: Principal & { kind: 'user' }, ex: { id: bigin
 
 async function withNewException(trx: Db, exId: bigint, creditId: bigint, r: ResolveResult): Promise<ResolveResult> {
   if (r.outcome !== 'held') return r;
-  const n = await trx.selectFrom('recon_exceptions').select('id').where('credit_id', '=', creditId).where('status', '=', 'open').executeTakeFirstOrThrow();
+  const n = await trx.selectFrom('recon_exceptions').select('id').where('credit_id', '=', creditId).where('status', '=', 'open').where('reason', '<>', 'utr_amount_mismatch').executeTakeFirstOrThrow();
   return { exceptionId: exId, outcome: 'held', newExceptionId: n.id };
 }
 

@@ -333,7 +333,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         holdingOnly(req.principal);
         if (!Buffer.isBuffer(req.body) || !req.body.length) throw new AppError('STATEMENT_INVALID', [{ path: 'body', problem: 'empty', message: { en: 'send the settlement report as the body', hi: 'निपटान रिपोर्ट को बॉडी के रूप में भेजें' } }]);
         const q = req.query as { fileName?: string };
-        return importSettlementReport(db, userOf(req), { name: q.fileName ?? 'settlement-report.csv', data: req.body }, req.meta);
+        return importSettlementReport(db, userOf(req), { name: q.fileName ?? 'settlement-report.csv', data: req.body }, req.meta, ctx.payments?.gateway.name);
       },
     );
   });

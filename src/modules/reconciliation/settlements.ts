@@ -5,6 +5,7 @@ import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
+import { recordUnmatchedCapture } from '../payments/index.ts';
 
 /**
  * Gateway settlement reconciliation. The gateway pays captured payments out to the discom's
@@ -53,6 +54,8 @@ export interface SettlementImport {
 }
 
 interface Row {
+  order_id?: string;
+  method?: string;
   entity_id: string;
   type: string;
   credit: string;
@@ -90,7 +93,7 @@ export function parseSettlementReport(data: Buffer): Row[] {
   return records as unknown as Row[];
 }
 
-export async function importSettlementReport(db: Db, p: Principal, file: { name: string; data: Buffer }, meta: RequestMeta | null): Promise<SettlementImport> {
+export async function importSettlementReport(db: Db, p: Principal, file: { name: string; data: Buffer }, meta: RequestMeta | null, gatewayName = 'razorpay'): Promise<SettlementImport> {
   holdingOnly(p);
   const rows = parseSettlementReport(file.data).filter((r) => r.type === 'payment');
   const sha = createHash('sha256').update(file.data).digest('hex');
@@ -99,6 +102,21 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
     const known = new Map(
       (ids.length ? await trx.selectFrom('payments').select(['id', 'gateway_payment_id', 'settlement_id', 'amount_paise']).where('gateway_payment_id', 'in', ids).where('gateway', '<>', 'bank').execute() : []).map((x) => [x.gateway_payment_id, x]),
     );
+    // A payment the portal has not heard of (its webhook lost or still to come) is a capture
+    // for an unknown order from now on: held, in the queue, and known when its webhook comes,
+    // so that its money is counted once. Smart Collect payments are the bank's credits.
+    const told = new Set(
+      (ids.length ? await trx.selectFrom('unmatched_captures').select('gateway_payment_id').where('gateway_payment_id', 'in', ids).execute() : []).map((x) => x.gateway_payment_id),
+    );
+    const credits = new Set(
+      (ids.length ? await trx.selectFrom('bank_credits').select('external_id').where('external_id', 'in', ids).execute() : []).map((x) => x.external_id),
+    );
+    for (const r of rows) {
+      if (known.has(r.entity_id) || told.has(r.entity_id) || credits.has(r.entity_id)) continue;
+      const at = /^[0-9]+$/.test(r.settled_at) ? new Date(Number(r.settled_at) * 1000) : new Date();
+      await recordUnmatchedCapture(trx, { gateway: gatewayName, paymentId: r.entity_id, orderId: r.order_id || null, amountPaise: BigInt(r.credit), currency: 'INR', method: r.method || null, capturedAt: at }, 'settlement_report');
+      told.add(r.entity_id);
+    }
     // Captures for orders the portal did not make are in gateway clearing too (held in suspense
     // since their capture): their settlement clears them like any other.
     const orphans = new Map(
@@ -171,7 +189,7 @@ async function matchSettlementToBank(trx: Db, settlementId: string): Promise<boo
   const c = await trx.selectFrom('bank_credits').select(['id', 'utr', 'status', 'statement_line_id', 'amount_paise']).where('utr', '=', s.utr.replace(/[^A-Z0-9]/g, '')).forUpdate().executeTakeFirst();
   if (!c || c.amount_paise !== s.amount_paise || c.status !== 'held') return false;
   await trx.updateTable('bank_credits').set({ status: 'settlement', match_rule: 'settlement_utr' }).where('id', '=', c.id).execute();
-  await trx.updateTable('recon_exceptions').set({ status: 'resolved', resolution: 'settled', resolved_at: new Date(), note: `gateway settlement ${settlementId}` }).where('credit_id', '=', c.id).where('status', '=', 'open').execute();
+  await trx.updateTable('recon_exceptions').set({ status: 'resolved', resolution: 'settled', resolved_at: new Date(), note: `gateway settlement ${settlementId}` }).where('credit_id', '=', c.id).where('status', '=', 'open').where('reason', '<>', 'utr_amount_mismatch').execute();
   const txn = await trx.insertInto('ledger_transactions').values({ kind: 'credit_released', credit_id: c.id, memo: `settlement ${settlementId} payout` }).returning('id').executeTakeFirstOrThrow();
   await trx.insertInto('ledger_entries').values([
     { txn_id: txn.id, account: 'suspense', connection_id: null, amount_paise: c.amount_paise },

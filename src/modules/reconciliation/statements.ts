@@ -27,7 +27,7 @@ import { vaNumbersIn } from './va.ts';
  * A statement is known by its account and its content (period, balances, every line: the
  * content hash), and by its account, reference and period: the same statement imported again
  * changes nothing, whatever its format (a CSV has no statement id). A line is known within its
- * account by its UTR, else by the bank's reference and amount, else by its value date, amount
+ * account by its UTR, else by the bank's reference, value date and amount, else by its value date, amount
  * and narrative (`statement_line_base_key`, with its occurrence in the statement): a line of a
  * later statement that an earlier one already had (a second, fuller CSV of the same day) is
  * matched to what the earlier line became, never a second credit. A line dated on a day that
@@ -180,7 +180,7 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
   await sql`ANALYZE statement_lines`.execute(trx);
 
   // A line without a UTR that an earlier statement of the account already had (by its bank
-  // reference and amount, or its date, amount and narrative): what that line became, not new
+  // reference, date and amount, or its date, amount and narrative): what that line became, not new
   // money. Lines with a UTR are known by it below, where another amount is a contradiction.
   counts.known = n(
     await sql`
@@ -189,7 +189,9 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
                 FROM statement_lines x JOIN bank_statements xs ON xs.id = x.statement_id
                 JOIN statement_lines e ON e.line_key = x.line_key AND e.statement_id <> x.statement_id AND (e.credit_id IS NOT NULL OR e.settlement_id IS NOT NULL)
                 JOIN bank_statements es ON es.id = e.statement_id AND es.account = xs.account
-               WHERE x.statement_id = ${statementId} AND x.status = 'new' AND x.utr IS NULL
+               -- A line with a UTR is known here only as a gateway payout an earlier statement
+               -- already matched to its settlement (it has no credit for tier 1 to find).
+               WHERE x.statement_id = ${statementId} AND x.status = 'new' AND (x.utr IS NULL OR (e.settlement_id IS NOT NULL AND e.credit_id IS NULL))
                ORDER BY x.id, e.id) k
        WHERE l.id = k.id`.execute(trx),
   );
