@@ -61,3 +61,15 @@ DROP INDEX recon_exceptions_open_credit;
 CREATE UNIQUE INDEX recon_exceptions_open_credit ON recon_exceptions (credit_id) WHERE status = 'open' AND credit_id IS NOT NULL AND reason <> 'utr_amount_mismatch';
 CREATE UNIQUE INDEX recon_exceptions_utr_mismatch ON recon_exceptions (credit_id, amount_paise) WHERE reason = 'utr_amount_mismatch';
 CREATE UNIQUE INDEX recon_exceptions_capture ON recon_exceptions (capture_id) WHERE capture_id IS NOT NULL;
+
+-- Each payment of a gateway settlement, as its report listed it: a payment the portal learns of
+-- after its settlement (its webhook late, its status asked later) takes its fee, tax and
+-- settlement from here, instead of being taken for money nobody ordered.
+CREATE TABLE settlement_items (
+  gateway_payment_id  text PRIMARY KEY,
+  settlement_id       text NOT NULL REFERENCES gateway_settlements(settlement_id),
+  order_id            text,
+  amount_paise        bigint NOT NULL,
+  fee_paise           bigint NOT NULL,
+  tax_paise           bigint NOT NULL
+);

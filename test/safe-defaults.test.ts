@@ -29,7 +29,7 @@ import { Client } from './helpers/http.ts';
 const devConfig = (env: Record<string, string> = {}, overrides: Partial<Config> = {}) =>
   loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', DEMO_SEED: 'false', BILLING_SYNC_INTERVAL_S: '0', ...env }, overrides);
 
-describe(`safe defaults on ${engineName}`, () => {
+describe(`safe defaults on ${engineName}`, { timeout: 180_000 }, () => {
   let demo: Database;
   let empty: Database;
   const apps: App[] = [];

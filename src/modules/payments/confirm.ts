@@ -94,7 +94,12 @@ export async function recordGatewayPayment(trx: Db, a: AttemptRow, gp: GatewayPa
     .returning(['id'])
     .executeTakeFirst();
   if (!row) return 'duplicate';
-  if (captured) return settlePayment(trx, row.id);
+  if (captured) {
+    // Settled by the gateway before the portal heard of it: its report said so.
+    await sql`UPDATE payments p SET fee_paise = s.fee_paise, tax_paise = s.tax_paise, settlement_id = s.settlement_id
+                FROM settlement_items s WHERE p.id = ${row.id} AND s.gateway_payment_id = p.gateway_payment_id`.execute(trx);
+    return settlePayment(trx, row.id);
+  }
   const settled = await trx.selectFrom('payments').select('id').where('batch_id', '=', a.batch_id).where('status', '=', 'captured').executeTakeFirst();
   if (!settled) {
     await trx

@@ -14,6 +14,7 @@ import { seedDemo, tagDemoConnections } from '../demo/seed.ts';
 import { istDay } from '../dues/index.ts';
 import { buildGateway, SANDBOX_KEY_ID, type Payments } from './gateway.ts';
 import { checkInvariants } from './invariants.ts';
+import { runJanitor } from './index.ts';
 
 const secretOf = (loginId: string) => DEMO_LOGINS.find((l) => l.loginId === loginId)!.totpSecret!;
 
@@ -135,6 +136,35 @@ describe(`money at the edges, as a review attacked it, on ${engineName}`, () => 
     const rf = await holding.post(`/api/v1/discom/recon/exceptions/${ex.id}/resolve`, { action: 'refund', note: 'not ours' });
     expect(rf.statusCode, rf.body).toBe(200);
     // Settled by the gateway and owed back: nothing left in suspense or gateway clearing.
+    expect((await acct('suspense')) - s0).toBe(0n);
+    expect((await acct('gateway_clearing')) - g0).toBe(0n);
+    await checkInvariants(database.db);
+  });
+
+  it('takes a payment of a known order whose settlement report came before its webhook as that order’s, settled once', async () => {
+    const [one] = await rebated(1);
+    const b = await batchOf([{ connectionId: one! }]);
+    const co = (await maker.post(`/api/v1/org/payments/batches/${b.id}/checkout`)).json<{ fields: Record<string, string> }>();
+    // The payer pays; the webhook is lost for now.
+    await sandbox.setControl({ dropWebhooks: true });
+    await sandbox.pay(co.fields.key_id!, co.fields.order_id!, 'success', 'upi');
+    await sandbox.setControl({ dropWebhooks: false });
+    const g0 = await acct('gateway_clearing');
+    const s0 = await acct('suspense');
+    expect((await app.inject({ method: 'POST', url: '/sandbox/razorpay/settlements', payload: {} })).statusCode).toBe(200);
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const to = new Date(Date.now() + 86_400_000).toISOString();
+    const report = await app.inject({ method: 'GET', url: `/sandbox/razorpay/settlements/report?from=${from}&to=${to}` });
+    const rep = await holding.raw('POST', '/api/v1/discom/recon/settlements', report.rawPayload, 'text/csv');
+    expect(rep.statusCode, rep.body).toBe(200);
+    // Not money nobody ordered: the order is the portal's.
+    expect((await exceptions(holding)).some((e) => e.reason === 'unknown_order')).toBe(false);
+    // The status query (the janitor's) finds the payment: the batch is paid, its settlement known.
+    await sql`UPDATE payment_batches SET status_changed_at = now() - interval '2 hours' WHERE id = ${BigInt(b.id)}`.execute(database.db);
+    await runJanitor({ db: database.db, gateway: payments.gateway }, 15);
+    expect((await batch(b.id)).status).toBe('paid');
+    const p = await database.db.selectFrom('payments').select(['settlement_id', 'fee_paise']).where('batch_id', '=', BigInt(b.id)).executeTakeFirstOrThrow();
+    expect(p.settlement_id).not.toBeNull();
     expect((await acct('suspense')) - s0).toBe(0n);
     expect((await acct('gateway_clearing')) - g0).toBe(0n);
     await checkInvariants(database.db);

@@ -111,8 +111,15 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
     const credits = new Set(
       (ids.length ? await trx.selectFrom('bank_credits').select('external_id').where('external_id', 'in', ids).execute() : []).map((x) => x.external_id),
     );
+    // A payment of an order the portal made, not yet told (its webhook late): awaited, in
+    // gateway clearing like a known one; when it is recorded it takes its settlement from
+    // settlement_items.
+    const orders = new Set(
+      (rows.length ? await trx.selectFrom('payment_attempts').select('order_id').where('order_id', 'in', [...new Set(rows.map((r) => r.order_id || '-'))]).execute() : []).map((x) => x.order_id),
+    );
+    const awaited = new Set(rows.filter((r) => !known.has(r.entity_id) && r.order_id && orders.has(r.order_id)).map((r) => r.entity_id));
     for (const r of rows) {
-      if (known.has(r.entity_id) || told.has(r.entity_id) || credits.has(r.entity_id)) continue;
+      if (known.has(r.entity_id) || told.has(r.entity_id) || credits.has(r.entity_id) || awaited.has(r.entity_id)) continue;
       const at = /^[0-9]+$/.test(r.settled_at) ? new Date(Number(r.settled_at) * 1000) : new Date();
       await recordUnmatchedCapture(trx, { gateway: gatewayName, paymentId: r.entity_id, orderId: r.order_id || null, amountPaise: BigInt(r.credit), currency: 'INR', method: r.method || null, capturedAt: at }, 'settlement_report');
       told.add(r.entity_id);
@@ -122,7 +129,7 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
     const orphans = new Map(
       (ids.length ? await trx.selectFrom('unmatched_captures').select(['id', 'gateway_payment_id', 'settlement_id']).where('gateway_payment_id', 'in', ids).where('status', '<>', 'assigned').execute() : []).map((x) => [x.gateway_payment_id, x]),
     );
-    const unknown = ids.filter((i) => !known.has(i) && !orphans.has(i));
+    const unknown = ids.filter((i) => !known.has(i) && !orphans.has(i) && !awaited.has(i));
     const groups = new Map<string, Row[]>();
     for (const r of rows) groups.set(r.settlement_id, [...(groups.get(r.settlement_id) ?? []), r]);
     const out: SettlementImport['settlements'] = [];
@@ -132,7 +139,7 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
       const fees = rs.reduce((s, r) => s + BigInt(r.fee), 0n);
       const tax = rs.reduce((s, r) => s + BigInt(r.tax), 0n);
       const net = gross - fees - tax;
-      const grossKnown = rs.filter((r) => known.has(r.entity_id) || orphans.has(r.entity_id)).reduce((s, r) => s + BigInt(r.credit), 0n);
+      const grossKnown = rs.filter((r) => known.has(r.entity_id) || orphans.has(r.entity_id) || awaited.has(r.entity_id)).reduce((s, r) => s + BigInt(r.credit), 0n);
       const utr = rs[0]!.settlement_utr ? rs[0]!.settlement_utr.toUpperCase() : null;
       const ins = await trx
         .insertInto('gateway_settlements')
@@ -141,6 +148,11 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
         .returning('settlement_id')
         .executeTakeFirst();
       if (ins) {
+        await trx
+          .insertInto('settlement_items')
+          .values(rs.map((r) => ({ gateway_payment_id: r.entity_id, settlement_id: sid, order_id: r.order_id || null, amount_paise: BigInt(r.credit), fee_paise: BigInt(r.fee), tax_paise: BigInt(r.tax) })))
+          .onConflict((oc) => oc.column('gateway_payment_id').doNothing())
+          .execute();
         const txn = await trx.insertInto('ledger_transactions').values({ kind: 'gateway_settled', memo: `settlement ${sid} UTR ${utr ?? '-'}` }).returning('id').executeTakeFirstOrThrow();
         const entries: [string, bigint][] = [['bank', net], ['fees', fees + tax], ['gateway_clearing', -grossKnown], ['suspense', grossKnown - gross]];
         await trx

@@ -152,7 +152,7 @@ describe(`statement identity on ${engineName}`, () => {
       await sql`UPDATE statement_lines l SET credit_id = c.id FROM bank_credits c WHERE c.statement_line_id = l.id AND l.id = ${line}`.execute(trx);
     });
     expect(message).toMatch(/^invariant broken: no statement line is counted twice/);
-    expect(message).toContain('R:004512:2500000#1');
+    expect(message).toContain('R:004512:2026-11-10:2500000#1');
   });
 
   it('verify-money fails when the bank ledger account holds money no credit the bank reported explains', async () => {

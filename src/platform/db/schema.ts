@@ -871,6 +871,15 @@ export type ExceptionReason =
   | 'utr_amount_mismatch';
 export type Resolution = 'part_payment' | 'advance' | 'extended' | 'assigned' | 'refund' | 'settled' | 'acknowledged';
 
+export interface SettlementItemsTable {
+  gateway_payment_id: string;
+  settlement_id: string;
+  order_id: NullableText;
+  amount_paise: Paise;
+  fee_paise: Paise;
+  tax_paise: Paise;
+}
+
 export interface UnmatchedCapturesTable {
   id: Id;
   gateway: string;
@@ -973,4 +982,5 @@ export interface DB {
   gateway_settlements: GatewaySettlementsTable;
   recon_exceptions: ReconExceptionsTable;
   unmatched_captures: UnmatchedCapturesTable;
+  settlement_items: SettlementItemsTable;
 }
