@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotificationSender, blankExpiredCodes } from '../src/adapters/notifier/notifier.ts';
 import { BillingSimulator } from '../src/adapters/billing-system/simulator.ts';
 import { AuditKeyMismatch, recordAudit, setAuditKey } from '../src/modules/audit/audit.ts';
@@ -54,6 +54,11 @@ describe(`safe defaults on ${engineName}`, { timeout: 180_000 }, () => {
   });
   beforeEach(async () => {
     await demo.db.deleteFrom('throttles').execute();
+  });
+  // Each test's apps closed after it: their background loops all share one embedded database,
+  // and seventeen of them left running slowed every later test (521 s for this file in CI).
+  afterEach(async () => {
+    while (apps.length) await apps.pop()!.close();
   });
 
   const DEV_PAGES = ['/api/v1/dev/outbox', '/api/v1/dev/authenticator', '/sandbox/razorpay/control'];
