@@ -251,10 +251,12 @@ describe('RTGS/NEFT challans and reconciliation in Chromium', () => {
     await shot('queue-resolved-en');
   }, SLOW);
 
-  it('the maker sees the batch paid, with the UTR of the transfer, in English and Hindi', async () => {
+  it('the maker sees the batch part paid, with the UTR of the transfer, in English and Hindi', async () => {
     await login('edu.admin');
     await page.goto(portal.url + batchPath);
-    await page.locator('.status-line').getByText('Paid', { exact: true }).waitFor();
+    // The short credit accepted as a part payment: part paid, with what is still due (issue 16).
+    await page.locator('.status-line').getByText('Part paid', { exact: true }).waitFor();
+    await page.getByText(/^Part paid — ₹[\d,]+\.\d\d still due\.$/).waitFor();
     await page.getByText('The bank transfer was matched to this payment.', { exact: false }).waitFor();
     const panel = page.getByRole('region', { name: 'RTGS/NEFT challan' });
     await panel.locator('.cstatus').getByText('Paid').waitFor();
@@ -270,7 +272,7 @@ describe('RTGS/NEFT challans and reconciliation in Chromium', () => {
 
     await setLang('hi');
     await page.goto(portal.url + batchPath);
-    await page.locator('.status-line').getByText('भुगतान हो गया').waitFor();
+    await page.locator('.status-line').getByText('आंशिक भुगतान').waitFor();
     const hi = page.getByRole('region', { name: 'RTGS/NEFT चालान' });
     await hi.getByText('आंशिक भुगतान के रूप में स्वीकार').waitFor();
     await hi.getByRole('link', { name: 'चालान (PDF, हिंदी)' }).waitFor();

@@ -50,7 +50,7 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
     await seedDemo(database, { seed: 17, connections: 1200, asOf: new Date() });
     await tagDemoConnections(database);
     billing = new BillingSimulator(database);
-    const config = testConfig();
+    const config = testConfig(process.env.SIM_LOG ? { logLevel: 'error' } : {});
     payments = await buildGateway(config, database.db);
     sandbox = payments.sandbox!;
     await sandbox.merchant(SANDBOX_KEY_ID, { webhookUrl: 'http://portal.test/api/v1/webhooks/razorpay' });
