@@ -302,12 +302,21 @@ export async function resolveException(db: Db, p: Principal & { kind: 'user' }, 
     if (!ALLOWED[ex.reason].includes(a.action)) throw new AppError('RESOLUTION_NOT_ALLOWED');
     if (a.action === 'assign' && ex.credit_id && ex.reason !== 'utr_amount_mismatch') {
       // Whoever assigns (holding staff too): the money can pay only bills of the discom whose account it is in.
-      const mismatch = await trx
-        .selectFrom('bank_credits as c')
-        .innerJoin('payment_batch_items as i', (j) => j.on('i.batch_id', '=', a.batchId).onRef('i.discom_id', '<>', 'c.discom_id'))
-        .select('c.id')
-        .where('c.id', '=', ex.credit_id)
-        .executeTakeFirst();
+      // The credit's discom, and that of every account a statement showed it in (a UTR matched
+      // across accounts), as verify-money judges it.
+      const mismatch =
+        (await trx
+          .selectFrom('bank_credits as c')
+          .innerJoin('payment_batch_items as i', (j) => j.on('i.batch_id', '=', a.batchId).onRef('i.discom_id', '<>', 'c.discom_id'))
+          .select('c.id')
+          .where('c.id', '=', ex.credit_id)
+          .executeTakeFirst()) ??
+        (await sql<{ id: bigint }>`
+          SELECT l.id FROM bank_credits c
+            JOIN statement_lines l ON l.credit_id = c.id OR l.id = c.statement_line_id
+            JOIN bank_statements s ON s.id = l.statement_id AND s.discom_id IS NOT NULL
+            JOIN payment_batch_items i ON i.batch_id = ${a.batchId} AND i.discom_id <> s.discom_id
+           WHERE c.id = ${ex.credit_id} LIMIT 1`.execute(trx)).rows[0];
       if (mismatch) {
         throw new AppError('VALIDATION_FAILED', [{ path: 'body.batchId', problem: 'other_discom', message: { en: 'holds connections of another discom than the one whose account this money came into: that discom must be paid from its own account (refund this money instead)', hi: 'इसमें उस डिस्कॉम से अलग डिस्कॉम के कनेक्शन हैं जिसके खाते में यह पैसा आया: उस डिस्कॉम का भुगतान उसके अपने खाते से होना चाहिए (इसके बजाय यह पैसा लौटाएँ)' } }]);
       }
