@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/index.ts';
@@ -37,10 +37,11 @@ async function ledger(trx: Db, captureId: bigint, kind: string, memo: string, en
 export async function recordUnmatchedCapture(trx: Db, c: CaptureIn, via: string): Promise<string> {
   // Known already, under any name: a batch's payment, a capture (told by a settlement report
   // first, or by another event), or a Smart Collect credit.
-  const known = await trx.selectFrom('payments').select('id').where('gateway', '<>', 'bank').where('gateway_payment_id', '=', c.paymentId).executeTakeFirst();
-  const held = await trx.selectFrom('unmatched_captures').select('id').where('gateway_payment_id', '=', c.paymentId).executeTakeFirst();
-  const credit = await trx.selectFrom('bank_credits').select('id').where('external_id', '=', c.paymentId).executeTakeFirst();
-  if (known || held || credit) return 'duplicate';
+  const { rows } = await sql<{ known: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM payments WHERE gateway <> 'bank' AND gateway_payment_id = ${c.paymentId})
+        OR EXISTS (SELECT 1 FROM unmatched_captures WHERE gateway_payment_id = ${c.paymentId})
+        OR EXISTS (SELECT 1 FROM bank_credits WHERE external_id = ${c.paymentId}) AS known`.execute(trx);
+  if (rows[0]!.known) return 'duplicate';
   const row = await trx
     .insertInto('unmatched_captures')
     .values({ gateway: c.gateway, gateway_payment_id: c.paymentId, order_id: c.orderId, amount_paise: c.amountPaise, currency: c.currency, method: c.method, captured_at: c.capturedAt })
