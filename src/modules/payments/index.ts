@@ -4,4 +4,5 @@ export { runPostings, retryPostings, postingId, postingCounts } from './postings
 export { runJanitor, receiveWebhook, processEvent, queryAttempt } from './confirm.ts';
 export { batchInScope, openBatchOf } from './batches.ts';
 export { settlePayment, type SettleOptions } from './settle.ts';
-export { recordUnmatchedCapture, resolveUnmatchedCapture } from './unmatched.ts';
+export { recordUnmatchedCapture, recordUnmatchedCaptures, resolveUnmatchedCapture } from './unmatched.ts';
+export { postLedger } from './ledger.ts';

@@ -111,12 +111,17 @@ const CHECKS: { name: string; query: string }[] = [
                 OR coalesce(l.refund, 0) <> CASE WHEN c.status = 'refund' THEN -c.amount_paise ELSE 0 END LIMIT 5`,
   },
   {
-    name: 'money that came into one discom’s account pays only that discom’s challans (by the account of every statement line it was seen in, and by its virtual account’s prefix)',
+    name: 'money that came into one discom’s account pays only that discom’s challans (by the credit’s discom, by the account of every statement line that confirmed it, and, where no statement showed it, by its virtual account’s prefix)',
+    // A virtual account named only in a statement line's narrative does not move the money: the
+    // account the statement is of holds it.
     query: `SELECT c.id FROM bank_credits c JOIN challans ch ON ch.id = c.challan_id
              WHERE c.status = 'applied'
-               AND (EXISTS (SELECT 1 FROM statement_lines l JOIN bank_statements s ON s.id = l.statement_id
-                             WHERE (l.credit_id = c.id OR l.id = c.statement_line_id) AND s.discom_id IS NOT NULL AND s.discom_id <> ch.discom_id)
-                 OR EXISTS (SELECT 1 FROM collection_accounts a WHERE a.va_prefix = left(c.va_number, 4) AND a.discom_id <> ch.discom_id)) LIMIT 5`,
+               AND ((c.discom_id IS NOT NULL AND c.discom_id <> ch.discom_id)
+                 OR EXISTS (SELECT 1 FROM statement_lines l JOIN bank_statements s ON s.id = l.statement_id
+                             WHERE (l.credit_id = c.id AND l.status = 'matched' OR l.id = c.statement_line_id) AND s.discom_id IS NOT NULL AND s.discom_id <> ch.discom_id)
+                 OR (NOT EXISTS (SELECT 1 FROM statement_lines l JOIN bank_statements s ON s.id = l.statement_id
+                                  WHERE (l.credit_id = c.id AND l.status = 'matched' OR l.id = c.statement_line_id) AND s.discom_id IS NOT NULL)
+                     AND EXISTS (SELECT 1 FROM collection_accounts a WHERE a.va_prefix = left(c.va_number, 4) AND a.discom_id <> ch.discom_id))) LIMIT 5`,
   },
   {
     name: 'a challan is paid exactly when its batch is paid by one of its credits',

@@ -44,6 +44,7 @@ interface ExceptionJson {
   batchId: string | null;
   gatewayPaymentId: string | null;
   actions: string[];
+  detail: string | null;
 }
 
 describe(`money at the edges on ${engineName}`, () => {
@@ -301,6 +302,29 @@ describe(`money at the edges on ${engineName}`, () => {
     const ok = await accounts.post(`/api/v1/discom/recon/exceptions/${found[0]!.id}/resolve`, { action: 'acknowledge', note: 'Bank confirms the first amount' });
     expect(ok.json()).toMatchObject({ outcome: 'acknowledged' });
     expect((await database.db.selectFrom('bank_credits').select('status').where('utr', '=', t.utr).executeTakeFirstOrThrow()).status).toBe('applied');
+    await checkInvariants(database.db);
+  });
+
+  it('does not take a UTR credited to one discom’s virtual account as confirmed by the other discom’s statement: a contradiction for the accounts team, the batch paid once', async () => {
+    const ids = await rebated(1);
+    const b = await batchOf(ids.map((connectionId) => ({ connectionId })));
+    const c = (await maker.post(`/api/v1/org/payments/batches/${b.id}/challan`)).json<{ vaNumber: string; amountPaise: string }>();
+    expect(c.vaNumber.startsWith('NBPD')).toBe(true);
+    const t = await transfer(c.vaNumber, c.amountPaise);
+    expect((await batch(b.id)).status).toBe('paid');
+    // The bank's other account (SBPDCL's) shows the same UTR and amount: a bank's error.
+    await sql`UPDATE bank_sim.transactions SET account_no = '50200011113331' WHERE utr = ${t.utr}`.execute(database.db);
+    const day = istDay(new Date());
+    const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=50200011113331&from=${day}&to=${day}&format=mt940` });
+    expect(st.statusCode).toBe(200);
+    const imp = await holding.raw('POST', '/api/v1/discom/recon/statements?format=mt940', st.rawPayload);
+    expect(imp.statusCode, imp.body).toBeLessThan(300);
+    const line = await database.db.selectFrom('statement_lines').select(['status', 'reason']).where('utr', '=', t.utr).executeTakeFirstOrThrow();
+    expect(line).toMatchObject({ status: 'exception', reason: expect.stringContaining('another discom') });
+    const found = (await exceptions(holding)).filter((e) => e.reason === 'utr_amount_mismatch' && e.utr === t.utr);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.detail).toContain('SBPDCL');
+    expect((await database.db.selectFrom('bank_credits').select(['status', 'discom_id']).where('utr', '=', t.utr).executeTakeFirstOrThrow()).status).toBe('applied');
     await checkInvariants(database.db);
   });
 });

@@ -89,7 +89,7 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
 
       const ops = ['create', 'create', 'create', 'pay', 'pay', 'pay', 'deliver', 'deliver', 'cancel', 'chaos', 'postings', 'sync', 'janitor', 'replay',
         'challan', 'challan', 'transfer', 'transfer', 'transfer', 'statement', 'expire', 'resolve', 'resolve', 'settle', 'short', 'link', 'ontime',
-        'csvStatements'] as const;
+        'csvStatements', 'misbooked'] as const;
       const today = () => new Date(Date.now() + 5.5 * 3_600_000).toISOString().slice(0, 10);
       for (let step = 1; step <= STEPS; step++) {
         const op = pick(ops)!;
@@ -239,6 +239,23 @@ describe(`seeded simulation of the money core on ${engineName}`, () => {
             const part = (total * BigInt(30 + Math.floor(r() * 65))) / 100n;
             const back = await sandbox.pay(f.key_id!, f.order_id!, 'success', 'upi', { amountPaise: part > 0n ? part : 1n }).catch(() => null);
             log.push(`   batch ${id}: ${part} of ${total}${back ? '' : ' (order already paid)'}`);
+            break;
+          }
+          case 'misbooked': {
+            // A bank's error: the other discom's account's statement shows a transfer already
+            // credited (and told) to this discom's virtual account, with its UTR and amount.
+            const { rows } = await sql<{ utr: string; account_no: string }>`
+              SELECT t.utr, t.account_no FROM bank_sim.transactions t JOIN bank_credits c ON c.utr = t.utr
+               WHERE t.direction = 'credit' AND t.account_no IN ('50200011112221', '50200011113331') AND c.source <> 'statement'
+               ORDER BY md5(t.id::text || ${String(step)}) LIMIT 1`.execute(database.db);
+            const t = rows[0];
+            if (!t) break;
+            const account = t.account_no === '50200011112221' ? '50200011113331' : '50200011112221';
+            await sql`UPDATE bank_sim.transactions SET account_no = ${account} WHERE utr = ${t.utr}`.execute(database.db);
+            const st = await app.inject({ method: 'GET', url: `/sandbox/bank/statement?account=${account}&from=${today()}&to=${today()}&format=mt940` });
+            const res = await accounts.raw('POST', '/api/v1/discom/recon/statements?format=mt940', st.rawPayload);
+            noServerError(step, op, res);
+            log.push(`   ${t.utr} shown in ${account}: ${res.statusCode} ${res.body.slice(0, 120)}`);
             break;
           }
           case 'link': {

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/index.ts';
+import { postLedger } from './ledger.ts';
 import { settlePayment } from './settle.ts';
 
 /**
@@ -25,48 +26,68 @@ export interface CaptureIn {
   capturedAt: Date;
 }
 
-async function ledger(trx: Db, captureId: bigint, kind: string, memo: string, entries: [string, bigint][]): Promise<void> {
-  const txn = await trx.insertInto('ledger_transactions').values({ kind, capture_id: captureId, memo }).returning('id').executeTakeFirstOrThrow();
-  await trx
-    .insertInto('ledger_entries')
-    .values(entries.map(([account, amount]) => ({ txn_id: txn.id, account: account as 'suspense', connection_id: null, amount_paise: amount })))
-    .execute();
-}
-
 /** Records a capture for an unknown order, in the caller's transaction; a second report of it changes nothing. */
 export async function recordUnmatchedCapture(trx: Db, c: CaptureIn, via: string): Promise<string> {
-  // Known already, under any name: a batch's payment, a capture (told by a settlement report
-  // first, or by another event), or a Smart Collect credit.
-  const { rows } = await sql<{ known: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM payments WHERE gateway <> 'bank' AND gateway_payment_id = ${c.paymentId})
-        OR EXISTS (SELECT 1 FROM unmatched_captures WHERE gateway_payment_id = ${c.paymentId})
-        OR EXISTS (SELECT 1 FROM bank_credits WHERE external_id = ${c.paymentId}) AS known`.execute(trx);
-  if (rows[0]!.known) return 'duplicate';
-  const row = await trx
-    .insertInto('unmatched_captures')
-    .values({ gateway: c.gateway, gateway_payment_id: c.paymentId, order_id: c.orderId, amount_paise: c.amountPaise, currency: c.currency, method: c.method, captured_at: c.capturedAt })
-    .onConflict((oc) => oc.columns(['gateway', 'gateway_payment_id']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (!row) return 'duplicate';
-  await ledger(trx, row.id, 'capture_held', `unknown order ${c.orderId ?? '-'} ${c.paymentId}`, [['gateway_clearing', c.amountPaise], ['suspense', -c.amountPaise]]);
-  await trx
-    .insertInto('recon_exceptions')
-    .values({
-      reason: 'unknown_order', capture_id: row.id, amount_paise: c.amountPaise,
-      detail: `${c.paymentId} captured ${c.currency} ${c.amountPaise} paise for ${c.orderId ? `order ${c.orderId}` : 'no order'}, which the portal did not create`,
-    })
-    .execute();
+  const held = await recordUnmatchedCaptures(trx, [c], via);
+  return held === 1 ? 'unknown order: held as an exception' : 'duplicate';
+}
+
+/**
+ * Records captures for unknown orders set-based (a settlement report may tell of thousands),
+ * each once: one not known already under any name (a batch's payment, a capture told before by
+ * a settlement report or another event, a Smart Collect credit) is stored, its money moved from
+ * gateway clearing to suspense, and its exception queued. Returns how many were new.
+ */
+export async function recordUnmatchedCaptures(trx: Db, cs: readonly CaptureIn[], via: string): Promise<number> {
+  if (!cs.length) return 0;
+  const col = <T>(f: (c: CaptureIn) => T) => cs.map(f);
+  const { rows } = await sql<{ id: bigint; gateway_payment_id: string; order_id: string | null; amount_paise: bigint; currency: string }>`
+    WITH input AS (
+      SELECT DISTINCT ON (x.payment_id) x.*
+        FROM unnest(${col((c) => c.gateway)}::text[], ${col((c) => c.paymentId)}::text[], ${col((c) => c.orderId)}::text[], ${col((c) => c.amountPaise.toString())}::bigint[],
+                    ${col((c) => c.currency)}::text[], ${col((c) => c.method)}::text[], ${col((c) => c.capturedAt.toISOString())}::timestamptz[])
+             AS x(gateway, payment_id, order_id, amount, currency, method, captured_at)
+       WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.gateway <> 'bank' AND p.gateway_payment_id = x.payment_id)
+         AND NOT EXISTS (SELECT 1 FROM unmatched_captures u WHERE u.gateway_payment_id = x.payment_id)
+         AND NOT EXISTS (SELECT 1 FROM bank_credits b WHERE b.external_id = x.payment_id)
+       ORDER BY x.payment_id)
+    INSERT INTO unmatched_captures (gateway, gateway_payment_id, order_id, amount_paise, currency, method, captured_at)
+    SELECT gateway, payment_id, order_id, amount, currency, method, captured_at FROM input
+    ON CONFLICT (gateway, gateway_payment_id) DO NOTHING
+    RETURNING id, gateway_payment_id, order_id, amount_paise, currency`.execute(trx);
+  if (!rows.length) return 0;
+  const ids = rows.map((r) => r.id);
+  await sql`
+    WITH t AS (
+      INSERT INTO ledger_transactions (kind, capture_id, memo)
+      SELECT 'capture_held', u.id, 'unknown order ' || coalesce(u.order_id, '-') || ' ' || u.gateway_payment_id
+        FROM unmatched_captures u WHERE u.id = ANY(${ids}::bigint[])
+      RETURNING id, capture_id)
+    INSERT INTO ledger_entries (txn_id, account, connection_id, amount_paise)
+    SELECT t.id, e.account, NULL, e.sign * u.amount_paise
+      FROM t JOIN unmatched_captures u ON u.id = t.capture_id
+     CROSS JOIN (VALUES ('gateway_clearing', 1), ('suspense', -1)) AS e(account, sign)`.execute(trx);
+  await sql`
+    INSERT INTO recon_exceptions (reason, capture_id, amount_paise, detail)
+    SELECT 'unknown_order', u.id, u.amount_paise,
+           u.gateway_payment_id || ' captured ' || u.currency || ' ' || u.amount_paise || ' paise for '
+             || coalesce('order ' || u.order_id, 'no order') || ', which the portal did not create'
+      FROM unmatched_captures u WHERE u.id = ANY(${ids}::bigint[])`.execute(trx);
+  // One audit entry for what one report or event told (each capture is in its own row and exception).
   await recordAudit(trx, {
     action: 'payment.unmatched_capture',
     actor: null,
     actorLabel: `system:${via}`,
     orgId: null,
-    target: { type: 'unmatched_capture', id: row.id },
-    details: { gateway_payment_id: c.paymentId, order_id: c.orderId, amount_paise: c.amountPaise.toString(), currency: c.currency },
+    target: { type: 'unmatched_capture', id: rows[0]!.id },
+    details: {
+      count: rows.length,
+      amount_paise: rows.reduce((s, r) => s + BigInt(r.amount_paise), 0n).toString(),
+      captures: rows.slice(0, 100).map((r) => ({ id: r.id.toString(), gateway_payment_id: r.gateway_payment_id, order_id: r.order_id, amount_paise: String(r.amount_paise), currency: r.currency })),
+    },
     meta: null,
   });
-  return 'unknown order: held as an exception';
+  return rows.length;
 }
 
 /**
@@ -80,7 +101,7 @@ export async function resolveUnmatchedCapture(trx: Db, captureId: bigint, a: { a
   if (c.status !== 'held') throw new AppError('EXCEPTION_NOT_OPEN');
   if (a.action === 'refund') {
     await trx.updateTable('unmatched_captures').set({ status: 'refund' }).where('id', '=', c.id).execute();
-    await ledger(trx, c.id, 'capture_refund_due', `refund ${c.gateway_payment_id}`, [['suspense', c.amount_paise], ['refunds_payable', -c.amount_paise]]);
+    await postLedger(trx, { kind: 'capture_refund_due', capture_id: c.id, memo: `refund ${c.gateway_payment_id}` }, [['suspense', c.amount_paise], ['refunds_payable', -c.amount_paise]]);
     return 'refund';
   }
   if (c.currency !== 'INR') {
@@ -89,7 +110,7 @@ export async function resolveUnmatchedCapture(trx: Db, captureId: bigint, a: { a
   const b = await trx.selectFrom('payment_batches').select(['id', 'org_id', 'status']).where('id', '=', a.batchId).forUpdate().executeTakeFirst();
   if (!b) throw new AppError('NOT_FOUND');
   if (!['ready', 'payment_pending', 'unknown'].includes(b.status)) throw new AppError('BATCH_NOT_OPEN');
-  await ledger(trx, c.id, 'capture_released', `assigned ${c.gateway_payment_id}`, [['suspense', c.amount_paise], ['gateway_clearing', -c.amount_paise]]);
+  await postLedger(trx, { kind: 'capture_released', capture_id: c.id, memo: `assigned ${c.gateway_payment_id}` }, [['suspense', c.amount_paise], ['gateway_clearing', -c.amount_paise]]);
   const pay = await trx
     .insertInto('payments')
     .values({

@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { ParsedWebhook } from '../../adapters/gateway/razorpay-protocol.ts';
-import type { CreditSource, DB, ExceptionReason, PaymentSource } from '../../platform/db/schema.ts';
+import type { CreditSource, DB, ExceptionReason, LedgerAccount, PaymentSource } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
-import { resolveUnmatchedCapture, settlePayment } from '../payments/index.ts';
+import { postLedger, resolveUnmatchedCapture, settlePayment } from '../payments/index.ts';
 import { createChallan, extendChallan } from './challans.ts';
 
 /**
@@ -236,12 +236,8 @@ async function hold(trx: Db, cr: CreditRow, reason: ExceptionReason, ch: Challan
   return { outcome: 'held', creditId: cr.id, reason };
 }
 
-async function moveSuspense(trx: Db, cr: { id: bigint; utr: string | null }, orgId: bigint | null, kind: string, entries: [string, bigint][]): Promise<void> {
-  const txn = await trx.insertInto('ledger_transactions').values({ kind, org_id: orgId, credit_id: cr.id, memo: `${kind} ${cr.utr ?? `credit ${cr.id}`}` }).returning('id').executeTakeFirstOrThrow();
-  await trx
-    .insertInto('ledger_entries')
-    .values(entries.map(([account, amount]) => ({ txn_id: txn.id, account: account as 'bank', connection_id: null, amount_paise: amount })))
-    .execute();
+async function moveSuspense(trx: Db, cr: { id: bigint; utr: string | null }, orgId: bigint | null, kind: string, entries: [LedgerAccount, bigint][]): Promise<void> {
+  await postLedger(trx, { kind, org_id: orgId, credit_id: cr.id, memo: `${kind} ${cr.utr ?? `credit ${cr.id}`}` }, entries);
 }
 
 // ---- resolving exceptions --------------------------------------------------------------------
@@ -313,7 +309,7 @@ export async function resolveException(db: Db, p: Principal & { kind: 'user' }, 
           .executeTakeFirst()) ??
         (await sql<{ id: bigint }>`
           SELECT l.id FROM bank_credits c
-            JOIN statement_lines l ON l.credit_id = c.id OR l.id = c.statement_line_id
+            JOIN statement_lines l ON (l.credit_id = c.id AND l.status = 'matched') OR l.id = c.statement_line_id
             JOIN bank_statements s ON s.id = l.statement_id AND s.discom_id IS NOT NULL
             JOIN payment_batch_items i ON i.batch_id = ${a.batchId} AND i.discom_id <> s.discom_id
            WHERE c.id = ${ex.credit_id} LIMIT 1`.execute(trx)).rows[0];

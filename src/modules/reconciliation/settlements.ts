@@ -5,7 +5,7 @@ import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
-import { recordUnmatchedCapture } from '../payments/index.ts';
+import { postLedger, recordUnmatchedCaptures } from '../payments/index.ts';
 
 /**
  * Gateway settlement reconciliation. The gateway pays captured payments out to the discom's
@@ -118,12 +118,13 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
       (rows.length ? await trx.selectFrom('payment_attempts').select('order_id').where('order_id', 'in', [...new Set(rows.map((r) => r.order_id || '-'))]).execute() : []).map((x) => x.order_id),
     );
     const awaited = new Set(rows.filter((r) => !known.has(r.entity_id) && r.order_id && orders.has(r.order_id)).map((r) => r.entity_id));
-    for (const r of rows) {
-      if (known.has(r.entity_id) || told.has(r.entity_id) || credits.has(r.entity_id) || awaited.has(r.entity_id)) continue;
-      const at = /^[0-9]+$/.test(r.settled_at) ? new Date(Number(r.settled_at) * 1000) : new Date();
-      await recordUnmatchedCapture(trx, { gateway: gatewayName, paymentId: r.entity_id, orderId: r.order_id || null, amountPaise: BigInt(r.credit), currency: 'INR', method: r.method || null, capturedAt: at }, 'settlement_report');
-      told.add(r.entity_id);
-    }
+    const fresh = rows.filter((r) => !known.has(r.entity_id) && !told.has(r.entity_id) && !credits.has(r.entity_id) && !awaited.has(r.entity_id));
+    await recordUnmatchedCaptures(
+      trx,
+      fresh.map((r) => ({ gateway: gatewayName, paymentId: r.entity_id, orderId: r.order_id || null, amountPaise: BigInt(r.credit), currency: 'INR', method: r.method || null, capturedAt: /^[0-9]+$/.test(r.settled_at) ? new Date(Number(r.settled_at) * 1000) : new Date() })),
+      'settlement_report',
+    );
+    for (const r of fresh) told.add(r.entity_id);
     // Captures for orders the portal did not make are in gateway clearing too (held in suspense
     // since their capture): their settlement clears them like any other.
     const orphans = new Map(
@@ -153,12 +154,7 @@ export async function importSettlementReport(db: Db, p: Principal, file: { name:
           .values(rs.map((r) => ({ gateway_payment_id: r.entity_id, settlement_id: sid, order_id: r.order_id || null, amount_paise: BigInt(r.credit), fee_paise: BigInt(r.fee), tax_paise: BigInt(r.tax) })))
           .onConflict((oc) => oc.column('gateway_payment_id').doNothing())
           .execute();
-        const txn = await trx.insertInto('ledger_transactions').values({ kind: 'gateway_settled', memo: `settlement ${sid} UTR ${utr ?? '-'}` }).returning('id').executeTakeFirstOrThrow();
-        const entries: [string, bigint][] = [['bank', net], ['fees', fees + tax], ['gateway_clearing', -grossKnown], ['suspense', grossKnown - gross]];
-        await trx
-          .insertInto('ledger_entries')
-          .values(entries.filter(([, a]) => a !== 0n).map(([account, amount]) => ({ txn_id: txn.id, account: account as 'bank', connection_id: null, amount_paise: amount })))
-          .execute();
+        await postLedger(trx, { kind: 'gateway_settled', memo: `settlement ${sid} UTR ${utr ?? '-'}` }, [['bank', net], ['fees', fees + tax], ['gateway_clearing', -grossKnown], ['suspense', grossKnown - gross]]);
       }
       // Each known payment: its fee, tax and settlement, once.
       for (const r of rs) {
@@ -202,11 +198,7 @@ async function matchSettlementToBank(trx: Db, settlementId: string): Promise<boo
   if (!c || c.amount_paise !== s.amount_paise || c.status !== 'held') return false;
   await trx.updateTable('bank_credits').set({ status: 'settlement', match_rule: 'settlement_utr' }).where('id', '=', c.id).execute();
   await trx.updateTable('recon_exceptions').set({ status: 'resolved', resolution: 'settled', resolved_at: new Date(), note: `gateway settlement ${settlementId}` }).where('credit_id', '=', c.id).where('status', '=', 'open').where('reason', '<>', 'utr_amount_mismatch').execute();
-  const txn = await trx.insertInto('ledger_transactions').values({ kind: 'credit_released', credit_id: c.id, memo: `settlement ${settlementId} payout` }).returning('id').executeTakeFirstOrThrow();
-  await trx.insertInto('ledger_entries').values([
-    { txn_id: txn.id, account: 'suspense', connection_id: null, amount_paise: c.amount_paise },
-    { txn_id: txn.id, account: 'bank', connection_id: null, amount_paise: -c.amount_paise },
-  ]).execute();
+  await postLedger(trx, { kind: 'credit_released', credit_id: c.id, memo: `settlement ${settlementId} payout` }, [['suspense', c.amount_paise], ['bank', -c.amount_paise]]);
   if (c.statement_line_id) {
     await trx.updateTable('statement_lines').set({ settlement_id: settlementId, reason: 'settlement_utr' }).where('id', '=', c.statement_line_id).execute();
     await trx.updateTable('gateway_settlements').set({ statement_line_id: c.statement_line_id }).where('settlement_id', '=', settlementId).execute();

@@ -167,6 +167,43 @@ const utrOf = (u: string | null) => {
 
 const n = (r: { numAffectedRows?: bigint }) => Number(r.numAffectedRows ?? 0n);
 
+/** Statement lines whose UTR is a known credit: confirmed, or a contradiction (see matchStatement). */
+async function confirmKnownUtrs(trx: Db, statementId: bigint, counts: ImportedStatement['counts']): Promise<void> {
+  const st = await trx.selectFrom('bank_statements').select('discom_id').where('id', '=', statementId).executeTakeFirstOrThrow();
+  await sql`
+    WITH m AS (
+      UPDATE statement_lines l SET status = CASE WHEN c.amount_paise = l.amount_paise AND NOT x.elsewhere THEN 'matched' ELSE 'exception' END,
+             reason = CASE WHEN x.elsewhere THEN 'the UTR was told before as a credit to another discom’s account'
+                           WHEN c.amount_paise = l.amount_paise THEN 'utr' ELSE 'the UTR was told before with ' || c.amount_paise || ' paise' END,
+             credit_id = c.id
+        FROM bank_credits c
+        CROSS JOIN LATERAL (SELECT coalesce(c.discom_id <> ${st.discom_id}::bigint, false) AS elsewhere) x
+       WHERE l.statement_id = ${statementId} AND l.status = 'new' AND l.utr IS NOT NULL AND c.utr = l.utr
+      RETURNING l.credit_id, l.status)
+    UPDATE bank_credits c SET sources = c.sources || ARRAY['statement']
+      FROM m WHERE c.id = m.credit_id AND m.status = 'matched' AND NOT ('statement' = ANY(c.sources))`.execute(trx);
+  // (counted over the whole statement: the second call sees the first's lines too)
+  const byUtr = await trx.selectFrom('statement_lines').select(['status', sql<number>`count(*)::int`.as('n')]).where('statement_id', '=', statementId).where('reason', 'like', 'utr%').groupBy('status').execute();
+  const contra = await trx.selectFrom('statement_lines').select(sql<number>`count(*)::int`.as('n')).where('statement_id', '=', statementId).where('status', '=', 'exception').executeTakeFirstOrThrow();
+  counts.confirmed = byUtr.find((x) => x.status === 'matched')?.n ?? 0;
+  counts.contradictions = contra.n;
+  // A contradiction is not only a word on the line: it waits in the exception queue (once per
+  // credit and amount, however many statements repeat it), for the accounts team to check.
+  if (contra.n > 0) {
+    await sql`
+      INSERT INTO recon_exceptions (reason, credit_id, challan_id, batch_id, org_id, discom_id, amount_paise, detail)
+      SELECT DISTINCT ON (c.id, l.amount_paise) 'utr_amount_mismatch', c.id, c.challan_id, ch.batch_id, ch.org_id, c.discom_id, l.amount_paise,
+             CASE WHEN c.amount_paise <> l.amount_paise
+                  THEN 'UTR ' || c.utr || ' was reported before for ' || c.amount_paise || ' paise, now for ' || l.amount_paise || ' (statement)'
+                  ELSE 'UTR ' || c.utr || ' was reported before as a credit to another discom’s account, now in a statement of ' || coalesce((SELECT d.code FROM discoms d WHERE d.id = ${st.discom_id}::bigint), 'an account of no discom') END
+        FROM statement_lines l JOIN bank_credits c ON c.id = l.credit_id LEFT JOIN challans ch ON ch.id = c.challan_id
+       WHERE l.statement_id = ${statementId} AND l.status = 'exception' AND l.amount_paise > 0
+         AND (c.amount_paise <> l.amount_paise OR coalesce(c.discom_id <> ${st.discom_id}::bigint, false))
+       ORDER BY c.id, l.amount_paise
+      ON CONFLICT DO NOTHING`.execute(trx);
+  }
+}
+
 /** The set-based matching of one stored statement's new lines (see the module's comment). */
 export async function matchStatement(trx: Db, statementId: bigint): Promise<ImportedStatement['counts']> {
   const counts = { confirmed: 0, settlements: 0, newCredits: 0, waiting: 0, exceptions: 0, notApplicable: 0, contradictions: 0, known: 0, review: 0 };
@@ -196,33 +233,10 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
        WHERE l.id = k.id`.execute(trx),
   );
 
-  // Tier 1: a known UTR. The same amount confirms the credit; another amount contradicts it.
-  await sql`
-    WITH m AS (
-      UPDATE statement_lines l SET status = CASE WHEN c.amount_paise = l.amount_paise THEN 'matched' ELSE 'exception' END,
-             reason = CASE WHEN c.amount_paise = l.amount_paise THEN 'utr' ELSE 'the UTR was told before with ' || c.amount_paise || ' paise' END,
-             credit_id = c.id
-        FROM bank_credits c
-       WHERE l.statement_id = ${statementId} AND l.status = 'new' AND l.utr IS NOT NULL AND c.utr = l.utr
-      RETURNING l.credit_id, l.status)
-    UPDATE bank_credits c SET sources = c.sources || ARRAY['statement']
-      FROM m WHERE c.id = m.credit_id AND m.status = 'matched' AND NOT ('statement' = ANY(c.sources))`.execute(trx);
-  const byUtr = await trx.selectFrom('statement_lines').select(['status', sql<number>`count(*)::int`.as('n')]).where('statement_id', '=', statementId).where('reason', 'like', 'utr%').groupBy('status').execute();
-  const contra = await trx.selectFrom('statement_lines').select(sql<number>`count(*)::int`.as('n')).where('statement_id', '=', statementId).where('status', '=', 'exception').executeTakeFirstOrThrow();
-  counts.confirmed = byUtr.find((x) => x.status === 'matched')?.n ?? 0;
-  counts.contradictions = contra.n;
-  // A contradiction is not only a word on the line: it waits in the exception queue (once per
-  // credit and amount, however many statements repeat it), for the accounts team to check.
-  if (contra.n > 0) {
-    await sql`
-      INSERT INTO recon_exceptions (reason, credit_id, challan_id, batch_id, org_id, discom_id, amount_paise, detail)
-      SELECT DISTINCT ON (c.id, l.amount_paise) 'utr_amount_mismatch', c.id, c.challan_id, ch.batch_id, ch.org_id, c.discom_id, l.amount_paise,
-             'UTR ' || c.utr || ' was reported before for ' || c.amount_paise || ' paise, now for ' || l.amount_paise || ' (statement)'
-        FROM statement_lines l JOIN bank_credits c ON c.id = l.credit_id LEFT JOIN challans ch ON ch.id = c.challan_id
-       WHERE l.statement_id = ${statementId} AND l.status = 'exception' AND l.amount_paise > 0 AND c.amount_paise <> l.amount_paise
-       ORDER BY c.id, l.amount_paise
-      ON CONFLICT DO NOTHING`.execute(trx);
-  }
+  // Tier 1: a known UTR. The same amount, in an account of the credit's discom, confirms the
+  // credit; another amount, or another discom's account (one transfer lands in one account),
+  // contradicts it: the line is an exception, and the credit waits in the queue for a check.
+  await confirmKnownUtrs(trx, statementId, counts);
 
   // Tier 1: a gateway settlement's payout (its UTR, its amount), once.
   counts.settlements = n(
@@ -251,13 +265,9 @@ export async function matchStatement(trx: Db, statementId: bigint): Promise<Impo
   await sql`
     UPDATE statement_lines l SET status = 'matched', reason = 'new credit', credit_id = c.id
       FROM bank_credits c WHERE l.statement_id = ${statementId} AND l.status = 'new' AND c.statement_line_id = l.id`.execute(trx);
-  // A second line with the same UTR in this file (or one credited meanwhile): the same credit.
-  await sql`
-    WITH m AS (
-      UPDATE statement_lines l SET status = 'matched', reason = 'utr', credit_id = c.id
-        FROM bank_credits c WHERE l.statement_id = ${statementId} AND l.status = 'new' AND l.utr IS NOT NULL AND c.utr = l.utr
-      RETURNING l.credit_id)
-    UPDATE bank_credits c SET sources = c.sources || ARRAY['statement'] FROM m WHERE c.id = m.credit_id AND NOT ('statement' = ANY(c.sources))`.execute(trx);
+  // A second line with the same UTR in this file (or one credited meanwhile): the same credit,
+  // under the same rules (its amount, its account).
+  await confirmKnownUtrs(trx, statementId, counts);
   await sql`ANALYZE bank_credits`.execute(trx);
 
   // Candidates for the new credits: tier 1 the virtual account; tier 2 a batch reference in the
