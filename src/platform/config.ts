@@ -73,6 +73,8 @@ export interface Config {
   paymentPendingMinutes: number;
   processRole: 'all' | 'web' | 'worker';
   jobLeaseSeconds: number;
+  jobConcurrency: number;
+  statementInlineBytes: number;
   janitorIntervalS: number;
 }
 
@@ -248,6 +250,8 @@ export const configSpec = [
   { env: 'RAZORPAY_CHECKOUT_URL', key: 'razorpayCheckoutUrl', doc: 'Razorpay’s hosted checkout form address', default: 'https://api.razorpay.com/v1/checkout/embedded', parse: requiredUrl },
   { env: 'PROCESS_ROLE', key: 'processRole', doc: 'all: serve the portal and run the background work; web: serve the portal only (several behind a load balancer); worker: only the background work (jobs, postings, billing sync, janitor, alerts, sandbox deliveries), answering /healthz, /readyz and /metrics', default: 'all', parse: oneOf('all', 'web', 'worker') },
   { env: 'JOB_LEASE_SECONDS', key: 'jobLeaseSeconds', doc: 'A running background job (mass tagging) is held this long between heartbeats; a job whose process died is taken up again after it', default: '60', parse: int(5, 3600) },
+  { env: 'JOB_CONCURRENCY', key: 'jobConcurrency', doc: 'Background jobs (mass tagging, statement imports) one process works at once; one job per organisation (uploads) or discom (statements) at a time', default: '2', parse: int(1, 32) },
+  { env: 'STATEMENT_INLINE_BYTES', key: 'statementInlineBytes', doc: 'A bank statement file up to this size is imported while the request waits (answer 200); a larger one is imported in the background (answer 202 with the import to follow)', default: '1048576', parse: int(0, 64 * 1024 * 1024) },
   { env: 'JANITOR_INTERVAL_S', key: 'janitorIntervalS', doc: 'Seconds between janitor runs (status queries of pending payments, expired challans, settlement checks)', default: '60', parse: int(1, 3600) },
   { env: 'PAYMENT_PENDING_MINUTES', key: 'paymentPendingMinutes', doc: 'Minutes a payment may wait on the gateway before the janitor asks the gateway for its status', default: '15', parse: int(1, 1440) },
 ] as const satisfies readonly VarSpec<keyof Config>[];

@@ -8,6 +8,11 @@ import type { DB } from './db/schema.ts';
  * jobs with FOR UPDATE SKIP LOCKED and a lease; a job whose process died is claimed again when
  * its lease runs out. A failing job is retried with backoff, then marked failed. Handlers must
  * be idempotent: a job may run more than once.
+ *
+ * Fairness: a runner works `concurrency` jobs at once, and a job of a group (an organisation's
+ * uploads, a discom's statement imports) is not claimed while another job of its group runs
+ * (migration 0017 makes that a unique index), so one payer's long upload never holds back
+ * another's.
  */
 
 export interface JobRow {
@@ -20,10 +25,10 @@ export interface JobRow {
 
 export type JobHandler = (job: JobRow, heartbeat: () => Promise<void>) => Promise<void>;
 
-export async function enqueue(db: Kysely<DB>, kind: string, payload: Record<string, unknown>, opts: { maxAttempts?: number; runAt?: Date } = {}): Promise<bigint> {
+export async function enqueue(db: Kysely<DB>, kind: string, payload: Record<string, unknown>, opts: { maxAttempts?: number; runAt?: Date; group?: string } = {}): Promise<bigint> {
   const r = await db
     .insertInto('jobs')
-    .values({ kind, payload: JSON.stringify(payload), max_attempts: opts.maxAttempts ?? 5, ...(opts.runAt ? { run_at: opts.runAt } : {}) })
+    .values({ kind, payload: JSON.stringify(payload), max_attempts: opts.maxAttempts ?? 5, group_key: opts.group ?? null, ...(opts.runAt ? { run_at: opts.runAt } : {}) })
     .returning('id')
     .executeTakeFirstOrThrow();
   return r.id;
@@ -32,17 +37,20 @@ export async function enqueue(db: Kysely<DB>, kind: string, payload: Record<stri
 export interface RunnerOptions {
   leaseMs?: number;
   pollMs?: number;
+  /** Jobs worked at once by this runner (JOB_CONCURRENCY; 2 by default). */
+  concurrency?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
 export class JobRunner {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly worker = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly running = new Set<Promise<void>>();
   private stopped = false;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly concurrency: number;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -50,6 +58,7 @@ export class JobRunner {
   ) {
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.pollMs = opts.pollMs ?? 1_000;
+    this.concurrency = Math.max(1, opts.concurrency ?? 2);
   }
 
   register(kind: string, handler: JobHandler): this {
@@ -57,23 +66,38 @@ export class JobRunner {
     return this;
   }
 
+  /** Starts `concurrency` slots, each claiming and running jobs until none is due, then polling. */
   start(): void {
     this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.drain().then(() => undefined, (e: Error) => this.opts.log?.("job runner error", { error: e.message })).finally(() => {
-        this.running = null;
-        if (!this.stopped) this.timer = setTimeout(tick, this.pollMs).unref();
-      });
-    };
-    tick();
+    for (let slot = 0; slot < this.concurrency; slot++) {
+      const tick = () => {
+        if (this.stopped) return;
+        const run: Promise<void> = this.drain().then(
+          () => undefined,
+          (e: Error) => this.opts.log?.('job runner error', { error: e.message }),
+        );
+        this.running.add(run);
+        void run.finally(() => {
+          this.running.delete(run);
+          if (!this.stopped) {
+            const t = setTimeout(() => {
+              this.timers.delete(t);
+              tick();
+            }, this.pollMs).unref();
+            this.timers.add(t);
+          }
+        });
+      };
+      tick();
+    }
   }
 
-  /** Stops claiming; waits for the job in hand. */
+  /** Stops claiming; waits for the jobs in hand. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all([...this.running]);
   }
 
   /** Runs due jobs until none is left (tests call this directly). */
@@ -92,18 +116,27 @@ export class JobRunner {
   private async claim(): Promise<JobRow | null> {
     const kinds = [...this.handlers.keys()];
     if (!kinds.length) return null;
-    const { rows } = await sql<JobRow>`
-      UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ${this.worker},
-             locked_until = now() + make_interval(secs => ${this.leaseMs / 1000})
-       WHERE id = (
-         SELECT id FROM jobs
-          WHERE kind IN (${sql.join(kinds)})
-            AND ((status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))
-          ORDER BY run_at, id
-          LIMIT 1
-          FOR UPDATE SKIP LOCKED)
-      RETURNING id, kind, payload, attempts, max_attempts`.execute(this.db);
-    return rows[0] ?? null;
+    try {
+      const { rows } = await sql<JobRow>`
+        UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ${this.worker},
+               locked_until = now() + make_interval(secs => ${this.leaseMs / 1000})
+         WHERE id = (
+           SELECT j.id FROM jobs j
+            WHERE j.kind IN (${sql.join(kinds)})
+              AND ((j.status = 'queued' AND j.run_at <= now()) OR (j.status = 'running' AND j.locked_until < now()))
+              -- One job of a group at a time (a job whose lease ran out is its group's, claimed again).
+              AND (j.group_key IS NULL OR j.status = 'running'
+                   OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.group_key = j.group_key AND r.status = 'running'))
+            ORDER BY j.run_at, j.id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED)
+        RETURNING id, kind, payload, attempts, max_attempts`.execute(this.db);
+      return rows[0] ?? null;
+    } catch (e) {
+      // Another process claimed a job of the same group at this moment: try again next time.
+      if ((e as { code?: string }).code === '23505') return null;
+      throw e;
+    }
   }
 
   private async runOne(job: JobRow): Promise<void> {

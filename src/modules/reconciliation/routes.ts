@@ -12,7 +12,7 @@ import { scopeOf, type Scope } from '../../platform/office-scope.ts';
 import { bulkPaymentFile } from './bulk-file.ts';
 import { challanPdf } from './challan-pdf.ts';
 import { challanView, issueChallan, type ChallanView } from './challans.ts';
-import { applyWaitingCredits, importStatementFile } from './statements.ts';
+import { importAndApply, requestStatementImport, statementImportOf } from './statement-imports.ts';
 import { holdingOnly, importSettlementReport } from './settlements.ts';
 import { discomScope } from '../../platform/principal.ts';
 import { reportDiscom } from '../discoms/index.ts';
@@ -266,6 +266,34 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
       known: Type.Integer({ description: 'lines an earlier statement of the account already had (by UTR, bank reference or content): matched to what they became, never new money' }),
       review: Type.Integer({ description: 'lines to be reviewed by a person (a date that is not a calendar day, as sent)' }) }),
   });
+  const ImportResult = Type.Object({ statements: Type.Array(Imported), applied: Type.Integer(), held: Type.Integer(), waiting: Type.Integer() });
+  const ImportQueued = Type.Object({ importId: Type.String(), status: Type.String(), url: Type.String() }, { description: 'A large file: imported in the background; follow the url' });
+  app.get(
+    '/api/v1/discom/recon/statement-imports/:importId',
+    {
+      config: accounts,
+      schema: {
+        tags,
+        summary: 'A statement import sent in the background: queued, running, done (with the same result a small import answers with) or failed (with the reason)',
+        params: Type.Object({ importId: IdStr }),
+        response: {
+          200: Type.Object({
+            importId: Type.String(), fileName: Type.String(), fileBytes: Type.String(), status: Type.String(), stage: Nullable(Type.String()),
+            result: Nullable(ImportResult), error: Nullable(Type.Object({ code: Type.String(), message: Type.Object({ en: Type.String(), hi: Type.String() }), details: Type.Array(Type.Any()) })),
+            createdAt: Type.String(), finishedAt: Nullable(Type.String()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const r = await statementImportOf(db, userOf(req), BigInt(req.params.importId));
+      return {
+        importId: r.id.toString(), fileName: r.file_name, fileBytes: r.file_bytes.toString(), status: r.status, stage: r.stage,
+        result: (r.result as never) ?? null, error: (r.error as never) ?? null, createdAt: r.created_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
+      };
+    },
+  );
   await app.register(async (scoped) => {
     scoped.removeAllContentTypeParsers();
     scoped.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 256 * 1024 * 1024 }, (_req, body, done) => done(null, body));
@@ -282,10 +310,10 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
             format: Type.Optional(Type.Union([Type.Literal('mt940'), Type.Literal('camt053'), Type.Literal('csv')])),
             account: Type.Optional(Type.String({ minLength: 4, maxLength: 35 })),
           }),
-          response: { 200: Type.Object({ statements: Type.Array(Imported), applied: Type.Integer(), held: Type.Integer(), waiting: Type.Integer() }), ...errors },
+          response: { 200: ImportResult, 202: ImportQueued, ...errors },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         if (!Buffer.isBuffer(req.body) || !req.body.length) throw new AppError('STATEMENT_INVALID', [{ path: 'body', problem: 'empty', message: { en: 'send the statement file as the body', hi: 'विवरण फ़ाइल को बॉडी के रूप में भेजें' } }]);
         const u = userOf(req);
         const q = req.query as { fileName?: string; format?: 'mt940' | 'camt053' | 'csv'; account?: string };
@@ -294,16 +322,14 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         const csvLayout = q.account
           ? { ...INDIAN_BANK_CSV, dateFormat: cfg.statementCsvDateFormat, account: q.account, ...(cfg.statementCsvColumns ? { columns: cfg.statementCsvColumns as unknown as CsvLayout['columns'] } : {}) }
           : undefined;
-        const statements = await importStatementFile(db, u, { name: q.fileName ?? 'statement', data: req.body }, { ...(q.format ? { format: q.format } : {}), ...(csvLayout ? { csvLayout } : {}) }, req.meta);
-        // A small statement's credits are applied now (a discom's own only); a large one's by the worker, in the background.
-        const waiting = statements.reduce((s, x) => s + x.counts.waiting, 0);
-        const r = waiting <= 200 ? await applyWaitingCredits(db, 200, discomScope(u)) : { applied: 0, held: 0 };
-        return {
-          statements: statements.map((x) => ({ ...x, id: x.id?.toString() ?? null })),
-          applied: r.applied,
-          held: r.held,
-          waiting: waiting - r.applied - r.held,
-        };
+        const file = { name: q.fileName ?? 'statement', data: req.body };
+        const opts = { ...(q.format ? { format: q.format } : {}), ...(csvLayout ? { csvLayout } : {}) };
+        // A large file is imported in the background: 202 with the import to follow.
+        if (req.body.length > cfg.statementInlineBytes) {
+          const importId = await requestStatementImport(db, u, file, opts);
+          return reply.code(202).send({ importId: importId.toString(), status: 'queued', url: `/api/v1/discom/recon/statement-imports/${importId}` });
+        }
+        return importAndApply(db, u, file, opts, req.meta);
       },
     );
   });

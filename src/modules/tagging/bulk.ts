@@ -119,7 +119,7 @@ export async function createJob(
       .returning('id')
       .executeTakeFirstOrThrow();
     await trx.insertInto('tag_job_files').values({ job_id: job.id, content: input.content }).execute();
-    await enqueue(trx, 'tag-job.validate', { jobId: job.id.toString() }, { maxAttempts: 3 });
+    await enqueue(trx, 'tag-job.validate', { jobId: job.id.toString() }, { maxAttempts: 3, group: `org:${p.orgId}` });
     await recordAudit(trx, { action: `tag.${input.kind}_upload`, actor: p, orgId: p.orgId, target: { type: 'tag_job', id: job.id }, details: { file: input.fileName.slice(0, 200), bytes: input.content.length }, meta });
     return job.id;
   });
@@ -335,7 +335,7 @@ export async function requestCommit(db: Kysely<DB>, p: UserPrincipal, jobId: big
       throw new AppError('CONFLICT', [], { en: `The upload is ${job.status}; it can be committed once it is validated.`, hi: `अपलोड की स्थिति ${job.status} है; सत्यापन के बाद ही इसे लागू किया जा सकता है।` });
     }
     await trx.updateTable('tag_jobs').set({ status: 'committing', committed_by: p.userId }).where('id', '=', jobId).execute();
-    await enqueue(trx, 'tag-job.commit', { jobId: jobId.toString() }, { maxAttempts: 5 });
+    await enqueue(trx, 'tag-job.commit', { jobId: jobId.toString() }, { maxAttempts: 5, group: `org:${p.orgId}` });
     await recordAudit(trx, { action: `tag.${job.kind}_commit_requested`, actor: p, orgId: p.orgId, target: { type: 'tag_job', id: jobId }, meta });
   });
 }

@@ -308,6 +308,25 @@ export interface JobsTable {
   last_error: string | null;
   created_at: Generated<Date>;
   finished_at: Date | null;
+  group_key: string | null;
+}
+
+export interface StatementImportsTable {
+  id: Id;
+  requested_by: Big;
+  discom_id: NullableId;
+  file_name: string;
+  file_sha256: string;
+  file_bytes: Big;
+  data: Buffer | null;
+  format: string | null;
+  csv_layout: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  status: Generated<'queued' | 'running' | 'done' | 'failed'>;
+  stage: string | null;
+  result: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  error: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+  finished_at: Date | null;
 }
 
 type NullableBig = ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
@@ -969,6 +988,7 @@ export interface DB {
   receipt_series: ReceiptSeriesTable;
   receipts: ReceiptsTable;
   ledger_transactions: LedgerTransactionsTable;
+  statement_imports: StatementImportsTable;
   ledger_entries: LedgerEntriesTable;
   postings: PostingsTable;
   webhook_events: WebhookEventsTable;
