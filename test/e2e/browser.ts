@@ -6,6 +6,7 @@ import { BillingSimulator } from '../../src/adapters/billing-system/simulator.ts
 import { seedDemo } from '../../src/modules/demo/seed.ts';
 import { buildGateway, SANDBOX_KEY_ID, type Payments } from '../../src/modules/payments/index.ts';
 import type { App } from '../../src/platform/context.ts';
+import type { Config } from '../../src/platform/config.ts';
 import { openDatabase, type Database } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { buildApp } from '../../src/server.ts';
@@ -15,7 +16,7 @@ import { testConfig } from '../helpers/config.ts';
  * A running portal on a free port (PostgreSQL when DATABASE_URL is set, else PGlite in memory) with a small demo.
  * Its sandbox gateway sends webhooks to it, as `serve` sets up, though only when a test pumps them (`payments.sandbox.pump`).
  */
-export async function startPortal(connections = 500): Promise<{ url: string; app: App; database: Database; payments: Payments; stop: () => Promise<void> }> {
+export async function startPortal(connections = 500): Promise<{ url: string; app: App; database: Database; payments: Payments; config: Config; stop: () => Promise<void> }> {
   const webDist = path.resolve('web/dist');
   if (!fs.existsSync(path.join(webDist, 'index.html'))) throw new Error('web/dist is missing: run npm run build:web');
   const database = await openDatabase({});
@@ -31,6 +32,7 @@ export async function startPortal(connections = 500): Promise<{ url: string; app
     app,
     database,
     payments,
+    config,
     async stop() {
       await app.close();
       await database.close();

@@ -482,6 +482,32 @@ export interface StatementImport {
   waiting: number;
 }
 
+/** A large statement, imported in the background (202): followed until it is done or failed. */
+export interface StatementImportQueued {
+  importId: string;
+  status: string;
+  url: string;
+}
+
+export interface StatementImportState {
+  importId: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  stage: string | null;
+  result: StatementImport | null;
+  error: ApiErrorBody['error'] | null;
+}
+
+/** Follows a background import every second until it ends; the result, or its error as an ApiError. */
+export async function followStatementImport(q: StatementImportQueued, onState: (s: StatementImportState) => void): Promise<StatementImport> {
+  for (;;) {
+    const s = await getJson<StatementImportState>(q.url);
+    onState(s);
+    if (s.status === 'done' && s.result) return s.result;
+    if (s.status === 'failed') throw new ApiError(422, { error: { ...(s.error ?? { code: 'INTERNAL', message: { en: 'The import failed.', hi: 'आयात विफल रहा।' }, details: [] }), requestId: '' } });
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 export interface BankStatement {
   id: string;
   account: string;

@@ -13,6 +13,9 @@ import {
   type ReconExceptions,
   type ResolveResult,
   type StatementImport,
+  type StatementImportQueued,
+  type StatementImportState,
+  followStatementImport,
   type StatementLine,
 } from '../api';
 import { Async, LoadError, Loading, TableWrap } from '../components';
@@ -438,6 +441,7 @@ function ImportForm({ onImported }: { onImported: () => void }) {
   const [progress, setProgress] = useState<number | null | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<StatementImport | null>(null);
+  const [background, setBackground] = useState<StatementImportState | null>(null);
   const busy = progress !== undefined;
 
   const submit = (e: FormEvent<HTMLFormElement>) => {
@@ -454,12 +458,18 @@ function ImportForm({ onImported }: { onImported: () => void }) {
     if (format) q.set('format', format);
     if (format === 'csv') q.set('account', account.trim());
     setProgress(0);
-    sendFileWithProgress<StatementImport>(`/api/v1/discom/recon/statements?${q.toString()}`, file, setProgress)
+    setBackground(null);
+    sendFileWithProgress<StatementImport | StatementImportQueued>(`/api/v1/discom/recon/statements?${q.toString()}`, file, setProgress)
+      // A large file is imported in the background: followed here until it ends.
+      .then((r) => ('importId' in r ? followStatementImport(r, setBackground) : r))
       .then((r) => {
         setResult(r);
         onImported();
       }, setError)
-      .finally(() => setProgress(undefined));
+      .finally(() => {
+        setProgress(undefined);
+        setBackground(null);
+      });
   };
 
   // Validation errors name query fields ('query.account') or the file.
@@ -489,7 +499,9 @@ function ImportForm({ onImported }: { onImported: () => void }) {
           {busy && (
             <>
               <progress aria-label={t('statements.progress')} max={1} value={progress ?? undefined} />
-              <span role="status">{uploaded ? t('statements.processing') : t('statements.uploading')}</span>
+              <span role="status">
+                {background ? t(background.status === 'queued' ? 'statements.backgroundQueued' : 'statements.backgroundRunning') : uploaded ? t('statements.processing') : t('statements.uploading')}
+              </span>
             </>
           )}
         </div>
