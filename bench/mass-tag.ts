@@ -75,7 +75,8 @@ async function run(engine: 'postgres' | 'pglite'): Promise<void> {
     const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { loginId: 'edu.admin', password: DEMO_PASSWORD } });
     const cookie = `sg_session=${login.cookies.find((k) => k.name === 'sg_session')!.value}`;
     const csrf = login.json<{ csrfToken: string }>().csrfToken;
-    const runner = buildJobRunner(database);
+    // The benchmark measures a whole file's checks: no daily lookup limit cuts it short.
+    const runner = buildJobRunner(database, {}, { tagLookupsPerDay: 10_000_000 });
     const start = Date.now();
     const up = await app.inject({ method: 'POST', url: '/api/v1/org/tag-jobs?fileName=bench.csv', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'text/csv' }, payload: file });
     const jobId = up.json<{ id: string }>().id;

@@ -385,7 +385,7 @@ async function cmdServe(config: Config): Promise<void> {
   const background = config.processRole !== 'web';
   const every = (ms: number, fn: () => void): NodeJS.Timeout | undefined => (background ? setInterval(fn, ms).unref() : undefined);
   const sendTimer = sender.configured ? every(10_000, () => void sender.flush().catch((e: Error) => app.log.warn({ err: e }, 'sending notifications failed'))) : undefined;
-  const runner = buildJobRunner(database, { leaseMs: config.jobLeaseSeconds * 1000, concurrency: config.jobConcurrency, log: (msg, extra) => app.log.warn(extra ?? {}, msg) });
+  const runner = buildJobRunner(database, { leaseMs: config.jobLeaseSeconds * 1000, concurrency: config.jobConcurrency, log: (msg, extra) => app.log.warn(extra ?? {}, msg) }, { tagLookupsPerDay: config.tagLookupsPerDay });
   if (background) runner.start();
   const purgeTimer = every(3_600_000, () =>
     void purgeExpired(database.db).then((r) => app.log.info({ purged: r }, 'expired sessions and throttles removed'), (e: Error) => app.log.warn({ err: e }, 'purge failed')),

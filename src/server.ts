@@ -22,6 +22,7 @@ import { bankTransferFromWebhook, reconciliationRoutes } from './modules/reconci
 import type { App, AppContext } from './platform/context.ts';
 import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/errors.ts';
 import { healthRoutes } from './platform/http/health.ts';
+import { installLimits } from './platform/http/limits.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
 import { validationDetails } from './platform/http/validation.ts';
 import { databaseUnavailable } from './platform/db/database.ts';
@@ -197,6 +198,7 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
   // Every /api/ route must declare who may call it; the OpenAPI document shows the rule.
   app.addHook('onRoute', describeAccess);
   installAccess(app, ctx);
+  await installLimits(app, ctx.database.db, { exportsPerUser: ctx.config.exportsPerUser });
 
   await app.register(swagger, {
     openapi: {

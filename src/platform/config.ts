@@ -76,6 +76,14 @@ export interface Config {
   jobConcurrency: number;
   statementInlineBytes: number;
   janitorIntervalS: number;
+  /** Deliveries whose signature fails (gateway webhook, bank e-collect) one address may send in 10 minutes. */
+  unverifiedDeliveriesPerIp: number;
+  /** Bytes kept of a delivery whose signature fails (with its length and SHA-256). */
+  unverifiedBodyBytes: number;
+  /** Upload rows a day that look up connections the organisation has not shown to be its own. */
+  tagLookupsPerDay: number;
+  /** Exports, PDFs, statements and reports one user (or API key) may have in progress at once. */
+  exportsPerUser: number;
 }
 
 type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; want: string };
@@ -254,6 +262,10 @@ export const configSpec = [
   { env: 'STATEMENT_INLINE_BYTES', key: 'statementInlineBytes', doc: 'A bank statement file up to this size is imported while the request waits (answer 200); a larger one is imported in the background (answer 202 with the import to follow)', default: '1048576', parse: int(0, 64 * 1024 * 1024) },
   { env: 'JANITOR_INTERVAL_S', key: 'janitorIntervalS', doc: 'Seconds between janitor runs (status queries of pending payments, expired challans, settlement checks)', default: '60', parse: int(1, 3600) },
   { env: 'PAYMENT_PENDING_MINUTES', key: 'paymentPendingMinutes', doc: 'Minutes a payment may wait on the gateway before the janitor asks the gateway for its status', default: '15', parse: int(1, 1440) },
+  { env: 'UNVERIFIED_DELIVERIES_PER_IP', key: 'unverifiedDeliveriesPerIp', doc: 'Gateway webhooks and bank e-collect calls whose signature fails that one address (an IPv6 /64) may send in 10 minutes; more answer 429 and are not stored. Verified deliveries are never counted', default: '30', parse: int(1, 100000) },
+  { env: 'UNVERIFIED_BODY_BYTES', key: 'unverifiedBodyBytes', doc: 'Bytes kept of a webhook body whose signature fails, with its full length and SHA-256 (a verified body is kept whole)', default: '4096', parse: int(0, 262144) },
+  { env: 'TAG_LOOKUPS_PER_DAY', key: 'tagLookupsPerDay', doc: 'Mass-tagging rows per organisation and IST day that look up a connection the organisation has not shown to be its own (not found, another’s, or a request without proof); rows past it fail with their own reason', default: '10000', parse: int(0, 10000000) },
+  { env: 'EXPORTS_PER_USER', key: 'exportsPerUser', doc: 'Exports (CSV, XLSX), PDFs, statements of account and reports one user or API key may have in progress at once, per process; one more answers 429', default: '2', parse: int(1, 100) },
 ] as const satisfies readonly VarSpec<keyof Config>[];
 
 export class ConfigError extends Error {

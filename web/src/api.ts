@@ -231,6 +231,14 @@ export interface TagJob {
   error: string | null;
   createdAt: string;
   committedAt: string | null;
+  /** The organisation's daily limit of rows about connections it has not shown to be its own. */
+  lookups: { charged: number; refused: number; perDay: number; remainingToday: number };
+}
+
+/** GET /api/v1/org/tag-jobs: recent uploads, and what is left of today's lookup limit. */
+export interface TagJobList {
+  jobs: TagJob[];
+  lookups: { perDay: number; usedToday: number; remainingToday: number };
 }
 
 export interface TagJobRow {

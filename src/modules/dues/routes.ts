@@ -251,7 +251,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
   app.get(
     '/api/v1/org/dues/connections/:connectionId/bills/:billId.pdf',
     {
-      config: read,
+      config: { ...read, expensive: true },
       schema: { tags, summary: 'A bill of the connection as a PDF, in English or Hindi', params: Type.Object({ connectionId: IdStr, billId: IdStr }), querystring: Type.Object({ lang: Lang }) },
     },
     async (req, reply) => {
@@ -268,7 +268,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
   app.get(
     '/api/v1/org/dues/export',
     {
-      config: read,
+      config: { ...read, expensive: true },
       schema: {
         tags,
         summary: 'The filtered dues table as CSV or XLSX (formula-safe; all rows) or PDF (up to 5,000 rows)',
@@ -291,7 +291,7 @@ export async function duesRoutes(app: App, { ctx }: { ctx: AppContext }): Promis
   app.get(
     '/api/v1/org/dues/statement',
     {
-      config: read,
+      config: { ...read, expensive: true },
       schema: {
         tags,
         summary: 'Statement of account for a period: every bill dated in it, of the connections the organisation holds, with totals; CSV, XLSX or PDF',

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { parseWebhook, WebhookShapeError, type ParsedWebhook } from '../../adapters/gateway/razorpay-protocol.ts';
 import { GatewayRefused, GatewayUnavailable, type CheckoutForm, type GatewayPayment, type PaymentGateway } from '../../adapters/gateway/types.ts';
@@ -239,7 +239,20 @@ export async function handleCallback(deps: ConfirmDeps, attemptId: bigint, f: Ca
 }
 
 /** Stores a webhook raw in the inbox; a verified one is then processed. Returns what happened. */
-export async function receiveWebhook(deps: ConfirmDeps, raw: Buffer, headers: Record<string, string | string[] | undefined>): Promise<{ status: 'processed' | 'duplicate' | 'ignored' | 'unverified'; outcome: string }> {
+/** What becomes of a delivery whose signature fails: it is counted (and may be refused), then kept bounded. */
+export interface UnverifiedPolicy {
+  /** Counts the delivery against its sender's limit; throws to refuse it unstored. */
+  admit: () => Promise<void>;
+  /** Bytes of the body kept, with its length and SHA-256. */
+  keepBytes: number;
+}
+
+export async function receiveWebhook(
+  deps: ConfirmDeps,
+  raw: Buffer,
+  headers: Record<string, string | string[] | undefined>,
+  unverified: UnverifiedPolicy = { admit: async () => {}, keepBytes: 4096 },
+): Promise<{ status: 'processed' | 'duplicate' | 'ignored' | 'unverified'; outcome: string }> {
   const { db, gateway } = deps;
   const h = (name: string) => {
     const v = headers[name];
@@ -268,12 +281,20 @@ export async function receiveWebhook(deps: ConfirmDeps, raw: Buffer, headers: Re
     order_id: parsed?.orderId ?? null,
     gateway_payment_id: parsed?.paymentId ?? null,
     raw_body: raw,
+    body_bytes: raw.length,
+    body_sha256: createHash('sha256').update(raw).digest('hex'),
     headers: JSON.stringify(kept),
     verified,
   };
   if (!verified) {
-    // Never trusted: stored, and at most a reason to ask the gateway about a known order.
-    const inserted = await db.insertInto('webhook_events').values({ ...row, status: 'ignored', outcome: 'signature does not verify' }).returning('id').executeTakeFirstOrThrow();
+    // Never trusted: anyone can send one, so it is counted per sender and kept bounded (its
+    // first bytes, length and hash), and at most a reason to ask the gateway about a known order.
+    await unverified.admit();
+    const inserted = await db
+      .insertInto('webhook_events')
+      .values({ ...row, raw_body: raw.subarray(0, unverified.keepBytes), status: 'ignored', outcome: 'signature does not verify' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const attempt = parsed?.orderId ? await db.selectFrom('payment_attempts').select('id').where('gateway', '=', gateway.name).where('order_id', '=', parsed.orderId).executeTakeFirst() : undefined;
     if (attempt) {
       const r = await queryAttempt(deps, attempt.id).catch(() => ({ outcome: 'unknown' as const }));
@@ -282,8 +303,8 @@ export async function receiveWebhook(deps: ConfirmDeps, raw: Buffer, headers: Re
     return { status: 'unverified', outcome: 'signature does not verify' };
   }
   const ins = await sql<{ id: bigint; status: string; inserted: boolean }>`
-    INSERT INTO webhook_events (provider, event_id, event_type, order_id, gateway_payment_id, raw_body, headers, verified, status, outcome)
-    VALUES (${row.provider}, ${row.event_id}, ${row.event_type}, ${row.order_id}, ${row.gateway_payment_id}, ${raw}, ${row.headers}::jsonb, true,
+    INSERT INTO webhook_events (provider, event_id, event_type, order_id, gateway_payment_id, raw_body, body_bytes, body_sha256, headers, verified, status, outcome)
+    VALUES (${row.provider}, ${row.event_id}, ${row.event_type}, ${row.order_id}, ${row.gateway_payment_id}, ${raw}, ${row.body_bytes}, ${row.body_sha256}, ${row.headers}::jsonb, true,
             ${shapeError ? 'ignored' : 'received'}, ${shapeError})
     ON CONFLICT (provider, event_id) WHERE verified AND event_id IS NOT NULL
     DO UPDATE SET duplicates = webhook_events.duplicates + 1

@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { acceptForms } from '../../platform/http/forms.ts';
+import { unverifiedDeliveryLimit } from '../../platform/http/limits.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
 import { scopeOf, type Scope } from '../../platform/office-scope.ts';
 import { discomScope } from '../../platform/principal.ts';
@@ -275,7 +276,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
   const Lang = Type.Object({ lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')])) });
   app.get(
     '/api/v1/org/payments/batches/:batchId/receipt.pdf',
-    { config: readers, schema: { tags, summary: 'The consolidated receipt of a paid batch (PDF, English or Hindi)', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
+    { config: { ...readers, expensive: true }, schema: { tags, summary: 'The consolidated receipt of a paid batch (PDF, English or Hindi)', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
     async (req, reply) => {
       const sc = scope(req);
       const b = await batchView(BigInt(req.params.batchId), sc);
@@ -288,7 +289,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
 
   app.get(
     '/api/v1/org/payments/batches/:batchId/receipts.zip',
-    { config: readers, schema: { tags, summary: 'The consolidated receipt and every connection’s receipt of a paid batch, as one ZIP', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
+    { config: { ...readers, expensive: true }, schema: { tags, summary: 'The consolidated receipt and every connection’s receipt of a paid batch, as one ZIP', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
     async (req, reply) => {
       const sc = scope(req);
       const orgId = sc.orgId;
@@ -312,7 +313,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
 
   app.get(
     '/api/v1/org/payments/receipts/:receiptId.pdf',
-    { config: readers, schema: { tags, summary: 'One connection’s receipt (PDF), with its posting to the billing system', params: Type.Object({ receiptId: IdStr }), querystring: Lang } },
+    { config: { ...readers, expensive: true }, schema: { tags, summary: 'One connection’s receipt (PDF), with its posting to the billing system', params: Type.Object({ receiptId: IdStr }), querystring: Lang } },
     async (req, reply) => {
       // A receipt is reached through its batch: out of scope, it is not there.
       const pdf = await connectionReceiptPdf(db, scope(req), BigInt(req.params.receiptId), req.query.lang ?? 'en');
@@ -424,6 +425,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
 
   // ---- machines and browsers coming back from the gateway ----------------------------------
 
+  const unverifiedWebhook = unverifiedDeliveryLimit(app, 'razorpay-webhook', ctx.config.unverifiedDeliveriesPerIp);
   await app.register(async (scoped) => {
     // Signatures cover the raw bytes: this route keeps them.
     scoped.removeContentTypeParser('application/json');
@@ -437,7 +439,7 @@ export async function paymentRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       async (req, reply) => {
         const raw = req.body as Buffer;
         if (!Buffer.isBuffer(raw)) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
-        const r = await receiveWebhook(deps, raw, req.headers);
+        const r = await receiveWebhook(deps, raw, req.headers, { admit: () => unverifiedWebhook(req, reply), keepBytes: ctx.config.unverifiedBodyBytes });
         if (r.status === 'unverified') throw new AppError('INVALID_SIGNATURE');
         return reply.status(200).send(r);
       },

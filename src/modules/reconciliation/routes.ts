@@ -1,8 +1,10 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { SandboxBank } from '../../adapters/bank/sandbox.ts';
 import { EcollectShapeError, parseEcollect, verifyEcollect } from '../../adapters/bank/ecollect.ts';
 import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
+import { unverifiedDeliveryLimit } from '../../platform/http/limits.ts';
 import { ErrorResponse } from '../../platform/http/schemas.ts';
 import { CONTENT_TYPES, money, sheetStream, type Cell } from '../../platform/spreadsheet.ts';
 import { collections, dailyReport, threeWay } from './reports.ts';
@@ -103,7 +105,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
 
   app.get(
     '/api/v1/org/payments/batches/:batchId/challan.pdf',
-    { config: readers, schema: { tags, summary: 'The challan to print (PDF, English or Hindi)', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
+    { config: { ...readers, expensive: true }, schema: { tags, summary: 'The challan to print (PDF, English or Hindi)', params: Type.Object({ batchId: IdStr }), querystring: Lang } },
     async (req, reply) => {
       const c = await challanOf(scopeOf(req.principal!), BigInt(req.params.batchId));
       const pdf = await challanPdf(c, req.query.lang ?? 'en', ctx.clock());
@@ -114,7 +116,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
 
   app.get(
     '/api/v1/org/payments/batches/:batchId/challan-bulk.csv',
-    { config: readers, schema: { tags, summary: 'The challan as a bank bulk-payment file (NEFT/RTGS upload layout) to give the payer’s bank', params: Type.Object({ batchId: IdStr }) } },
+    { config: { ...readers, expensive: true }, schema: { tags, summary: 'The challan as a bank bulk-payment file (NEFT/RTGS upload layout) to give the payer’s bank', params: Type.Object({ batchId: IdStr }) } },
     async (req, reply) => {
       const c = await challanOf(scopeOf(req.principal!), BigInt(req.params.batchId));
       if (c.status !== 'active') throw new AppError('BATCH_NOT_OPEN');
@@ -126,13 +128,21 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   // ---- the bank: e-collect -------------------------------------------------------------------
 
   const ecollectSecret = async () => ctx.config.bankEcollectSecret ?? (bank ? await bank.ecollectSecret() : null);
+  // A call whose signature fails is not stored (nothing of it is needed: the bank calls again),
+  // only counted per address; past the limit it answers 429 instead of 401.
+  const unverifiedCall = unverifiedDeliveryLimit(app, 'bank-ecollect', ctx.config.unverifiedDeliveriesPerIp);
   await app.register(async (scoped) => {
     scoped.removeContentTypeParser('application/json');
     scoped.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
-    const readSigned = async (raw: unknown, signature: string | string[] | undefined) => {
+    const readSigned = async (req: FastifyRequest, reply: FastifyReply) => {
+      const raw = req.body;
+      const signature = req.headers['x-bank-signature'];
       if (!Buffer.isBuffer(raw)) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
       const secret = await ecollectSecret();
-      if (!secret || !verifyEcollect(raw, Array.isArray(signature) ? signature[0] : signature, secret)) throw new AppError('INVALID_SIGNATURE');
+      if (!secret || !verifyEcollect(raw, Array.isArray(signature) ? signature[0] : signature, secret)) {
+        await unverifiedCall(req, reply);
+        throw new AppError('INVALID_SIGNATURE');
+      }
       try {
         return parseEcollect(raw);
       } catch (e) {
@@ -143,16 +153,16 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
     scoped.post(
       '/api/v1/bank/ecollect/validate',
       { config: { access: { public: true } }, schema: { tags, summary: 'e-collect: the bank asks whether to accept a transfer to a virtual account (signed with X-Bank-Signature)', response: { 200: Type.Object({ decision: Type.String(), reason: Nullable(Type.String()) }), ...errors } } },
-      async (req) => {
-        const c = await readSigned(req.body, req.headers['x-bank-signature']);
+      async (req, reply) => {
+        const c = await readSigned(req, reply);
         return validateEcollect(db, c);
       },
     );
     scoped.post(
       '/api/v1/bank/ecollect/notify',
       { config: { access: { public: true } }, schema: { tags, summary: 'e-collect: the bank says it credited a transfer (idempotent by UTR)', response: { 200: Type.Object({ status: Type.String(), outcome: Type.String() }), ...errors } } },
-      async (req) => {
-        const c = await readSigned(req.body, req.headers['x-bank-signature']);
+      async (req, reply) => {
+        const c = await readSigned(req, reply);
         const r = await intakeCredit(db, { ...c, narrative: `e-collect ${c.mode} ${c.utr}`, externalId: null, source: 'ecollect' });
         return { status: r.outcome, outcome: describe(r) };
       },
@@ -517,12 +527,12 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   const Day = Type.Object({ day: Type.Optional(Type.String({ format: 'date' })), lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')])), discom: DiscomQ });
   app.get(
     '/api/v1/discom/recon/daily',
-    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report (IST day, default today) of the caller’s discom (the holding company: both, or ?discom=): money received, matched, unmatched, exceptions raised/resolved/open, postings', querystring: Day } },
+    { config: { expensive: true, access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report (IST day, default today) of the caller’s discom (the holding company: both, or ?discom=): money received, matched, unmatched, exceptions raised/resolved/open, postings', querystring: Day } },
     async (req) => dailyReport(db, req.query.day ?? todayIst(), await reportDiscom(db, req.principal, req.query.discom)),
   );
   app.get(
     '/api/v1/discom/recon/daily.pdf',
-    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report as a PDF (English or Hindi)', querystring: Day } },
+    { config: { expensive: true, access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report as a PDF (English or Hindi)', querystring: Day } },
     async (req, reply) => {
       const day = req.query.day ?? todayIst();
       const pdf = await dailyReportPdf(await dailyReport(db, day, await reportDiscom(db, req.principal, req.query.discom)), req.query.lang ?? 'en');
@@ -532,7 +542,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   );
   app.get(
     '/api/v1/discom/recon/daily.xlsx',
-    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report as an XLSX workbook (summary and open exceptions)', querystring: Day } },
+    { config: { expensive: true, access: { roles: 'discom' } }, schema: { tags, summary: 'The daily reconciliation report as an XLSX workbook (summary and open exceptions)', querystring: Day } },
     async (req, reply) => {
       const day = req.query.day ?? todayIst();
       const x = await dailyReportXlsx(await dailyReport(db, day, await reportDiscom(db, req.principal, req.query.discom)));
@@ -550,7 +560,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   };
   app.get(
     '/api/v1/discom/collections',
-    { config: { access: { roles: 'discom' } }, schema: { tags, summary: 'Collections dashboard of the caller’s discom (the holding company: both, or ?discom=), default the last 30 days: by day and mode, by organisation type, by circle and division; top organisations by dues; pending tag requests; postings waiting or refused; open exceptions', querystring: Range } },
+    { config: { expensive: true, access: { roles: 'discom' } }, schema: { tags, summary: 'Collections dashboard of the caller’s discom (the holding company: both, or ?discom=), default the last 30 days: by day and mode, by organisation type, by circle and division; top organisations by dues; pending tag requests; postings waiting or refused; open exceptions', querystring: Range } },
     async (req) => {
       const { from, to } = rangeOf(req.query);
       return collections(db, from, to, await reportDiscom(db, req.principal, req.query.discom));
@@ -560,7 +570,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   app.get(
     '/api/v1/discom/collections/export',
     {
-      config: { access: { roles: 'discom' } },
+      config: { expensive: true, access: { roles: 'discom' } },
       schema: { tags, summary: 'One section of the collections dashboard as CSV or XLSX', querystring: Type.Object({ ...Range.properties, section: Type.Union(SECTIONS.map((x) => Type.Literal(x))), format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')]) }) },
     },
     async (req, reply) => {

@@ -9,6 +9,7 @@ import { officeInScope, scopeOf } from '../../platform/office-scope.ts';
 import type { RequestMeta, UserPrincipal } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 import { UploadError, openUpload } from './upload-parse.ts';
+import { chargeLookups, lookupLimitText } from './lookup-budget.ts';
 
 /**
  * Mass tagging and untagging by upload, as durable jobs.
@@ -62,6 +63,7 @@ export const problemText: Record<Problem, (detail: string) => Text> = {
   not_tagged: () => ({ en: 'Not tagged to your organisation.', hi: 'आपकी संस्था से टैग नहीं है।' }),
   tagged_meanwhile: () => ({ en: 'Another organisation tagged it after the check.', hi: 'जाँच के बाद किसी अन्य संस्था ने इसे टैग कर लिया।' }),
   too_many_rows: () => ({ en: `More than ${MAX_ROWS.toLocaleString('en-IN')} rows.`, hi: `${MAX_ROWS.toLocaleString('en-IN')} से अधिक पंक्तियाँ।` }),
+  ...lookupLimitText,
 };
 
 /** Spreadsheet damage and format, in code: never a guess, only a finding. */
@@ -129,7 +131,8 @@ export async function createJob(
 
 const ROW_COLUMNS = ['job_id', 'row_no', 'consumer_raw', 'discom_raw', 'office_raw', 'proof_raw', 'consumer_no', 'outcome', 'problem', 'detail'] as const;
 
-export async function validateJob(database: Database, jobId: bigint, heartbeat: () => Promise<void>): Promise<void> {
+/** lookupsPerDay: TAG_LOOKUPS_PER_DAY (lookup-budget.ts). */
+export async function validateJob(database: Database, jobId: bigint, heartbeat: () => Promise<void>, lookupsPerDay: number): Promise<void> {
   const { db } = database;
   const job = await db.selectFrom('tag_jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
   if (!job || !['uploaded', 'validating'].includes(job.status)) return; // done already, or cancelled
@@ -185,6 +188,7 @@ export async function validateJob(database: Database, jobId: bigint, heartbeat: 
   await sql`ANALYZE tag_job_rows`.execute(db);
   await db.transaction().execute(async (trx) => {
     await (job.kind === 'tag' ? checkTagRows(trx, job.id, job.org_id) : checkUntagRows(trx, job.id, job.org_id));
+    await chargeLookups(trx, job, lookupsPerDay);
     const counts = await countOutcomes(trx, jobId);
     await trx.updateTable('tag_jobs').set({ status: 'validated', validated_at: sql<Date>`now()`, counts: JSON.stringify(counts) }).where('id', '=', jobId).where('status', '=', 'validating').execute();
   });

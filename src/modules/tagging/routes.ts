@@ -9,6 +9,7 @@ import { discomScope } from '../../platform/principal.ts';
 import { orgSeenBy } from '../discoms/index.ts';
 import { orgOf, userOf } from '../identity/index.ts';
 import { MAX_BYTES, createJob, jobView, problemText, requestCommit } from './bulk.ts';
+import { lookupBudget } from './lookup-budget.ts';
 import { connectionsQuery, exportConnections, type ConnectionFilter } from './listing.ts';
 import { TaggingService } from './service.ts';
 
@@ -42,6 +43,15 @@ const Job = Type.Object({
   error: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   committedAt: Type.Union([Type.String(), Type.Null()]),
+  lookups: Type.Object(
+    {
+      charged: Type.Integer({ description: 'rows of this upload charged to the daily limit (numbers not shown to be the organisation’s own)' }),
+      refused: Type.Integer({ description: 'rows of this upload past the limit: failed with problem daily_lookup_limit' }),
+      perDay: Type.Integer({ description: 'TAG_LOOKUPS_PER_DAY' }),
+      remainingToday: Type.Integer({ description: 'what is left of the organisation’s limit today (IST)' }),
+    },
+    { description: 'The organisation’s daily limit of rows about connections it has not shown to be its own' },
+  ),
 });
 
 const JobRowT = Type.Object({
@@ -212,7 +222,7 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
   app.get(
     '/api/v1/org/connections/export',
     {
-      config: { access: { roles: 'org', apiKey: 'read' } },
+      config: { expensive: true, access: { roles: 'org', apiKey: 'read' } },
       schema: {
         tags,
         summary: 'The same list as a CSV or XLSX file (cells that start with = + - @ are neutralised)',
@@ -263,9 +273,15 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       }
       const id = await createJob(db, p, { kind: req.query.kind ?? 'tag', fileName: req.query.fileName ?? 'upload', content: req.body, reason: req.query.reason, officeId }, req.meta);
       const job = await db.selectFrom('tag_jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      return reply.status(202).send(jobView(job));
+      return reply.status(202).send((await withLookups([job]))[0]!);
     },
   );
+
+  // Each upload with what it was charged of the daily lookup limit, and what is left of it today.
+  const withLookups = async (jobs: (Parameters<typeof jobView>[0] & { org_id: bigint; lookups_charged: number; lookups_refused: number })[]) => {
+    const left = jobs.length ? await lookupBudget(db, jobs[0]!.org_id, ctx.config.tagLookupsPerDay) : null;
+    return jobs.map((j) => ({ ...jobView(j), lookups: { charged: j.lookups_charged, refused: j.lookups_refused, perDay: left!.perDay, remainingToday: left!.remainingToday } }));
+  };
 
   // An upload belongs to its uploader's office: users at or above it see it; to others it is not there.
   const jobsOf = (req: Parameters<typeof orgOf>[0]) => {
@@ -280,14 +296,24 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
 
   app.get(
     '/api/v1/org/tag-jobs',
-    { config: { access: { roles: 'org' } }, schema: { tags, summary: 'Recent uploads of the organisation, within the caller’s offices', response: { 200: Type.Object({ jobs: Type.Array(Job) }), ...errors } } },
-    async (req) => ({ jobs: (await jobsOf(req).orderBy('id', 'desc').limit(50).execute()).map(jobView) }),
+    {
+      config: { access: { roles: 'org' } },
+      schema: {
+        tags,
+        summary: 'Recent uploads of the organisation, within the caller’s offices, and what is left today of its daily lookup limit',
+        response: { 200: Type.Object({ jobs: Type.Array(Job), lookups: Type.Object({ perDay: Type.Integer(), usedToday: Type.Integer(), remainingToday: Type.Integer() }) }), ...errors },
+      },
+    },
+    async (req) => {
+      const jobs = await withLookups(await jobsOf(req).orderBy('id', 'desc').limit(50).execute());
+      return { jobs, lookups: await lookupBudget(db, scopeOf(req.principal!).orgId, ctx.config.tagLookupsPerDay) };
+    },
   );
 
   app.get(
     '/api/v1/org/tag-jobs/:jobId',
     { config: { access: { roles: 'org' } }, schema: { tags, summary: 'An upload: progress, then counts by outcome', params: Type.Object({ jobId: IdStr }), response: { 200: Job, ...errors } } },
-    async (req) => jobView(await jobOf(req)),
+    async (req) => (await withLookups([await jobOf(req)]))[0]!,
   );
 
   app.get(
@@ -326,7 +352,7 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
 
   app.get(
     '/api/v1/org/tag-jobs/:jobId/problems.csv',
-    { config: { access: { roles: 'org' } }, schema: { tags, summary: 'The rows with problems, as CSV, to fix and upload again', params: Type.Object({ jobId: IdStr }) } },
+    { config: { expensive: true, access: { roles: 'org' } }, schema: { tags, summary: 'The rows with problems, as CSV, to fix and upload again', params: Type.Object({ jobId: IdStr }) } },
     async (req, reply) => {
       const job = await jobOf(req);
       const rows = await db.selectFrom('tag_job_rows').selectAll().where('job_id', '=', job.id).where('outcome', 'in', ['error', 'conflict']).orderBy('row_no').execute();
@@ -351,7 +377,7 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
       const p = userOf(req);
       await jobOf(req);
       await requestCommit(db, p, BigInt(req.params.jobId), req.meta);
-      return reply.status(202).send(jobView(await jobOf(req)));
+      return reply.status(202).send((await withLookups([await jobOf(req)]))[0]!);
     },
   );
 

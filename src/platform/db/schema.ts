@@ -392,6 +392,15 @@ export interface TagJobsTable {
   validated_at: Date | null;
   committed_by: NullableBig;
   committed_at: Date | null;
+  /** Rows charged to the organisation's daily lookup limit, and rows it refused (migration 0018). */
+  lookups_charged: Generated<number>;
+  lookups_refused: Generated<number>;
+}
+
+export interface TagLookupDaysTable {
+  org_id: Big;
+  day: DateStr;
+  used: number;
 }
 
 export interface TagJobFilesTable {
@@ -726,7 +735,10 @@ export interface WebhookEventsTable {
   event_type: NullableText;
   order_id: NullableText;
   gateway_payment_id: NullableText;
+  /** The whole body when verified; its first UNVERIFIED_BODY_BYTES otherwise. */
   raw_body: Buffer;
+  body_bytes: number | null;
+  body_sha256: NullableText;
   headers: ColumnType<unknown, string, string>;
   verified: boolean;
   status: Generated<'received' | 'processed' | 'ignored' | 'failed'>;
@@ -969,6 +981,7 @@ export interface DB {
   tag_jobs: TagJobsTable;
   tag_job_files: TagJobFilesTable;
   tag_job_rows: TagJobRowsTable;
+  tag_lookup_days: TagLookupDaysTable;
   connection_dues: ConnectionDuesTable;
   dues_versions: DuesVersionsTable;
   dues_org_months: DuesOrgMonthsTable;

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
-import { getJson, send, sendFile, type Office, type TagJob, type TagJobRow } from '../api';
+import { getJson, send, sendFile, type Office, type TagJob, type TagJobList, type TagJobRow } from '../api';
 import { Async, OfficeOptions, TableWrap } from '../components';
 import { Field, FormError, SelectField, formValues } from '../forms';
 import { formatDateTime, formatNumber } from '../format';
@@ -17,7 +17,7 @@ export function Upload() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [offices] = useApi<{ offices: Office[] }>('/api/v1/org/offices');
-  const [jobs, reloadJobs] = useApi<{ jobs: TagJob[] }>('/api/v1/org/tag-jobs');
+  const [jobs, reloadJobs] = useApi<TagJobList>('/api/v1/org/tag-jobs');
 
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -40,6 +40,11 @@ export function Upload() {
     <>
       <h1>{t('upload.title')}</h1>
       <p>{t('upload.intro')}</p>
+      {jobs.state === 'ready' && (
+        <p className="muted" role="status">
+          {t('upload.lookupsLeft', { left: formatNumber(jobs.data.lookups.remainingToday, i18n.language), perDay: formatNumber(jobs.data.lookups.perDay, i18n.language) })}
+        </p>
+      )}
       <FormError error={error} />
       <form className="narrow" onSubmit={submit} noValidate>
         <fieldset>
@@ -153,6 +158,14 @@ export function UploadJob() {
               </li>
             ))}
           </ul>
+          <p className="muted">
+            {t('upload.lookupsCharged', { charged: formatNumber(job.lookups.charged, lang), left: formatNumber(job.lookups.remainingToday, lang), perDay: formatNumber(job.lookups.perDay, lang) })}
+          </p>
+          {job.lookups.refused > 0 && (
+            <p className="state state-error" role="alert">
+              {t('upload.lookupsRefused', { rows: formatNumber(job.lookups.refused, lang) })}
+            </p>
+          )}
           {job.status === 'validated' && (
             <div className="actions">
               <button type="button" className="primary" onClick={() => void send<TagJob>('POST', `/api/v1/org/tag-jobs/${job.id}/commit`).then(setJob, setError)}>
