@@ -24,6 +24,7 @@ interface Backlog {
   postingOldestS: number;
   jobsQueued: number;
   jobsRunning: number;
+  jobOldestQueuedS: number;
   jobsFailed: number;
   onlineWaiting: number;
   onlineOldestS: number;
@@ -52,6 +53,7 @@ function backlogReader(db: Kysely<DB>): () => Promise<Backlog> {
                (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM postings WHERE status = 'pending') AS "postingOldestS",
                (SELECT count(*) FROM jobs WHERE status = 'queued') AS "jobsQueued",
                (SELECT count(*) FROM jobs WHERE status = 'running') AS "jobsRunning",
+               (SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0) FROM jobs WHERE status = 'queued' AND run_at <= now()) AS "jobOldestQueuedS",
                (SELECT count(*) FROM jobs WHERE status = 'failed') AS "jobsFailed",
                (SELECT count(*) FROM payment_batches WHERE status IN ('payment_pending', 'unknown') AND mode = 'online') AS "onlineWaiting",
                (SELECT coalesce(extract(epoch FROM now() - min(status_changed_at)), 0) FROM payment_batches WHERE status IN ('payment_pending', 'unknown') AND mode = 'online') AS "onlineOldestS",
@@ -83,8 +85,9 @@ const BACKLOG_GAUGES: [keyof Backlog, string, string][] = [
   ['postingsRetrying', 'sangrahan_postings_retrying', 'Pending postings tried at least once (the billing system down or refusing)'],
   ['postingsRejected', 'sangrahan_postings_rejected', 'Postings the billing system refused, waiting for the discom'],
   ['postingOldestS', 'sangrahan_posting_oldest_pending_seconds', 'Age of the oldest pending posting'],
-  ['jobsQueued', 'sangrahan_jobs_queued', 'Background jobs (mass tagging) waiting'],
+  ['jobsQueued', 'sangrahan_jobs_queued', 'Background jobs (mass tagging, statement imports) waiting'],
   ['jobsRunning', 'sangrahan_jobs_running', 'Background jobs running'],
+  ['jobOldestQueuedS', 'sangrahan_job_oldest_queued_seconds', 'How long the oldest due background job has waited to be claimed (runners busy or stopped)'],
   ['jobsFailed', 'sangrahan_jobs_failed', 'Background jobs failed for good'],
   ['onlineWaiting', 'sangrahan_online_payments_waiting', 'Online payment batches waiting for the gateway to confirm (payment_pending, unknown); RTGS/NEFT challans wait for days by design and are not counted'],
   ['onlineOldestS', 'sangrahan_online_payment_oldest_waiting_seconds', 'How long the oldest online payment batch has waited for the gateway'],
