@@ -23,6 +23,7 @@ import type { App, AppContext } from './platform/context.ts';
 import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/errors.ts';
 import { healthRoutes } from './platform/http/health.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
+import { installJsonParser, MAX_JSON_DEPTH, tooDeep } from './platform/http/json.ts';
 import { validationDetails } from './platform/http/validation.ts';
 import { databaseUnavailable } from './platform/db/database.ts';
 import { VERSION } from './platform/version.ts';
@@ -35,8 +36,6 @@ import { holdsDemoData } from './platform/installation.ts';
  */
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-/** No request body of ours nests deeper than a few levels; 32 leaves room and bounds the walk. */
-const MAX_JSON_DEPTH = 32;
 
 const statusCodes: Partial<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
@@ -118,25 +117,25 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     return payload;
   });
 
+  // A JSON body nested deeper than MAX_JSON_DEPTH is refused before it is parsed.
+  installJsonParser(app);
   // PostgreSQL cannot store a NUL character in text: refuse it as bad input, naming the field.
-  // Walked without recursion, and no deeper than MAX_JSON_DEPTH (a body nested deeper is refused
-  // whole): a hostile body nested thousands deep must not overflow the stack.
+  // Walked without recursion, and no deeper than MAX_JSON_DEPTH (what another parser gave, a
+  // form or a query, is bounded the same way): a hostile input must not overflow the stack.
   app.addHook('preValidation', async (req) => {
     const bad: string[] = [];
-    let tooDeep = false;
+    let deep = false;
     const stack: [unknown, string, number][] = [[req.body, 'body', 0], [req.query, 'query', 0], [req.params, 'params', 0]];
-    while (stack.length && !tooDeep) {
+    while (stack.length && !deep) {
       const [v, path, depth] = stack.pop()!;
       if (typeof v === 'string') {
         if (v.includes('\u0000')) bad.push(path);
       } else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
-        if (depth >= MAX_JSON_DEPTH) tooDeep = true;
+        if (depth >= MAX_JSON_DEPTH) deep = true;
         else for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) stack.push([x, `${path}.${k}`, depth + 1]);
       }
     }
-    if (tooDeep) {
-      throw new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'too_deep', message: { en: `is nested more than ${MAX_JSON_DEPTH} levels deep`, hi: `${MAX_JSON_DEPTH} स्तरों से अधिक गहराई तक नेस्टेड है` } }]);
-    }
+    if (deep) throw tooDeep();
     if (bad.length) {
       throw new AppError('VALIDATION_FAILED', bad.sort().map((path) => ({ path, problem: 'nul_character', message: { en: 'contains a NUL character', hi: 'इसमें NUL अक्षर है' } })));
     }
