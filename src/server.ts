@@ -24,7 +24,7 @@ import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/er
 import { healthRoutes } from './platform/http/health.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
 import { installJsonParser, MAX_JSON_DEPTH, tooDeep } from './platform/http/json.ts';
-import { validationDetails } from './platform/http/validation.ts';
+import { nonFiniteNumbers, validationDetails } from './platform/http/validation.ts';
 import { databaseUnavailable } from './platform/db/database.ts';
 import { VERSION } from './platform/version.ts';
 import { devToolsDecision } from './platform/config.ts';
@@ -141,13 +141,21 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     }
   });
 
+  // A number in text too large for any number ("1e400") is refused, naming the field.
+  app.addHook('preHandler', async (req) => {
+    const bad = nonFiniteNumbers({ body: req.body, querystring: req.query, params: req.params });
+    if (bad.length) throw new AppError('VALIDATION_FAILED', bad);
+  });
+
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     let appErr: AppError;
     const pgCode = (err as { code?: string }).code;
     if (err instanceof AppError) appErr = err;
     else if (pgCode === '22021' || pgCode === '22P05') appErr = new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'bad_characters', message: { en: 'contains characters that cannot be stored', hi: 'इसमें ऐसे अक्षर हैं जिन्हें सहेजा नहीं जा सकता' } }]);
-    else if (err.validation) appErr = new AppError('VALIDATION_FAILED', validationDetails(err.validation, err.validationContext ?? ''));
-    else if (err.statusCode && err.statusCode < 500) appErr = new AppError(statusCodes[err.statusCode] ?? 'BAD_REQUEST');
+    else if (err.validation) {
+      // Fields Ajv let through as Infinity are listed with the ones it refused.
+      appErr = new AppError('VALIDATION_FAILED', [...validationDetails(err.validation, err.validationContext ?? ''), ...nonFiniteNumbers({ body: req.body, querystring: req.query, params: req.params })]);
+    } else if (err.statusCode && err.statusCode < 500) appErr = new AppError(statusCodes[err.statusCode] ?? 'BAD_REQUEST');
     else if (databaseUnavailable(err)) {
       // PostgreSQL restarting or unreachable: the client may try again (idempotent writes).
       req.log.warn({ err: { message: err.message, code: pgCode } }, 'database unavailable');

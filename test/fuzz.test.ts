@@ -72,11 +72,27 @@ const bodyKinds: Record<string, () => string> = {
   truncated: () => '{"a": [1, 2',
 };
 
+/** Files for routes that take an upload (no JSON body), and a form for routes that read forms. */
+const fileKinds: Record<string, (pick: () => number) => [string, Buffer]> = {
+  garbage: (pick) => ['text/csv', Buffer.from(Array.from({ length: 4096 }, () => Math.floor(pick() * 256)))],
+  hugeCell: () => ['text/csv', Buffer.from(`consumer_no,name\n"${'9'.repeat(500 * 1024)}",x\n`)],
+  quotes: () => ['text/csv', Buffer.from('consumer_no\n"unterminated\n""\n,,,,,,,,\n\u0000\n')],
+  xlsx: (pick) => ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.from(Array.from({ length: 2048 }, () => Math.floor(pick() * 256)))])],
+  form: () => ['application/x-www-form-urlencoded', Buffer.from(`razorpay_payment_id=${'x'.repeat(60_000)}&error[code]=${HUGE_INT}&error[metadata]={"a":[[[[&razorpay_signature=%00%ff`)],
+};
+/** The query an upload needs to get past its own checks, so that the file itself is read. */
+const uploadQuery: Record<string, string> = {
+  '/api/v1/org/tag-jobs': '?fileName=f.csv',
+  '/api/v1/discom/recon/statements': '?format=csv&account=50200011112221&fileName=s.csv',
+  '/api/v1/discom/recon/settlements': '?fileName=s.csv',
+};
+
 interface Attempt {
   who: 'org' | 'discom';
   method: string;
   url: string;
-  body?: string;
+  body?: string | Buffer;
+  contentType?: string;
   what: string;
 }
 
@@ -164,6 +180,12 @@ describe(`fuzzing every operation on ${engineName} (seed ${SEED})`, () => {
     }
     if (hasBody) {
       for (const [kind, v] of draw(bodyKinds, 2)) out.push({ who, method, url: url(), body: v(), what: `body=${kind}` });
+      if (!op.requestBody) {
+        for (const [kind, f] of draw(fileKinds, 2)) {
+          const [contentType, body] = f(pick);
+          out.push({ who, method, url: url({}, uploadQuery[path] ?? ''), body, contentType, what: `file=${kind}` });
+        }
+      }
       if (op.requestBody) {
         for (const leaf of leaves(example)) {
           for (const [kind, v] of draw(scalarKinds, 2)) out.push({ who, method, url: url(), body: JSON.stringify(setAt(example, leaf, v())), what: `body.${leaf.join('.')}=${kind}` });
@@ -185,11 +207,13 @@ describe(`fuzzing every operation on ${engineName} (seed ${SEED})`, () => {
       ops++;
       for (const a of attemptsFor(route, pick)) {
         const client = clients[a.who];
+        const t0 = performance.now();
         const res = await send(client, a);
+        if (process.env.FUZZ_LOG) console.log('T', Math.round(performance.now() - t0), res.statusCode, a.method, route.path, a.what);
         sent++;
         const leak = /\bat [\w.<>]+ \(|node_modules|\.ts:\d+/.test(res.body.slice(0, 100_000));
         if (res.statusCode >= 500 || leak) {
-          failures.push(`${res.statusCode}${leak ? ' (stack trace)' : ''} ${a.method} ${route.path} as ${a.who}: ${a.what}\n  url: ${a.url.slice(0, 200)}\n  body: ${(a.body ?? '').slice(0, 200)}\n  answer: ${res.body.slice(0, 300)}`);
+          failures.push(`${res.statusCode}${leak ? ' (stack trace)' : ''} ${a.method} ${route.path} as ${a.who}: ${a.what}\n  url: ${a.url.slice(0, 200)}\n  body: ${(a.body ?? '').toString().slice(0, 200)}\n  answer: ${res.body.slice(0, 300)}`);
         }
         // A walk that logged the client out (logout, a password change) logs it in again.
         if (process.env.FUZZ_LOG) console.log(res.statusCode, a.method, route.path, a.what);
@@ -234,9 +258,14 @@ describe(`fuzzing every operation on ${engineName} (seed ${SEED})`, () => {
       expect(r.statusCode, `${url}: ${r.body}`).toBe(400);
       expect(r.json().error.code).toBe('VALIDATION_FAILED');
     }
-    const r = await clients.discom.get(`/api/v1/discom/recon/statements/${ids.statementId}/lines?after=${HUGE_INT}`);
+    for (const after of [HUGE_INT, '1e400', '-1']) {
+      const r = await clients.discom.get(`/api/v1/discom/recon/statements/${ids.statementId}/lines?after=${after}`);
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.json().error.details).toEqual([expect.objectContaining({ path: 'querystring.after', message: expect.objectContaining({ en: expect.any(String), hi: expect.any(String) }) })]);
+    }
+    const r = await clients.org.get(`/api/v1/org/dues?limit=1e400&officeId=${HUGE_INT}0`);
     expect(r.statusCode, r.body).toBe(400);
-    expect(r.json().error.details).toEqual([expect.objectContaining({ path: 'querystring.after', message: expect.objectContaining({ en: expect.any(String), hi: expect.any(String) }) })]);
+    expect(r.json().error.details.map((d: { path: string }) => d.path).sort()).toEqual(['querystring.limit', 'querystring.officeId']);
   });
 });
 
@@ -250,7 +279,7 @@ async function send(client: Client, a: Attempt) {
     headers: {
       ...(client.cookie ? { cookie: `sg_session=${client.cookie}` } : {}),
       ...(client.csrf && a.method !== 'GET' ? { 'x-csrf-token': client.csrf } : {}),
-      ...(a.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(a.body !== undefined ? { 'content-type': a.contentType ?? 'application/json' } : {}),
       'idempotency-key': `fuzz-${SEED}-${++sentCount}`,
     },
     ...(a.body !== undefined ? { payload: a.body } : {}),
