@@ -18,7 +18,8 @@ import { exampleBody, isPublic, routes as allRoutes, type Route } from './helper
  * deep nesting, numbers out of range (huge, negative, fractional, "NaN"), in path parameters,
  * query parameters and JSON bodies; as an organisation user and as discom staff. Bad input must
  * never answer 5xx nor show a stack trace. The choice of variants is seeded (FUZZ_SEED): a
- * failure prints the seed, the operation and the payload, and replays with the same seed.
+ * failure prints the seed, the operation and the payload, and replays with the same seed;
+ * FUZZ_LOG=1 prints every request with its status and time.
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? 17);
