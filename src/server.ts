@@ -24,7 +24,8 @@ import { AppError, errorBody, errorCatalog, type ErrorCode } from './platform/er
 import { healthRoutes } from './platform/http/health.ts';
 import { installLimits } from './platform/http/limits.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
-import { validationDetails } from './platform/http/validation.ts';
+import { installJsonParser, MAX_JSON_DEPTH, tooDeep } from './platform/http/json.ts';
+import { nonFiniteNumbers, validationDetails } from './platform/http/validation.ts';
 import { databaseUnavailable } from './platform/db/database.ts';
 import { VERSION } from './platform/version.ts';
 import { devToolsDecision } from './platform/config.ts';
@@ -36,8 +37,6 @@ import { holdsDemoData } from './platform/installation.ts';
  */
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-/** No request body of ours nests deeper than a few levels; 32 leaves room and bounds the walk. */
-const MAX_JSON_DEPTH = 32;
 
 const statusCodes: Partial<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
@@ -119,28 +118,34 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     return payload;
   });
 
+  // A JSON body nested deeper than MAX_JSON_DEPTH is refused before it is parsed.
+  installJsonParser(app);
   // PostgreSQL cannot store a NUL character in text: refuse it as bad input, naming the field.
-  // Walked without recursion, and no deeper than MAX_JSON_DEPTH (a body nested deeper is refused
-  // whole): a hostile body nested thousands deep must not overflow the stack.
+  // Walked without recursion, and no deeper than MAX_JSON_DEPTH (what another parser gave, a
+  // form or a query, is bounded the same way): a hostile input must not overflow the stack.
   app.addHook('preValidation', async (req) => {
     const bad: string[] = [];
-    let tooDeep = false;
+    let deep = false;
     const stack: [unknown, string, number][] = [[req.body, 'body', 0], [req.query, 'query', 0], [req.params, 'params', 0]];
-    while (stack.length && !tooDeep) {
+    while (stack.length && !deep) {
       const [v, path, depth] = stack.pop()!;
       if (typeof v === 'string') {
         if (v.includes('\u0000')) bad.push(path);
       } else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
-        if (depth >= MAX_JSON_DEPTH) tooDeep = true;
+        if (depth >= MAX_JSON_DEPTH) deep = true;
         else for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) stack.push([x, `${path}.${k}`, depth + 1]);
       }
     }
-    if (tooDeep) {
-      throw new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'too_deep', message: { en: `is nested more than ${MAX_JSON_DEPTH} levels deep`, hi: `${MAX_JSON_DEPTH} स्तरों से अधिक गहराई तक नेस्टेड है` } }]);
-    }
+    if (deep) throw tooDeep();
     if (bad.length) {
       throw new AppError('VALIDATION_FAILED', bad.sort().map((path) => ({ path, problem: 'nul_character', message: { en: 'contains a NUL character', hi: 'इसमें NUL अक्षर है' } })));
     }
+  });
+
+  // A number in text too large for any number ("1e400") is refused, naming the field.
+  app.addHook('preHandler', async (req) => {
+    const bad = nonFiniteNumbers({ body: req.body, querystring: req.query, params: req.params });
+    if (bad.length) throw new AppError('VALIDATION_FAILED', bad);
   });
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
@@ -148,8 +153,10 @@ export async function buildApp(given: AppContext, opts: BuildOptions = {}): Prom
     const pgCode = (err as { code?: string }).code;
     if (err instanceof AppError) appErr = err;
     else if (pgCode === '22021' || pgCode === '22P05') appErr = new AppError('VALIDATION_FAILED', [{ path: 'body', problem: 'bad_characters', message: { en: 'contains characters that cannot be stored', hi: 'इसमें ऐसे अक्षर हैं जिन्हें सहेजा नहीं जा सकता' } }]);
-    else if (err.validation) appErr = new AppError('VALIDATION_FAILED', validationDetails(err.validation, err.validationContext ?? ''));
-    else if (err.statusCode && err.statusCode < 500) appErr = new AppError(statusCodes[err.statusCode] ?? 'BAD_REQUEST');
+    else if (err.validation) {
+      // Fields Ajv let through as Infinity are listed with the ones it refused.
+      appErr = new AppError('VALIDATION_FAILED', [...validationDetails(err.validation, err.validationContext ?? ''), ...nonFiniteNumbers({ body: req.body, querystring: req.query, params: req.params })]);
+    } else if (err.statusCode && err.statusCode < 500) appErr = new AppError(statusCodes[err.statusCode] ?? 'BAD_REQUEST');
     else if (databaseUnavailable(err)) {
       // PostgreSQL restarting or unreachable: the client may try again (idempotent writes).
       req.log.warn({ err: { message: err.message, code: pgCode } }, 'database unavailable');

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
-import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { ErrorResponse, ID_PATTERN, IdStr } from '../../platform/http/schemas.ts';
 import { discomScope } from '../../platform/principal.ts';
 import { orgsSeenBy } from '../discoms/scope.ts';
 
@@ -40,13 +40,13 @@ export async function auditRoutes(app: App, { ctx }: { ctx: AppContext }): Promi
         tags: ['audit'],
         summary: 'Search the audit log: by organisation, actor, action, outcome and time; newest first',
         querystring: Type.Object({
-          orgId: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })),
+          orgId: Type.Optional(IdStr),
           actor: Type.Optional(Type.String({ maxLength: 80, description: 'Part of the actor label, such as a login ID' })),
           action: Type.Optional(Type.String({ maxLength: 80, description: 'An action (organisation.approved), or a prefix ending in a dot or * (auth.)' })),
           outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
           from: Type.Optional(Type.String({ format: 'date-time' })),
           to: Type.Optional(Type.String({ format: 'date-time' })),
-          before: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'Page on from this entry id (exclusive)' })),
+          before: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'Page on from this entry id (exclusive)' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
         }),
         response: { 200: Type.Object({ entries: Type.Array(Entry), next: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse },

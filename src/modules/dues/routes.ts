@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { Type, type Static } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
-import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { ErrorResponse, IdStr } from '../../platform/http/schemas.ts';
 import { officeInScope } from '../../platform/office-scope.ts';
 import { CONTENT_TYPES } from '../../platform/spreadsheet.ts';
 import { recordAudit } from '../audit/index.ts';
@@ -14,7 +14,6 @@ import { ANOMALIES, DUE_STATUSES, istDay, SORTS, type DuesFilter, type Scope, ty
 import { getSummary, withOfficeNames } from './summary.ts';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
-const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
 // Years 1900–2099: PostgreSQL refuses year 0000, which the date format allows.
 const Day = Type.String({ format: 'date', pattern: '^(19|20)[0-9]{2}-' });
 const Rupees = Type.String({ pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' });

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import type { Role } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
-import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { ErrorResponse, IdStr } from '../../platform/http/schemas.ts';
 import { discomScope } from '../../platform/principal.ts';
 import { orgSeenBy } from '../discoms/index.ts';
 import { orgOf, userOf } from '../identity/index.ts';
@@ -12,7 +12,6 @@ import { DirectoryService, scopeOf } from './directory.ts';
 import { ORGANISATION_TYPES, RegistrationService } from './registration.ts';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
-const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
 const OrgIdParam = Type.Object({ orgId: IdStr });
 const OfficeIdParam = Type.Object({ officeId: IdStr });
 const UserIdParam = Type.Object({ userId: IdStr });
@@ -87,7 +86,7 @@ const InviteBody = Type.Object(
     email: Opt(Type.String({ maxLength: 200 })),
     mobile: Opt(Type.String({ maxLength: 15 })),
     role: RoleT,
-    officeId: Opt(Type.String({ pattern: '^[0-9]{1,18}$' })),
+    officeId: Opt(IdStr),
     discomCode: Opt(Type.String({ maxLength: 12, description: 'Discom staff: their discom (the holding company’s admin chooses; a discom’s admin may only name their own)' })),
     holding: Type.Optional(Type.Boolean({ description: 'Discom staff: of the holding company, acting for both discoms (the holding company’s admin only)' })),
   },
@@ -97,7 +96,7 @@ const InviteBody = Type.Object(
 const UserPatch = Type.Object(
   {
     role: Type.Optional(RoleT),
-    officeId: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9]{1,18}$' }), Type.Null()])),
+    officeId: Type.Optional(Type.Union([IdStr, Type.Null()])),
     name: Opt(Type.String({ minLength: 1, maxLength: 120 })),
   },
   { additionalProperties: false },
@@ -291,7 +290,7 @@ export async function organisationRoutes(app: App, { ctx }: { ctx: AppContext })
         summary: 'Add a district office under HQ, or an office under HQ or a district',
         body: Type.Object(
           {
-            parentId: Type.String({ pattern: '^[0-9]{1,18}$' }),
+            parentId: IdStr,
             kind: Type.Union([Type.Literal('district'), Type.Literal('office')]),
             code: Type.String({ minLength: 1, maxLength: 20 }),
             name: Type.String({ minLength: 1, maxLength: 120 }),

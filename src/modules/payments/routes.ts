@@ -5,7 +5,7 @@ import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { acceptForms } from '../../platform/http/forms.ts';
 import { unverifiedDeliveryLimit } from '../../platform/http/limits.ts';
-import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { ErrorResponse, IdStr } from '../../platform/http/schemas.ts';
 import { scopeOf, type Scope } from '../../platform/office-scope.ts';
 import { discomScope } from '../../platform/principal.ts';
 import { AuthService, claimAttempt, rateLimitedError, userOf } from '../identity/index.ts';
@@ -25,7 +25,6 @@ const tags = ['payments'];
 /** Status queries a user (or API key) may ask for in 10 minutes. */
 const STATUS_QUERIES = 30;
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
-const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
 const Money = Type.String({ pattern: '^-?[0-9]+$', description: 'paise' });
 const Paise = Type.String({ pattern: '^[0-9]{1,15}$', description: 'paise' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);

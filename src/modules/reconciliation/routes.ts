@@ -5,7 +5,7 @@ import { EcollectShapeError, parseEcollect, verifyEcollect } from '../../adapter
 import type { App, AppContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { unverifiedDeliveryLimit } from '../../platform/http/limits.ts';
-import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { ErrorResponse, IdStr, RowNo } from '../../platform/http/schemas.ts';
 import { CONTENT_TYPES, money, sheetStream, type Cell } from '../../platform/spreadsheet.ts';
 import { collections, dailyReport, threeWay } from './reports.ts';
 import { dailyReportPdf, dailyReportXlsx } from './report-docs.ts';
@@ -25,7 +25,6 @@ import { describe, intakeCredit, resolveException, resolutionsFor, validateEcoll
 
 const tags = ['reconciliation'];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
-const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
 const Money = Type.String({ pattern: '^-?[0-9]+$', description: 'paise' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Lang = Type.Object({ lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('hi')])) });
@@ -450,7 +449,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         tags,
         summary: 'A statement’s lines, 100 at a time, each with what it matched or why not',
         params: Type.Object({ statementId: IdStr }),
-        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })) }),
+        querystring: Type.Object({ after: Type.Optional(RowNo) }),
         response: {
           200: Type.Object({
             items: Type.Array(Type.Object({

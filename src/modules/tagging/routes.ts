@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { csvLine } from '../../platform/csv.ts';
 import { AppError } from '../../platform/errors.ts';
-import { ErrorResponse } from '../../platform/http/schemas.ts';
+import { ErrorResponse, IdStr, RowNo } from '../../platform/http/schemas.ts';
 import { officeInScope, scopeOf } from '../../platform/office-scope.ts';
 import { discomScope } from '../../platform/principal.ts';
 import { orgSeenBy } from '../discoms/index.ts';
@@ -14,7 +14,6 @@ import { connectionsQuery, exportConnections, type ConnectionFilter } from './li
 import { TaggingService } from './service.ts';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse };
-const IdStr = Type.String({ pattern: '^[0-9]{1,18}$' });
 const TAGGERS = ['org_admin', 'maker'] as const;
 const UPLOAD_TYPES = [
   'text/csv',
@@ -326,7 +325,7 @@ export async function taggingRoutes(app: App, { ctx }: { ctx: AppContext }): Pro
         params: Type.Object({ jobId: IdStr }),
         querystring: Type.Object({
           outcome: Type.Optional(Type.Union([Type.Literal('problems'), Type.Literal('activate'), Type.Literal('request'), Type.Literal('untag'), Type.Literal('noop')])),
-          after: Type.Optional(Type.Integer({ minimum: 0 })),
+          after: Type.Optional(RowNo),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
         }),
         response: { 200: Type.Object({ rows: Type.Array(JobRowT), next: Type.Union([Type.Integer(), Type.Null()]) }), ...errors },

@@ -60,3 +60,24 @@ export function validationDetails(errors: FastifySchemaValidationError[], contex
     return { path: [context, path].filter(Boolean).join('.'), problem: e.keyword, message: message(e) };
   });
 }
+
+/**
+ * Numbers no column can hold that schema validation let through. Ajv turns the text "1e400" of
+ * an integer or number field into Infinity and then skips that field's minimum and maximum (it
+ * checks them on finite numbers only), so the handler would get Infinity. Nothing else gives a
+ * non-finite number: JSON has none that pass a numeric schema. Run after validation, on input
+ * already bounded in depth.
+ */
+export function nonFiniteNumbers(input: Record<string, unknown>): ErrorDetail[] {
+  const out: ErrorDetail[] = [];
+  const stack = Object.entries(input).map(([path, v]): [unknown, string] => [v, path]);
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      out.push({ path, problem: 'range', message: { en: 'is not a number within range', hi: 'सीमा के भीतर की संख्या नहीं है' } });
+    } else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) stack.push([x, `${path}.${k}`]);
+    }
+  }
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
