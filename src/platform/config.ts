@@ -74,6 +74,18 @@ export interface Config {
   processRole: 'all' | 'web' | 'worker';
   jobLeaseSeconds: number;
   janitorIntervalS: number;
+  /** Worker threads that parse uploads and statements off the event loop (parse-pool.ts). */
+  parseWorkers: number;
+  /** A parse running longer is cut off and its worker replaced. */
+  parseTimeBudgetMs: number;
+  /** Heap limit of each parse worker. */
+  parseWorkerMemoryMb: number;
+  /** The limits of parse-limits.ts. */
+  maxLineBytes: number;
+  maxCellBytes: number;
+  maxXlsxUncompressedBytes: number;
+  maxXlsxEntries: number;
+  maxStatementLines: number;
 }
 
 type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; want: string };
@@ -249,6 +261,14 @@ export const configSpec = [
   { env: 'PROCESS_ROLE', key: 'processRole', doc: 'all: serve the portal and run the background work; web: serve the portal only (several behind a load balancer); worker: only the background work (jobs, postings, billing sync, janitor, alerts, sandbox deliveries), answering /healthz, /readyz and /metrics', default: 'all', parse: oneOf('all', 'web', 'worker') },
   { env: 'JOB_LEASE_SECONDS', key: 'jobLeaseSeconds', doc: 'A running background job (mass tagging) is held this long between heartbeats; a job whose process died is taken up again after it', default: '60', parse: int(5, 3600) },
   { env: 'JANITOR_INTERVAL_S', key: 'janitorIntervalS', doc: 'Seconds between janitor runs (status queries of pending payments, expired challans, settlement checks)', default: '60', parse: int(1, 3600) },
+  { env: 'PARSE_WORKERS', key: 'parseWorkers', doc: 'Worker threads that read uploaded sheets, bank statements and settlement reports off the event loop (each up to PARSE_WORKER_MEMORY_MB)', default: '1', parse: int(1, 16) },
+  { env: 'PARSE_TIME_BUDGET_MS', key: 'parseTimeBudgetMs', doc: 'Longest time one file may take to read; past it the reading is stopped, its worker replaced, and the file refused saying so', default: '30000', parse: int(100, 600000) },
+  { env: 'PARSE_WORKER_MEMORY_MB', key: 'parseWorkerMemoryMb', doc: 'Heap limit of each parse worker; a file that needs more is refused saying so, and the portal carries on', default: '512', parse: int(64, 16384) },
+  { env: 'MAX_LINE_BYTES', key: 'maxLineBytes', doc: 'Longest line of a CSV upload, CSV or MT940 statement or settlement report, in bytes; a file with a longer line is refused before it is read', default: '65536', parse: int(256, 16777216) },
+  { env: 'MAX_CELL_BYTES', key: 'maxCellBytes', doc: 'Longest cell of a CSV or XLSX upload or CSV statement (a quoted cell may span lines), in bytes; a file with a longer one is refused', default: '32768', parse: int(64, 16777216) },
+  { env: 'MAX_XLSX_UNCOMPRESSED_BYTES', key: 'maxXlsxUncompressedBytes', doc: 'Largest size an XLSX upload may unpack to, as its zip directory declares (checked before anything is unpacked; an entry unpacking to more than it declares is refused too)', default: '104857600', parse: int(1048576, 2147483647) },
+  { env: 'MAX_XLSX_ENTRIES', key: 'maxXlsxEntries', doc: 'Most files an XLSX upload’s zip may hold', default: '1000', parse: int(10, 65535) },
+  { env: 'MAX_STATEMENT_LINES', key: 'maxStatementLines', doc: 'Most transaction lines in one bank statement, and rows in one settlement report; a file with more is refused', default: '200000', parse: int(100, 10000000) },
   { env: 'PAYMENT_PENDING_MINUTES', key: 'paymentPendingMinutes', doc: 'Minutes a payment may wait on the gateway before the janitor asks the gateway for its status', default: '15', parse: int(1, 1440) },
 ] as const satisfies readonly VarSpec<keyof Config>[];
 
