@@ -69,7 +69,7 @@ interface Slot {
   job: Job | null;
   timer: NodeJS.Timeout | null;
   cutOff: boolean;
-  error: Error | null;
+  error: (Error & { code?: string }) | null;
 }
 
 const BOOT = new URL('./parse-worker-boot.mjs', import.meta.url);
@@ -138,7 +138,7 @@ class ParsePool {
       const job = slot.job;
       this.finish(slot);
       if (job) {
-        const code = (slot.error as NodeJS.ErrnoException | null)?.code;
+        const code = slot.error?.code;
         job.reject(
           slot.cutOff
             ? new ParsePoolError('time_budget', failureText.time_budget(job.budgetMs))
