@@ -170,7 +170,7 @@ describe('settlement report limits', () => {
     const many = Buffer.from([head, ...Array.from({ length: 51 }, (_, i) => row(i))].join('\n'));
     for (const e of [thrown(() => parseSettlementReport(many)), await rejected(parseSettlementReportOffThread(many))]) {
       expect(e).toBeInstanceOf(AppError);
-      const msg = (e as AppError).details[0]!.message as { en: string; hi: string };
+      const msg = (e as AppError).details[0]!.message;
       expect(msg.en).toBe('settlement report: more than 50 rows, over the limit for one report: the file is not read');
       expect(msg.hi).toMatch(/^निपटान रिपोर्ट: 50 से अधिक पंक्तियाँ/);
     }
