@@ -42,7 +42,9 @@ export function setParseLimits(limits: Partial<ParseLimits>): void {
 
 export type LimitName = 'line' | 'cell' | 'xlsx_size' | 'xlsx_entries' | 'rows' | 'statement_lines';
 
-const kb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) ? 1 : 0)} MB` : n >= 1024 ? `${Math.ceil(n / 1024)} KB` : `${n} bytes`);
+const MB = 1024 * 1024;
+// Rounded up in KB, so a line just over a 64 KB limit never reads as "64 KB long".
+const kb = (n: number) => (n >= MB ? `${Number((n / MB).toFixed(1))} MB` : n >= 1024 ? `${Math.ceil(n / 1024)} KB` : `${n} bytes`);
 const num = (n: number) => n.toLocaleString('en-IN');
 
 /** A file over one of the limits; `text` is the reason for people, in both languages. */

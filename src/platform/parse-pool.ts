@@ -16,7 +16,8 @@ import type { ReplyMessage, TaskMessage } from './parse-worker.ts';
  * 'parseX', [buffer])`. The export runs in the worker with the limits of this process in force
  * (parse-limits.ts) and returns plain data (structured clone: no class instances; bigint is
  * fine). Workers start on first use (about 1.5 s with tsx) and stay, unreferenced, so an idle
- * pool never keeps the process alive.
+ * pool never keeps the process alive. The budget runs from when the worker has loaded the
+ * parser's module (once per worker) and starts on the file.
  */
 
 export interface ParsePoolSettings {
@@ -81,7 +82,7 @@ class ParsePool {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly settings: ParsePoolSettings) {}
+  constructor(readonly settings: Pick<ParsePoolSettings, 'workers' | 'maxOldGenerationSizeMb'>) {}
 
   run(task: Job['task'], budgetMs: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new ParsePoolError('crashed', failureText.crashed('the portal is shutting down')));
@@ -101,10 +102,6 @@ class ParsePool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.ref();
-      slot.timer = setTimeout(() => {
-        slot.cutOff = true;
-        void slot.worker.terminate();
-      }, job.budgetMs);
       slot.worker.postMessage({ ...job.task, id: job.id, limits: parseLimits() } satisfies TaskMessage);
     }
   }
@@ -125,6 +122,14 @@ class ParsePool {
       }
       const job = slot.job;
       if (!job || job.id !== m.id) return;
+      if ('started' in m) {
+        // Loading the parser's module (once per worker) is not the file's doing: not counted.
+        slot.timer = setTimeout(() => {
+          slot.cutOff = true;
+          void slot.worker.terminate();
+        }, job.budgetMs);
+        return;
+      }
       this.finish(slot);
       if (m.ok) job.resolve(m.value);
       else job.reject(Object.assign(new Error(m.error.message), { name: m.error.name, stack: m.error.stack }));
@@ -188,11 +193,14 @@ export function parseSettingsFromConfig(cfg: Pick<Config, 'parseWorkers' | 'pars
 
 /**
  * Sets the pool's size, budget, heap limit and the parse limits (in this thread too, for parsers
- * run in it). Workers already running finish their task and are replaced.
+ * run in it). A new size or heap limit replaces the workers (a task they were running fails).
  */
 export async function configureParsing(next: Partial<ParsePoolSettings>): Promise<void> {
+  const prev = settings;
   settings = { ...settings, ...next, limits: { ...settings.limits, ...next.limits } };
   setParseLimits(settings.limits);
+  // The budget and the limits go with each task; the size and the heap limit need new workers.
+  if (prev.workers === settings.workers && prev.maxOldGenerationSizeMb === settings.maxOldGenerationSizeMb) return;
   const old = pool;
   pool = null;
   await old?.close();

@@ -17,6 +17,8 @@ export interface TaskMessage {
 
 export type ReplyMessage =
   | { ready: true }
+  /** The module is loaded and the parse begins: the time budget runs from here. */
+  | { id: number; started: true }
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { name: string; message: string; stack?: string | undefined } };
 
@@ -37,6 +39,7 @@ async function run(task: TaskMessage): Promise<ReplyMessage> {
     }
     const fn = (await mod)[task.fn];
     if (typeof fn !== 'function') throw new Error(`${task.module} has no function ${task.fn}`);
+    port.postMessage({ id: task.id, started: true } satisfies ReplyMessage);
     const args = task.args.map((a) => (a instanceof Uint8Array && !Buffer.isBuffer(a) ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : a));
     const value: unknown = await (fn as (...a: unknown[]) => unknown)(...args);
     return { id: task.id, ok: true, value };

@@ -143,14 +143,38 @@ export async function readUpload(buf: Buffer, maxRows: number): Promise<ReadResu
     for await (const r of rows) out.push(r);
     return { ok: true, info, rows: out };
   } catch (e) {
-    if (e instanceof LimitError) return { ok: false, problem: 'limit', message: bilingual(e.text), text: e.text };
-    if (e instanceof UploadError) return { ok: false, problem: e.problem, message: e.message };
+    if (e instanceof UploadError) return { ok: false, problem: e.problem, message: e.message, ...(e.text ? { text: e.text } : {}) };
     throw e;
   }
 }
 
-/** Reads the upload in this thread: for the worker, and for tests of the rules of reading. */
+const asUploadError = (e: unknown) => (e instanceof LimitError ? new UploadError('limit', bilingual(e.text), e.text) : e);
+
+/**
+ * Reads the upload in this thread (the worker's side of openUpload; and for tests): a file over
+ * a limit is an UploadError 'limit', at opening or while its rows are read.
+ */
 export async function openUploadHere(buf: Buffer, maxRows = DEFAULT_MAX_ROWS): Promise<{ info: UploadInfo; rows: AsyncGenerator<UploadRow> }> {
+  let u: Awaited<ReturnType<typeof openRaw>>;
+  try {
+    u = await openRaw(buf, maxRows);
+  } catch (e) {
+    throw asUploadError(e);
+  }
+  const rows = u.rows;
+  return {
+    info: u.info,
+    rows: (async function* () {
+      try {
+        yield* rows;
+      } catch (e) {
+        throw asUploadError(e);
+      }
+    })(),
+  };
+}
+
+async function openRaw(buf: Buffer, maxRows: number): Promise<{ info: UploadInfo; rows: AsyncGenerator<UploadRow> }> {
   if (buf.length === 0) throw new UploadError('empty', 'The file is empty.');
   const limits = parseLimits();
   if (isXlsx(buf)) return openXlsx(buf, maxRows);
