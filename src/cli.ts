@@ -24,6 +24,7 @@ import { buildGateway, runJanitor, runPostings, SANDBOX_KEY_ID } from './modules
 import { checkInvariants, InvariantBroken } from './modules/payments/invariants.ts';
 import { applyWaitingCredits, expireChallans, flagUnsettled, workingDaysBefore } from './modules/reconciliation/index.ts';
 import { SandboxBank } from './adapters/bank/sandbox.ts';
+import { configureParsing, parseSettingsFromConfig } from './platform/parse-pool.ts';
 import { buildApp, type InstallInfo } from './server.ts';
 
 const USAGE = `Sangrahan: collection portal for discoms
@@ -561,6 +562,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfig();
+    await configureParsing(parseSettingsFromConfig(config));
     switch (command) {
       case 'serve':
         await cmdServe(config);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, devToolsDecision, loadConfig } from './config.ts';
+import { DEFAULT_PARSE_LIMITS } from './parse-limits.ts';
+import { DEFAULT_POOL_SETTINGS, parseSettingsFromConfig } from './parse-pool.ts';
 
 describe('configuration', () => {
   it('uses documented defaults when the environment is empty', () => {
@@ -81,5 +83,12 @@ describe('configuration', () => {
     expect(loadConfig({}).statementCsvColumns).toBeUndefined();
     expect(() => loadConfig({ STATEMENT_CSV_COLUMNS: '{"valueDate":"Value Dt","narrative":"Particulars"}' })).toThrow(/STATEMENT_CSV_COLUMNS.*balance/);
     expect(() => loadConfig({ STATEMENT_CSV_COLUMNS: '{"valueDate":"Value Dt","colour":"x"}' })).toThrow(/keys among/);
+  });
+
+  it('gives the parse pool and the upload limits the defaults the parsers use, and reads each variable', () => {
+    expect(parseSettingsFromConfig(loadConfig({}))).toEqual({ ...DEFAULT_POOL_SETTINGS, limits: DEFAULT_PARSE_LIMITS });
+    const c = loadConfig({ PARSE_WORKERS: '2', PARSE_TIME_BUDGET_MS: '5000', PARSE_WORKER_MEMORY_MB: '256', MAX_LINE_BYTES: '4096', MAX_CELL_BYTES: '1024', MAX_XLSX_UNCOMPRESSED_BYTES: '10485760', MAX_XLSX_ENTRIES: '50', MAX_STATEMENT_LINES: '1000' });
+    expect(parseSettingsFromConfig(c)).toEqual({ workers: 2, timeBudgetMs: 5000, maxOldGenerationSizeMb: 256, limits: { maxLineBytes: 4096, maxCellBytes: 1024, maxXlsxUncompressedBytes: 10485760, maxXlsxEntries: 50, maxStatementLines: 1000 } });
+    expect(() => loadConfig({ PARSE_WORKERS: '0' })).toThrow(/PARSE_WORKERS="0" is not valid/);
   });
 });

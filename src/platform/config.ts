@@ -84,6 +84,18 @@ export interface Config {
   tagLookupsPerDay: number;
   /** Exports, PDFs, statements and reports one user (or API key) may have in progress at once. */
   exportsPerUser: number;
+  /** Worker threads that parse uploads and statements off the event loop (parse-pool.ts). */
+  parseWorkers: number;
+  /** A parse running longer is cut off and its worker replaced. */
+  parseTimeBudgetMs: number;
+  /** Heap limit of each parse worker. */
+  parseWorkerMemoryMb: number;
+  /** The limits of parse-limits.ts. */
+  maxLineBytes: number;
+  maxCellBytes: number;
+  maxXlsxUncompressedBytes: number;
+  maxXlsxEntries: number;
+  maxStatementLines: number;
 }
 
 type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; want: string };
@@ -261,6 +273,14 @@ export const configSpec = [
   { env: 'JOB_CONCURRENCY', key: 'jobConcurrency', doc: 'Background jobs (mass tagging, statement imports) one process works at once; one job per organisation (uploads) or discom (statements) at a time', default: '2', parse: int(1, 32) },
   { env: 'STATEMENT_INLINE_BYTES', key: 'statementInlineBytes', doc: 'A bank statement file up to this size is imported while the request waits (answer 200); a larger one is imported in the background (answer 202 with the import to follow)', default: '1048576', parse: int(0, 64 * 1024 * 1024) },
   { env: 'JANITOR_INTERVAL_S', key: 'janitorIntervalS', doc: 'Seconds between janitor runs (status queries of pending payments, expired challans, settlement checks)', default: '60', parse: int(1, 3600) },
+  { env: 'PARSE_WORKERS', key: 'parseWorkers', doc: 'Worker threads that read uploaded sheets, bank statements and settlement reports off the event loop (each up to PARSE_WORKER_MEMORY_MB)', default: '1', parse: int(1, 16) },
+  { env: 'PARSE_TIME_BUDGET_MS', key: 'parseTimeBudgetMs', doc: 'Longest time one file may take to read; past it the reading is stopped, its worker replaced, and the file refused saying so', default: '30000', parse: int(100, 600000) },
+  { env: 'PARSE_WORKER_MEMORY_MB', key: 'parseWorkerMemoryMb', doc: 'Heap limit of each parse worker; a file that needs more is refused saying so, and the portal carries on', default: '512', parse: int(64, 16384) },
+  { env: 'MAX_LINE_BYTES', key: 'maxLineBytes', doc: 'Longest line of a CSV upload, CSV or MT940 statement or settlement report, in bytes; a file with a longer line is refused before it is read', default: '65536', parse: int(256, 16777216) },
+  { env: 'MAX_CELL_BYTES', key: 'maxCellBytes', doc: 'Longest cell of a CSV or XLSX upload or CSV statement (a quoted cell may span lines), in bytes; a file with a longer one is refused', default: '32768', parse: int(64, 16777216) },
+  { env: 'MAX_XLSX_UNCOMPRESSED_BYTES', key: 'maxXlsxUncompressedBytes', doc: 'Largest size an XLSX upload may unpack to, as its zip directory declares (checked before anything is unpacked; an entry unpacking to more than it declares is refused too)', default: '104857600', parse: int(1048576, 2147483647) },
+  { env: 'MAX_XLSX_ENTRIES', key: 'maxXlsxEntries', doc: 'Most files an XLSX upload’s zip may hold', default: '1000', parse: int(10, 65535) },
+  { env: 'MAX_STATEMENT_LINES', key: 'maxStatementLines', doc: 'Most transaction lines in one bank statement, and rows in one settlement report; a file with more is refused', default: '200000', parse: int(100, 10000000) },
   { env: 'PAYMENT_PENDING_MINUTES', key: 'paymentPendingMinutes', doc: 'Minutes a payment may wait on the gateway before the janitor asks the gateway for its status', default: '15', parse: int(1, 1440) },
   { env: 'UNVERIFIED_DELIVERIES_PER_IP', key: 'unverifiedDeliveriesPerIp', doc: 'Gateway webhooks and bank e-collect calls whose signature fails that one address (an IPv6 /64) may send in 10 minutes; more answer 429 and are not stored. Verified deliveries are never counted', default: '30', parse: int(1, 100000) },
   { env: 'UNVERIFIED_BODY_BYTES', key: 'unverifiedBodyBytes', doc: 'Bytes kept of a webhook body whose signature fails, with its full length and SHA-256 (a verified body is kept whole)', default: '4096', parse: int(0, 262144) },

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
 import { recordAudit } from '../audit/index.ts';
 import { postLedger, recordUnmatchedCaptures } from '../payments/index.ts';
+import { parseSettlementReport, parseSettlementReportOffThread, type SettlementReportRow } from './settlement-report.ts';
 
 /**
  * Gateway settlement reconciliation. The gateway pays captured payments out to the discom's
@@ -42,8 +42,6 @@ export function holdingOnly(p: Principal | null): void {
 
 type Db = Kysely<DB>;
 
-const REQUIRED = ['entity_id', 'type', 'credit', 'fee', 'tax', 'settlement_id', 'settlement_utr', 'settled_at'] as const;
-
 export interface SettlementImport {
   duplicate: boolean;
   rows: number;
@@ -53,45 +51,9 @@ export interface SettlementImport {
   settlements: { id: string; utr: string | null; amountPaise: string; feesPaise: string; taxPaise: string; payments: number; new: boolean; bankMatched: boolean }[];
 }
 
-interface Row {
-  order_id?: string;
-  method?: string;
-  entity_id: string;
-  type: string;
-  credit: string;
-  fee: string;
-  tax: string;
-  settlement_id: string;
-  settlement_utr: string;
-  settled_at: string;
-}
+type Row = SettlementReportRow;
 
-function refuse(problem: string): never {
-  throw new AppError('STATEMENT_INVALID', [{ path: 'file', problem: 'invalid', message: { en: `settlement report: ${problem}`, hi: `निपटान रिपोर्ट अमान्य: ${problem}` } }]);
-}
-
-export function parseSettlementReport(data: Buffer): Row[] {
-  let records: Record<string, string>[];
-  try {
-    records = parse<Record<string, string>>(data, { columns: (h: string[]) => h.map((x) => x.trim().toLowerCase()), skip_empty_lines: true, bom: true, trim: true });
-  } catch (e) {
-    refuse(`not a CSV file (${(e as Error).message})`);
-  }
-  // A report of a period without settlements is its header alone: nothing to import.
-  const header = data.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0]!.toLowerCase().split(',').map((h) => h.trim());
-  const missing = REQUIRED.filter((c) => !header.includes(c));
-  if (missing.length) refuse(`columns missing: ${missing.join(', ')}`);
-  if (!records.length) return [];
-  const bad: string[] = [];
-  records.forEach((r, i) => {
-    if (r.type !== 'payment') return;
-    for (const k of ['credit', 'fee', 'tax', 'settled_at'] as const) if (!/^[0-9]+$/.test(r[k] ?? '')) bad.push(`row ${i + 2}: ${k} "${r[k] ?? ''}" is not a whole number`);
-    if (!/^pay_[A-Za-z0-9]{6,40}$/.test(r.entity_id ?? '')) bad.push(`row ${i + 2}: entity_id "${r.entity_id ?? ''}" is not a payment id`);
-    if (!r.settlement_id) bad.push(`row ${i + 2}: no settlement_id`);
-  });
-  if (bad.length) refuse(bad.slice(0, 20).join('; ') + (bad.length > 20 ? `; and ${bad.length - 20} more` : ''));
-  return records as unknown as Row[];
-}
+export { parseSettlementReport, parseSettlementReportOffThread };
 
 export async function importSettlementReport(db: Db, p: Principal, file: { name: string; data: Buffer }, meta: RequestMeta | null, gatewayName = 'razorpay'): Promise<SettlementImport> {
   holdingOnly(p);

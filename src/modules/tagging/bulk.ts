@@ -142,7 +142,7 @@ export async function validateJob(database: Database, jobId: bigint, heartbeat: 
   const file = await db.selectFrom('tag_job_files').select('content').where('job_id', '=', jobId).executeTakeFirstOrThrow();
   let upload;
   try {
-    upload = await openUpload(Buffer.from(file.content));
+    upload = await openUpload(Buffer.from(file.content), { maxRows: MAX_ROWS });
   } catch (e) {
     if (e instanceof UploadError) throw new PermanentJobError(e.message);
     throw e;

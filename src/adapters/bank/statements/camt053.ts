@@ -1,4 +1,5 @@
 import { TextDecoder } from 'node:util';
+import { limitText, parseLimits } from '../../../platform/parse-limits.ts';
 import { decodeText, detach, isoDate, lineDate, paiseFromParts, quote } from './common.ts';
 import { StatementError, type StatementDraft, type StatementLine } from './types.ts';
 import { extractUtr } from './utr.ts';
@@ -113,7 +114,10 @@ function readStatement(text: string, s: XmlElement, index: number): StatementDra
 
   const lines: StatementLine[] = [];
   let entryNo = 0;
-  for (const e of childrenNamed(s, 'Ntry')) {
+  const entries = childrenNamed(s, 'Ntry');
+  const max = parseLimits().maxStatementLines;
+  if (entries.length > max) throw new StatementError(limitText.statementLines(where, max).en);
+  for (const e of entries) {
     entryNo++;
     const status = textAt(e, 'Sts/Cd') ?? textAt(e, 'Sts');
     if (status === 'PDNG' || status === 'INFO') continue;

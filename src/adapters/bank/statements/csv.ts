@@ -1,4 +1,5 @@
 import { CsvError, parse } from 'csv-parse/sync';
+import { limitText, parseLimits } from '../../../platform/parse-limits.ts';
 import { detach, formatPaise, lineDate, paiseFromParts, quote } from './common.ts';
 import { StatementError, type CsvLayout, type StatementDraft, type StatementLine } from './types.ts';
 import { extractPayerName, extractUtr } from './utr.ts';
@@ -68,6 +69,7 @@ export function readRecords(text: string, delim: string, limit = Infinity): Rec[
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: false,
+      max_record_size: parseLimits().maxCellBytes,
       ...(Number.isFinite(limit) ? { to: limit } : {}),
       on_record: (cells: string[], ctx) => {
         starts.push(lineOf(ctx));
@@ -84,6 +86,7 @@ export function readRecords(text: string, delim: string, limit = Infinity): Rec[
         `CSV statement: row ${at}: a quoted cell opened in this row is never closed (no closing quote mark), so the rest of the file would be read as one cell; nothing was imported (the row reads ${quote(shown)})`,
       );
     }
+    if (e.code === 'CSV_MAX_RECORD_SIZE') throw new StatementError(limitText.cell(`CSV statement: row ${lastLine + 1}`, parseLimits().maxCellBytes).en);
     throw new StatementError(`CSV statement: row ${lastLine + 1}: ${e.message}`);
   }
 }
@@ -221,7 +224,10 @@ export function parseCsvStatement(text: string, layout: CsvLayout): StatementDra
     const first = text.split(/\r?\n/, 1)[0] ?? '';
     throw new StatementError(`CSV statement: no header row with the columns ${names} in the first 100 rows (the first row reads ${quote(first)})`);
   }
-  const recs = readRecords(text, delim);
+  // Read no further than one row past the limit: enough to know the file is over it.
+  const maxLines = parseLimits().maxStatementLines;
+  const recs = readRecords(text, delim, header.index + 2 + maxLines);
+  if (recs.length > header.index + 1 + maxLines) throw new StatementError(limitText.statementLines('CSV statement', maxLines).en);
   const cols = header.cols;
   const c = layout.columns;
   const byDebitCredit = !!(c.debit && c.credit);

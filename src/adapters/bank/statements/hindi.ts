@@ -8,6 +8,14 @@
  */
 
 const PHRASES: [RegExp, string][] = [
+  // Limits (parse-limits.ts, parse-pool.ts): before "line N", which they contain.
+  [/^line ([\d,]+) is (\S+ \S+) long, over the limit of (\S+ \S+) for one line: the file is not read \(a file that is one long line is not a table or a statement\)$/,
+    'पंक्ति $1 $2 लंबी है, एक पंक्ति की सीमा $3 से अधिक: फ़ाइल पढ़ी नहीं गई (एक ही लंबी पंक्ति वाली फ़ाइल तालिका या विवरण नहीं होती)'],
+  [/a cell is longer than the limit of (\S+ \S+): the file is not read$/, 'एक खाना $1 की सीमा से लंबा है: फ़ाइल पढ़ी नहीं गई'],
+  [/: more than ([\d,]+) transaction lines, over the limit for one statement: the file is not read$/, ': $1 से अधिक लेन-देन प्रविष्टियाँ, एक विवरण की सीमा से अधिक: फ़ाइल पढ़ी नहीं गई'],
+  [/^reading the file took longer than the limit of ([\d.]+) s and was stopped$/, 'फ़ाइल पढ़ने में $1 सेकंड की सीमा से अधिक समय लगा, इसलिए इसे रोक दिया गया'],
+  [/^reading the file needed more than the (\d+) MB of memory allowed and was stopped$/, 'फ़ाइल पढ़ने में अनुमत $1 MB से अधिक मेमोरी लगी, इसलिए इसे रोक दिया गया'],
+  [/^the file could not be read: the reader stopped \((.*)\)$/, 'फ़ाइल पढ़ी नहीं जा सकी: पढ़ने वाला रुक गया ($1)'],
   // Where.
   [/^CSV statement: (\d+) bad rows?: /, 'CSV विवरण: $1 ख़राब पंक्तियाँ: '],
   [/; and (\d+) more$/, '; और $1 अन्य'],

@@ -1,3 +1,5 @@
+import { checkLineLengths, LimitError, parseLimits } from '../../../platform/parse-limits.ts';
+import { ParsePoolError, runParse } from '../../../platform/parse-pool.ts';
 import { parseCamt053 } from './camt053.ts';
 import { decodeText, formatPaise } from './common.ts';
 import { parseCsvStatement } from './csv.ts';
@@ -18,6 +20,12 @@ import { StatementError, type CsvLayout, type ParsedStatement, type StatementDra
  * only if both the closing currency and its debit mark are ignored, which would let through a
  * statement that really is wrong, so it is refused with the reason (the sample tests how a parser
  * reads each balance's currency; it is not a consistent statement).
+ *
+ * Limits (parse-limits.ts): a line of an MT940 or CSV file (MAX_LINE_BYTES, checked on the bytes
+ * before anything is decoded), a field or cell (MAX_CELL_BYTES), the lines of one statement
+ * (MAX_STATEMENT_LINES). parseStatementsOffThread runs the parsing in a parse worker
+ * (parse-pool.ts), within a time budget and a heap limit; each refusal is a StatementError whose
+ * message hindiReason translates.
  */
 
 export type { CsvLayout, ParsedStatement, StatementFormat, StatementLine } from './types.ts';
@@ -69,6 +77,15 @@ export function readStatements(data: Buffer, opts: { format?: StatementFormat; c
   if (data.length === 0) throw new StatementError('the statement file is empty');
   const format = opts.format ?? detectFormat(data) ?? (opts.csvLayout ? 'csv' : null);
   if (!format) throw new StatementError(unrecognised(data));
+  if (format !== 'camt053') {
+    // camt.053 may well be one line of XML; its entries are counted instead.
+    try {
+      checkLineLengths(data, parseLimits().maxLineBytes);
+    } catch (e) {
+      if (e instanceof LimitError) throw new StatementError(e.text.en);
+      throw e;
+    }
+  }
   let drafts: StatementDraft[];
   switch (format) {
     case 'mt940':
@@ -132,4 +149,52 @@ function proveBalance(d: StatementDraft): { statement: ParsedStatement; proof: P
     lines: d.lines,
   };
   return { statement, proof };
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
+
+async function offThread<T>(fn: 'parseStatementsHere' | 'readStatementsHere', data: Buffer, opts: StatementOptions): Promise<T> {
+  let r: Outcome<T>;
+  try {
+    r = await runParse<Outcome<T>>(new URL(import.meta.url), fn, [data, opts]);
+  } catch (e) {
+    if (e instanceof ParsePoolError) throw new StatementError(e.text.en);
+    throw e;
+  }
+  if (!r.ok) throw new StatementError(r.message);
+  return r.value;
+}
+
+type StatementOptions = { format?: StatementFormat; csvLayout?: CsvLayout };
+
+/**
+ * parseStatements in a parse worker: the same statements, or the same StatementError, plus a
+ * StatementError when the file is over its time budget (PARSE_TIME_BUDGET_MS) or its worker's
+ * heap (PARSE_WORKER_MEMORY_MB). The event loop is free meanwhile.
+ */
+export function parseStatementsOffThread(data: Buffer, opts: StatementOptions = {}): Promise<ParsedStatement[]> {
+  return offThread<ParsedStatement[]>('parseStatementsHere', data, opts);
+}
+
+/** readStatements in a parse worker, as parseStatementsOffThread. */
+export function readStatementsOffThread(data: Buffer, opts: StatementOptions = {}): Promise<{ statement: ParsedStatement; proof: Proof }[]> {
+  return offThread<{ statement: ParsedStatement; proof: Proof }[]>('readStatementsHere', data, opts);
+}
+
+/** Runs in a parse worker: a StatementError comes back as a value (an error loses its class on the way). */
+export function parseStatementsHere(data: Buffer, opts: StatementOptions): Outcome<ParsedStatement[]> {
+  return outcome(() => parseStatements(data, opts));
+}
+
+export function readStatementsHere(data: Buffer, opts: StatementOptions): Outcome<{ statement: ParsedStatement; proof: Proof }[]> {
+  return outcome(() => readStatements(data, opts));
+}
+
+function outcome<T>(f: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: f() };
+  } catch (e) {
+    if (e instanceof StatementError) return { ok: false, message: e.message };
+    throw e;
+  }
 }

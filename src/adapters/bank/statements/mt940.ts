@@ -1,3 +1,4 @@
+import { limitText, parseLimits } from '../../../platform/parse-limits.ts';
 import { detach, lineDate, nearestMmdd, paiseFromParts, quote, yymmdd } from './common.ts';
 import { StatementError, type StatementDraft, type StatementLine } from './types.ts';
 import { extractPayerName, extractUtr } from './utr.ts';
@@ -58,12 +59,15 @@ interface Field {
   tag: string;
   lines: string[];
   lineNo: number;
+  /** Characters so far, against MAX_CELL_BYTES: a field of endless continuation lines is refused. */
+  bytes: number;
 }
 
 // `:NS:` is a non-SWIFT field some German banks add; it is read past like other unknown tags.
 const TAG = /^:(\d\d[A-Z]?|NS):/;
 
 export function parseMt940(text: string): StatementDraft[] {
+  const { maxStatementLines: maxLines, maxCellBytes: maxCell } = parseLimits();
   const out: StatementDraft[] = [];
   let stmt: OpenStatement | null = null;
   let field: Field | null = null;
@@ -129,6 +133,7 @@ export function parseMt940(text: string): StatementDraft[] {
         if (s.closing) fail(s, f.lineNo, ':61: statement line after the closing balance');
         finishPending(s);
         const n = s.lines.length + 1;
+        if (n > maxLines) throw new StatementError(limitText.statementLines(where(s), maxLines).en);
         const r = parseLine61(content);
         if (typeof r === 'string') fail(s, f.lineNo, `statement line ${n} (:61:): ${r}: ${quote(content)}`);
         const l = r as Line61;
@@ -219,7 +224,7 @@ export function parseMt940(text: string): StatementDraft[] {
         if (count === 0) fail(null, lineNo, `not an MT940 statement: :${name}: before any :20: tag`);
         fail(null, lineNo, `:${name}: outside a statement (statement ${count} ended at line ${lastEnd}; a new one starts with :20:)`);
       }
-      field = { tag: name, lines: [line.slice(tag[0].length)], lineNo };
+      field = { tag: name, lines: [line.slice(tag[0].length)], lineNo, bytes: line.length };
       return;
     }
     if (line.trimEnd() === '-') {
@@ -228,6 +233,8 @@ export function parseMt940(text: string): StatementDraft[] {
     }
     if (field) {
       field.lines.push(line);
+      field.bytes += line.length;
+      if (field.bytes > maxCell) fail(stmt, field.lineNo, limitText.cell(`:${field.tag}:`, maxCell).en);
       return;
     }
     // Outside a statement: a bank's header line (not SWIFT), skipped.
