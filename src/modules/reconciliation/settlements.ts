@@ -57,7 +57,7 @@ export { parseSettlementReport, parseSettlementReportOffThread };
 
 export async function importSettlementReport(db: Db, p: Principal, file: { name: string; data: Buffer }, meta: RequestMeta | null, gatewayName = 'razorpay'): Promise<SettlementImport> {
   holdingOnly(p);
-  const rows = parseSettlementReport(file.data).filter((r) => r.type === 'payment');
+  const rows = (await parseSettlementReportOffThread(file.data)).filter((r) => r.type === 'payment');
   const sha = createHash('sha256').update(file.data).digest('hex');
   return db.transaction().execute(async (trx) => {
     const ids = rows.map((r) => r.entity_id);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CsvLayout, StatementFormat } from '../../adapters/bank/statements/index.ts';
+import { bytesIn, bytesOf, bytesOut } from '../../platform/db/bytes.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { enqueue, PermanentJobError } from '../../platform/jobs.ts';
@@ -47,7 +48,7 @@ export async function requestStatementImport(db: Db, u: UserPrincipal, file: { n
       .insertInto('statement_imports')
       .values({
         requested_by: u.userId, discom_id: scope, file_name: file.name.slice(0, 200), file_sha256: createHash('sha256').update(file.data).digest('hex'),
-        file_bytes: file.data.length, data: file.data, format: opts.format ?? null, csv_layout: opts.csvLayout ? JSON.stringify(opts.csvLayout) : null, stage: 'queued',
+        file_bytes: file.data.length, data: bytesIn(file.data), format: opts.format ?? null, csv_layout: opts.csvLayout ? JSON.stringify(opts.csvLayout) : null, stage: 'queued',
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -58,7 +59,7 @@ export async function requestStatementImport(db: Db, u: UserPrincipal, file: { n
 
 /** The job: the import, as its requester would have made it; the outcome kept, the file let go. */
 export async function runStatementImport(db: Db, importId: bigint): Promise<void> {
-  const imp = await db.selectFrom('statement_imports').selectAll().where('id', '=', importId).executeTakeFirst();
+  const imp = await db.selectFrom('statement_imports').select(['status', 'requested_by', 'file_name', 'format', 'csv_layout', bytesOut('data').as('data')]).where('id', '=', importId).executeTakeFirst();
   if (!imp || imp.status === 'done' || imp.status === 'failed') return; // done already (a job may run twice)
   const u = await db.selectFrom('users').select(['id', 'login_id', 'name', 'role', 'discom_id', 'holding', 'status']).where('id', '=', imp.requested_by).executeTakeFirstOrThrow();
   await db.updateTable('statement_imports').set({ status: 'running', stage: 'importing' }).where('id', '=', importId).execute();
@@ -80,7 +81,7 @@ export async function runStatementImport(db: Db, importId: bigint): Promise<void
     const result = await importAndApply(
       db,
       principal,
-      { name: imp.file_name, data: imp.data ? Buffer.from(imp.data) : Buffer.alloc(0) } /* PGlite gives a Uint8Array */,
+      { name: imp.file_name, data: bytesOf(imp.data) },
       { ...(imp.format ? { format: imp.format as StatementFormat } : {}), ...(imp.csv_layout ? { csvLayout: imp.csv_layout as unknown as CsvLayout } : {}) },
       null,
     );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { hindiReason, parseStatements, StatementError, type CsvLayout, type ParsedStatement, type StatementFormat } from '../../adapters/bank/statements/index.ts';
+import { hindiReason, parseStatementsOffThread, StatementError, type CsvLayout, type ParsedStatement, type StatementFormat } from '../../adapters/bank/statements/index.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { discomScope, type Principal, type RequestMeta } from '../../platform/principal.ts';
@@ -65,9 +65,10 @@ export function statementContentKey(s: ParsedStatement): string {
 
 const CHUNK = 5000;
 
-export function parseOrRefuse(data: Buffer, opts: { format?: StatementFormat; csvLayout?: CsvLayout }): ParsedStatement[] {
+/** Reads the file in a parse worker (off the event loop, within its time and memory budget); a refusal is STATEMENT_INVALID, named. */
+export async function parseOrRefuse(data: Buffer, opts: { format?: StatementFormat; csvLayout?: CsvLayout }): Promise<ParsedStatement[]> {
   try {
-    return parseStatements(data, opts);
+    return await parseStatementsOffThread(data, opts);
   } catch (e) {
     if (!(e instanceof StatementError)) throw e;
     throw new AppError('STATEMENT_INVALID', [{ path: 'file', problem: 'invalid', message: { en: e.message, hi: hindiReason(e.message) } }]);
@@ -82,7 +83,7 @@ export async function importStatementFile(
   meta: RequestMeta | null,
 ): Promise<ImportedStatement[]> {
   const scope = discomScope(p);
-  const parsed = parseOrRefuse(file.data, opts);
+  const parsed = await parseOrRefuse(file.data, opts);
   const sha = createHash('sha256').update(file.data).digest('hex');
   const accounts = await db.selectFrom('collection_accounts as a').innerJoin('discoms as d', 'd.id', 'a.discom_id').select(['a.account_no', 'a.va_prefix', 'a.discom_id', 'd.code']).execute();
   const prefixes = accounts.map((r) => r.va_prefix);

@@ -1,3 +1,4 @@
+import { bytesIn, bytesOf, bytesOut } from '../../platform/db/bytes.ts';
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../platform/db/database.ts';
@@ -120,7 +121,7 @@ export async function createJob(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await trx.insertInto('tag_job_files').values({ job_id: job.id, content: input.content }).execute();
+    await trx.insertInto('tag_job_files').values({ job_id: job.id, content: bytesIn(input.content) }).execute();
     await enqueue(trx, 'tag-job.validate', { jobId: job.id.toString() }, { maxAttempts: 3, group: `org:${p.orgId}` });
     await recordAudit(trx, { action: `tag.${input.kind}_upload`, actor: p, orgId: p.orgId, target: { type: 'tag_job', id: job.id }, details: { file: input.fileName.slice(0, 200), bytes: input.content.length }, meta });
     return job.id;
@@ -139,10 +140,10 @@ export async function validateJob(database: Database, jobId: bigint, heartbeat: 
   // Starting (or starting over): what an earlier attempt stored is discarded.
   await db.deleteFrom('tag_job_rows').where('job_id', '=', jobId).execute();
   await db.updateTable('tag_jobs').set({ status: 'validating', rows_done: 0, error: null }).where('id', '=', jobId).execute();
-  const file = await db.selectFrom('tag_job_files').select('content').where('job_id', '=', jobId).executeTakeFirstOrThrow();
+  const file = await db.selectFrom('tag_job_files').select(bytesOut('content').as('content')).where('job_id', '=', jobId).executeTakeFirstOrThrow();
   let upload;
   try {
-    upload = await openUpload(Buffer.from(file.content), { maxRows: MAX_ROWS });
+    upload = await openUpload(bytesOf(file.content), { maxRows: MAX_ROWS });
   } catch (e) {
     if (e instanceof UploadError) throw new PermanentJobError(e.message);
     throw e;
