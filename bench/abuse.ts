@@ -117,6 +117,7 @@ const deepJson = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 // ---- the run -------------------------------------------------------------------------------------
 
 interface Poll {
+  url: string;
   at: number;
   ms: number;
   status: number;
@@ -129,8 +130,8 @@ function poller(app: AppProcess, org: HttpSession): { stop: () => Promise<Poll[]
     const t = performance.now();
     const p = (session ? session.send('GET', url) : fetch(app.url + url, { signal: AbortSignal.timeout(60_000) }).then(async (r) => ({ status: r.status, text: await r.text() })))
       .then(
-        (r) => void polls.push({ at: t, ms: performance.now() - t, status: r.status }),
-        () => void polls.push({ at: t, ms: performance.now() - t, status: 0 }),
+        (r) => void polls.push({ url, at: t, ms: performance.now() - t, status: r.status }),
+        () => void polls.push({ url, at: t, ms: performance.now() - t, status: 0 }),
       )
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
@@ -146,6 +147,13 @@ function poller(app: AppProcess, org: HttpSession): { stop: () => Promise<Poll[]
       return polls;
     },
   };
+}
+
+/** The longest event-loop delay since the last scrape (prom-client resets its histogram on each). */
+async function loopLagMaxMs(app: AppProcess): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const m = /^sangrahan_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : NaN;
 }
 
 function peakRss(pid: number): number {
@@ -185,9 +193,11 @@ async function runOn(engine: 'postgres' | 'pglite', files: { csv: Buffer; xlsx: 
     if (totp.status !== 200) throw new Error(`second factor: ${totp.status} ${totp.text}`);
     // Warm up, then the baseline.
     for (let i = 0; i < 20; i++) await org.send('GET', '/api/v1/org/dues?limit=50');
+    await loopLagMaxMs(app);
     let p = poller(app, org);
     await sleep(IDLE_S * 1000);
     const idle = await p.stop();
+    const idleLag = await loopLagMaxMs(app);
     const rssBefore = rss(pid);
 
     p = poller(app, org);
@@ -244,6 +254,7 @@ async function runOn(engine: 'postgres' | 'pglite', files: { csv: Buffer; xlsx: 
     }
     for (const [name] of follow) if (!ended.has(name)) outcomes[name] += ` → not ended after ${seconds(TIMEOUT_MS)}`;
     const attack = await p.stop();
+    const attackLag = await loopLagMaxMs(app);
     const took = performance.now() - t0;
 
     const fig = (xs: Poll[]) => ({ p50: pct(xs.map((x) => x.ms), 50), p99: pct(xs.map((x) => x.ms), 99), max: Math.max(...xs.map((x) => x.ms)), n: xs.length, failed: xs.filter((x) => x.status !== 200).length });
@@ -253,6 +264,12 @@ async function runOn(engine: 'postgres' | 'pglite', files: { csv: Buffer; xlsx: 
     console.log(`  idle   (${IDLE_S} s, ${a.n} polls): p50 ${ms(a.p50)}, p99 ${ms(a.p99)}, max ${ms(a.max)}, not 200: ${a.failed}`);
     console.log(`  attack (${seconds(took)}, ${b.n} polls): p50 ${ms(b.p50)}, p99 ${ms(b.p99)}, max ${ms(b.max)}, not 200: ${b.failed}`);
     console.log(`  p99 ratio ${(b.p99 / a.p99).toFixed(1)}× (aim ≤ 2×), max ${ms(b.max)} (aim < 500 ms); RSS ${mb(rssBefore)} before, peak ${mb(peak)}`);
+    for (const url of ['/healthz', '/api/v1/org/dues?limit=50']) {
+      const x = fig(attack.filter((q) => q.url === url));
+      const y = fig(idle.filter((q) => q.url === url));
+      console.log(`    ${url}: idle p99 ${ms(y.p99)} max ${ms(y.max)}; attack p50 ${ms(x.p50)} p99 ${ms(x.p99)} max ${ms(x.max)}`);
+    }
+    console.log(`  the server's longest event-loop delay: idle ${ms(idleLag)}, under attack ${ms(attackLag)}`);
     for (const n of names) console.log(`  ${n}: answered in ${ms(answered[n] ?? NaN)}: ${outcomes[n]}`);
     record({ bench: 'abuse', id: 'polls', what: `polls p99 under hostile input (idle p99 ${ms(a.p99)}; max ${ms(b.max)}; peak RSS ${mb(peak)})`, engine, productP50: b.p50, productP95: b.p99, baselineP50: a.p50, baselineP95: a.p99, ratio: b.p99 / a.p99 });
   } finally {

@@ -21,6 +21,9 @@ CREATE TABLE statement_imports (
   format        text,
   csv_layout    jsonb,
   status        text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'failed')),
+  -- The job attempt that runs it: a later attempt (the earlier one's process died) takes it over;
+  -- only the attempt that holds it records the outcome.
+  attempt       integer NOT NULL DEFAULT 0,
   stage         text,
   result        jsonb,
   error         jsonb,

@@ -15,6 +15,6 @@ export function buildJobRunner(database: Database, opts: RunnerOptions = {}, lim
     .register('tag-job.commit', (job) => commitJob(database.db, BigInt(job.payload.jobId as string)))
     .onFinalFailure('tag-job.validate', (job, error) => failJob(database.db, job, error))
     .onFinalFailure('tag-job.commit', (job, error) => failJob(database.db, job, error))
-    .register('statement.import', (job) => runStatementImport(database.db, BigInt(job.payload.importId as string)))
+    .register('statement.import', (job) => runStatementImport(database.db, BigInt(job.payload.importId as string), job.attempts))
     .onFinalFailure('statement.import', (job, error) => failStatementImport(database.db, BigInt(job.payload.importId as string), error));
 }

@@ -75,6 +75,7 @@ export interface Config {
   jobLeaseSeconds: number;
   jobConcurrency: number;
   statementInlineBytes: number;
+  maxStatementBytes: number;
   janitorIntervalS: number;
   /** Deliveries whose signature fails (gateway webhook, bank e-collect) one address may send in 10 minutes. */
   unverifiedDeliveriesPerIp: number;
@@ -272,6 +273,7 @@ export const configSpec = [
   { env: 'JOB_LEASE_SECONDS', key: 'jobLeaseSeconds', doc: 'A running background job (mass tagging) is held this long between heartbeats; a job whose process died is taken up again after it', default: '60', parse: int(5, 3600) },
   { env: 'JOB_CONCURRENCY', key: 'jobConcurrency', doc: 'Background jobs (mass tagging, statement imports) one process works at once; one job per organisation (uploads) or discom (statements) at a time', default: '2', parse: int(1, 32) },
   { env: 'STATEMENT_INLINE_BYTES', key: 'statementInlineBytes', doc: 'A bank statement file up to this size is imported while the request waits (answer 200); a larger one is imported in the background (answer 202 with the import to follow)', default: '1048576', parse: int(0, 64 * 1024 * 1024) },
+  { env: 'MAX_STATEMENT_BYTES', key: 'maxStatementBytes', doc: 'Largest bank statement file accepted, in bytes; a larger one answers 413 before anything is stored', default: '67108864', parse: int(1048576, 268435456) },
   { env: 'JANITOR_INTERVAL_S', key: 'janitorIntervalS', doc: 'Seconds between janitor runs (status queries of pending payments, expired challans, settlement checks)', default: '60', parse: int(1, 3600) },
   { env: 'PARSE_WORKERS', key: 'parseWorkers', doc: 'Worker threads that read uploaded sheets, bank statements and settlement reports off the event loop (each up to PARSE_WORKER_MEMORY_MB)', default: '1', parse: int(1, 16) },
   { env: 'PARSE_TIME_BUDGET_MS', key: 'parseTimeBudgetMs', doc: 'Longest time one file may take to read; past it the reading is stopped, its worker replaced, and the file refused saying so', default: '30000', parse: int(100, 600000) },

@@ -149,6 +149,9 @@ export class JobRunner {
         .where('locked_by', '=', this.worker)
         .execute();
     };
+    // The lease is renewed while the handler runs (a third of it at a time), whatever the
+    // handler does: only a process that died, or a thread blocked longer than the lease, loses it.
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), Math.max(50, this.leaseMs / 3));
     try {
       await handler(job, heartbeat);
       await this.db.updateTable('jobs').set({ status: 'done', finished_at: sql<Date>`now()`, locked_until: null, last_error: null }).where('id', '=', job.id).execute();
@@ -168,6 +171,8 @@ export class JobRunner {
         .where('id', '=', job.id)
         .execute();
       if (final) await this.onFailed(job, message);
+    } finally {
+      clearInterval(beat);
     }
   }
 

@@ -305,12 +305,12 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
   );
   await app.register(async (scoped) => {
     scoped.removeAllContentTypeParsers();
-    scoped.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 256 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    scoped.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ctx.config.maxStatementBytes }, (_req, body, done) => done(null, body));
     scoped.post(
       '/api/v1/discom/recon/statements',
       {
         config: accounts,
-        bodyLimit: 256 * 1024 * 1024,
+        bodyLimit: ctx.config.maxStatementBytes,
         schema: {
           tags,
           summary: 'Imports a bank statement file (the body is the file: MT940, camt.053, or CSV in the Indian bank layout with ?format=csv&account=…). It is proved (opening + credits − debits = closing) and matched; importing it again changes nothing. A discom’s staff import their discom’s collection account’s statements only',
@@ -335,7 +335,7 @@ export async function reconciliationRoutes(app: App, { ctx }: { ctx: AppContext 
         const opts = { ...(q.format ? { format: q.format } : {}), ...(csvLayout ? { csvLayout } : {}) };
         // A large file is imported in the background: 202 with the import to follow.
         if (req.body.length > cfg.statementInlineBytes) {
-          const importId = await requestStatementImport(db, u, file, opts);
+          const importId = await requestStatementImport(db, u, file, opts, req.meta);
           return reply.code(202).send({ importId: importId.toString(), status: 'queued', url: `/api/v1/discom/recon/statement-imports/${importId}` });
         }
         return importAndApply(db, u, file, opts, req.meta);

@@ -152,7 +152,7 @@ async function importOne(trx: Db, s: ParsedStatement, sha: string, fileName: str
         FROM (SELECT y.*, statement_line_base_key(y.direction, y.utr, y.bank_ref, y.amount, y.value_date, y.narrative) AS base
                 FROM unnest(${col((l) => l.lineNo)}::int[], ${col((l) => l.valueDate)}::date[], ${col((l) => l.bookingDate)}::date[], ${col((l) => l.direction)}::text[],
                     ${col((l) => l.amountPaise.toString())}::bigint[], ${col((l) => l.currency)}::text[], ${col((l) => l.bankRef?.slice(0, 60) ?? null)}::text[],
-                    ${col((l) => utrOf(l.utr))}::text[], ${col((l) => (l.currency === 'INR' ? (vaNumbersIn(`${l.narrative} ${l.customerRef ?? ''}`, prefixes)[0] ?? null) : null))}::text[],
+                    ${col((l) => utrOf(l.utr))}::text[], ${col((l) => (l.currency === 'INR' ? (vaNumbersIn(`${l.narrative.slice(0, 2000)} ${l.customerRef?.slice(0, 200) ?? ''}`, prefixes)[0] ?? null) : null))}::text[],
                     ${col((l) => l.narrative.slice(0, 500))}::text[], ${col((l) => l.payerName?.slice(0, 140) ?? null)}::text[], ${col((l) => l.payerAccount?.slice(0, 40) ?? null)}::text[],
                     ${col((l) => status(l)[0])}::text[], ${col((l) => status(l)[1])}::text[], ${col((l) => l.dateAsSent?.slice(0, 40) ?? null)}::text[])
              AS y(line_no, value_date, booking_date, direction, amount, currency, bank_ref, utr, va, narrative, payer_name, payer_account, status, reason, date_as_sent)) x`.execute(trx);

@@ -322,6 +322,7 @@ export interface StatementImportsTable {
   format: string | null;
   csv_layout: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   status: Generated<'queued' | 'running' | 'done' | 'failed'>;
+  attempt: Generated<number>;
   stage: string | null;
   result: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   error: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
