@@ -182,7 +182,9 @@ async function runOn(engine: 'postgres' | 'pglite', files: { csv: Buffer; xlsx: 
     env = { DATA_DIR: dir, DEMO_SEED: 'true', DEMO_CONNECTIONS: String(CONNECTIONS) };
     cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
   }
-  const app = new AppProcess(port, { ...env, LOG_LEVEL: 'warn', NODE_ENV: 'development', DEV_TOOLS: 'false', BILLING_SYNC_INTERVAL_S: '0' });
+  // BENCH_CPU_PROF=dir writes the server's CPU profile there (to find what holds its event loop).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const app = new AppProcess(port, { ...env, LOG_LEVEL: 'warn', NODE_ENV: 'development', DEV_TOOLS: 'false', BILLING_SYNC_INTERVAL_S: '0' }, prof);
   await app.start(30 * 60_000);
   const pid = app.pid!;
   try {

@@ -16,6 +16,8 @@ export class AppProcess {
   constructor(
     readonly port: number,
     readonly env: Record<string, string>,
+    /** Extra node flags (e.g. --cpu-prof). */
+    readonly nodeArgs: string[] = [],
   ) {}
 
   get url(): string {
@@ -33,7 +35,7 @@ export class AppProcess {
 
   /** Starts the process and waits until /readyz answers 200. */
   async start(timeoutMs = 60_000): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', 'src/cli.ts', 'serve'], {
       env: {
         ...process.env,
         NODE_ENV: 'test',
