@@ -168,7 +168,7 @@ function rss(pid: number): number {
 async function runOn(engine: 'postgres' | 'pglite', files: { csv: Buffer; xlsx: Buffer; bomb: Buffer; mt940: Buffer }): Promise<void> {
   const port = await freePort();
   let env: Record<string, string>;
-  let cleanup = async () => {};
+  let cleanup: () => Promise<void>;
   if (engine === 'postgres') {
     const database = await freshBenchDatabase('postgres');
     await seedDemo(database, { seed: 17, connections: CONNECTIONS, asOf: new Date() });
@@ -237,7 +237,7 @@ async function runOn(engine: 'postgres' | 'pglite', files: { csv: Buffer; xlsx: 
       const id = r.status === 202 || r.status === 200 ? r.json<{ id?: string }>()?.id : undefined;
       if (id) follow.push([names[i]!, `/api/v1/org/tag-jobs/${id}`]);
     });
-    const st = sent[3]!;
+    const st = sent[3];
     if (st.status === 202) follow.push(['mt940', st.json<{ url: string }>().url]);
     let peak = peakRss(pid);
     const ended = new Set<string>();

@@ -39,6 +39,7 @@ const FULL: Run[] = [
   ['dues', ['--keep']],
   ['settle', []],
   ['statements', []],
+  ['abuse', []],
 ];
 // Long runs, only when named (--only scale,load): all of Bihar on PostgreSQL; the HTTP load test.
 const EXTRA: Run[] = [
