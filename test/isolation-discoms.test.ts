@@ -132,11 +132,20 @@ describe(`discom against discom across every route on ${engineName}`, () => {
     const bill = await db.selectFrom('bills').select('id').where('connection_id', '=', free[0]!.id).orderBy('bill_month', 'desc').executeTakeFirstOrThrow();
     const attempt = await db.selectFrom('payment_attempts').select('id').where('batch_id', '=', BigInt(online.id)).executeTakeFirstOrThrow();
     const batches = [paid, short, online];
+    // A large statement of NBPDCL's sent for the background (its import, not yet run).
+    const nbUser = staff.find((s) => s.login_id === 'accounts.nbpdcl')!;
+    const nbDiscom = await db.selectFrom('discoms').select('id').where('code', '=', 'NBPDCL').executeTakeFirstOrThrow();
+    const pendingImport = await db
+      .insertInto('statement_imports')
+      .values({ requested_by: nbUser.id, discom_id: nbDiscom.id, file_name: 'nbpdcl-large.sta', file_sha256: '0'.repeat(64), file_bytes: statementFile.length, data: statementFile })
+      .returning('id')
+      .executeTakeFirstOrThrow();
 
     Object.assign(ids, {
       orgId: [orgA, orgA2],
       exceptionId: exceptions.map((e) => e.id.toString()),
       statementId: [statementId],
+      importId: [pendingImport.id.toString()],
       batchId: batches.map((b) => b.id),
       userId: [...staff.map((s) => s.id.toString()), adminUser.id.toString()],
       officeId: [office.id.toString()],
