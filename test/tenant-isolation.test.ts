@@ -79,7 +79,7 @@ describe(`tenant isolation across every route on ${engineName}`, () => {
       orgId: a.id.toString(), userId: aUser.id.toString(), officeId: aOffice.id.toString(), keyId: aKey.id, code: 'NBPDCL',
       connectionId: owned.id.toString(), tagId: tag.json().tagId, jobId: upload.json().id, batchId: batch.json().id, receiptId: receipt.id.toString(),
       // Discom-only objects: refused to organisations whatever the id.
-      exceptionId: '1', statementId: '1',
+      exceptionId: '1', statementId: '1', importId: '1',
     });
     markers.push(owned.consumer_no);
     markers.push(a.name, 'edu.admin', 'edu.viewer', 'edu.maker', 'DDO, Patna Sadar', aKey.prefix);
